@@ -1,0 +1,168 @@
+"""The tape: `Function` nodes and the reverse pass over them.
+
+A `Function` is one differentiable op. `forward` works on arrays and stores on `self`
+only what `backward` reads; `backward` receives one gradient array per output and returns
+one per input (None where the input needs none). Nodes point to the nodes that made
+their inputs (never to the input tensors), so activations that no backward needs are
+freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
+"""
+from .grad_mode import is_grad_enabled
+
+
+class Function:
+    """Base class of every differentiable op."""
+
+    # Set False on ops whose backward never reads their inputs (add, reshape, ...), so that
+    # later in-place changes to those inputs are not reported as errors.
+    needs_inputs = True
+    # Ops whose output is a view of the first input share its version counter.
+    is_view = False
+
+    def forward(self, *arrays, **params):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def backward(self, *grads):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on Tensors (None allowed for absent optional inputs)."""
+        fn = cls()
+        arrays = [None if t is None else t.data for t in inputs]
+        record = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+        if record:
+            fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
+        out = fn.forward(*arrays, **params)
+        if not record:
+            if isinstance(out, tuple):
+                return tuple(Tensor._make(o, False, None, 0) for o in out)
+            res = Tensor._make(out, False, None, 0)
+            if cls.is_view:
+                res._version = inputs[0]._version
+            return res
+        fn.edges = tuple(_edge(t) for t in inputs)
+        if cls.needs_inputs:
+            fn.versions = tuple((t._version, t._version[0]) for t in inputs if t is not None)
+        if isinstance(out, tuple):
+            fn.out_meta = tuple((o.shape, o.dtype) for o in out)
+            return tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
+        fn.out_meta = None
+        res = Tensor._make(out, out.dtype.kind == "f", fn, 0)
+        if cls.is_view:
+            res._version = inputs[0]._version
+        return res
+
+    def release(self):
+        """Drop everything saved for backward; a second backward then raises."""
+        self.__dict__.clear()
+        self.freed = True
+
+
+def _edge(t):
+    """Where the gradient of input `t` goes: its producing node, the leaf itself, or nowhere."""
+    if t is None or not t.requires_grad:
+        return None
+    if t._ctx is None:
+        return t            # leaf: accumulate into t.grad
+    return (t._ctx, t._idx)
+
+
+def _check_versions(node):
+    for box, seen in getattr(node, "versions", ()):
+        if box[0] != seen:
+            raise RuntimeError(
+                f"backward of {type(node).__name__}: one of the tensors it saved has been "
+                f"modified by an in-place operation (version {box[0]}, expected {seen}); "
+                "use the out-of-place form or clone() before modifying")
+
+
+def _topological_order(root):
+    """Nodes reachable from `root`, each after every node that consumes it (iterative DFS)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for e in getattr(node, "edges", ()):
+            if type(e) is tuple and e[0] not in seen:
+                stack.append((e[0], False))
+    order.reverse()
+    return order
+
+
+def run_backward(root_tensor, grad, retain_graph=False):
+    """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array)."""
+    from .tensor import Tensor  # noqa: PLC0415
+    root = root_tensor._ctx
+    pending = {root: _slots(root)}
+    pending[root][root_tensor._idx] = grad
+    handed_out = set()
+    for node in _topological_order(root):
+        gouts = pending.pop(node, None)
+        if gouts is None:
+            continue
+        if getattr(node, "freed", False):
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward(); specify retain_graph=True on the "
+                "first backward if you need to backward through it again.")
+        _check_versions(node)
+        if node.out_meta is not None:
+            xp = _xp(gouts)
+            gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
+        for idx, t in getattr(node, "retained", ()):
+            if gouts[idx] is not None:
+                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad.data + gouts[idx])
+        gins = node.backward(*gouts)
+        if type(gins) is not tuple:
+            gins = (gins,)
+        edges = node.edges
+        if not retain_graph:
+            node.release()
+        for e, g in zip(edges, gins):
+            if e is None or g is None:
+                continue
+            if type(e) is tuple:
+                ctx, idx = e
+                slots = pending.get(ctx)
+                if slots is None:
+                    slots = pending[ctx] = _slots(ctx)
+                slots[idx] = g if slots[idx] is None else slots[idx] + g
+            else:
+                _accumulate_leaf(e, g, handed_out)
+
+
+def _slots(node):
+    return [None] * (1 if node.out_meta is None else len(node.out_meta))
+
+
+def _xp(arrays):
+    from ..backend import array_module  # noqa: PLC0415
+    return array_module(*[a for a in arrays if a is not None])
+
+
+def _accumulate_leaf(t, g, handed_out):
+    from .tensor import Tensor  # noqa: PLC0415
+    if g.shape != t.data.shape:
+        raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
+                           f"{t.data.shape}")
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if t.grad is None:
+        # The same array may reach several leaves (add's backward passes it through) or be a
+        # view of something larger; copy so that in-place updates of one .grad stay local.
+        if not g.flags.owndata or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        t.grad = Tensor(g)
+    else:
+        t.grad.data = t.grad.data + g
+
+
+from .tensor import Tensor  # noqa: E402  (tensor imports Function's module lazily)

@@ -1,0 +1,99 @@
+"""The array module, dtypes and the random number generator.
+
+This is the only file that imports NumPy by name. Everything above it asks for the
+array module of its inputs (`xp = array_module(a)`) so that the same kernels could run on
+CuPy, whose arrays expose the same interface.
+"""
+import numpy as np
+
+float32 = np.float32
+float64 = np.float64
+float16 = np.float16
+int64 = np.int64
+int32 = np.int32
+bool_ = np.bool_
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+_DTYPE_NAMES = {
+    "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
+    "float16": np.float16, "half": np.float16, "int64": np.int64, "long": np.int64,
+    "int32": np.int32, "int": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8,
+    "bool": np.bool_,
+}
+
+
+def array_module(*arrays):
+    """The array module (NumPy, or CuPy for CuPy arrays) that owns `arrays`."""
+    for a in arrays:
+        mod = type(a).__module__
+        if mod.startswith("cupy"):
+            import cupy  # noqa: PLC0415  (only when a CuPy array is actually seen)
+            return cupy
+    return np
+
+
+def as_dtype(dtype):
+    """Normalise a dtype given as a NumPy dtype, a type or a PyTorch-style name."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_NAMES:
+            raise TypeError(f"dtype: expected one of {sorted(_DTYPE_NAMES)}, got {dtype!r}")
+        return np.dtype(_DTYPE_NAMES[dtype])
+    return np.dtype(dtype)
+
+
+def is_floating(dtype):
+    return np.issubdtype(dtype, np.floating)
+
+
+def asarray(data, dtype=None):
+    """Turn Python data or an array into an ndarray, PyTorch-style: Python floats become
+    float32, Python ints int64, bools bool; an existing array keeps its dtype."""
+    dtype = as_dtype(dtype)
+    if isinstance(data, np.ndarray) or array_module(data) is not np:
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    arr = np.asarray(data)
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if arr.dtype == np.float64 and not isinstance(data, np.generic):
+        return arr.astype(DEFAULT_FLOAT)
+    if arr.dtype.kind in "iu" and not isinstance(data, np.generic):
+        return arr.astype(np.int64, copy=False)
+    return arr
+
+
+# ---------------------------------------------------------------- random numbers
+class _RNG:
+    """The global generator; `manual_seed` resets it so runs repeat bit for bit."""
+
+    def __init__(self, seed=None):
+        self.generator = np.random.default_rng(seed)
+
+
+_rng = _RNG()
+
+
+def manual_seed(seed):
+    """Seed gradwork's global generator (initialisation, dropout masks, shuffling)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    _rng.generator = np.random.default_rng(int(seed))
+    return _rng.generator
+
+
+def generator():
+    """The global `numpy.random.Generator` used for all of gradwork's randomness."""
+    return _rng.generator
+
+
+def get_rng_state():
+    """The generator's state as a JSON-serialisable dict (for checkpoints)."""
+    return _rng.generator.bit_generator.state
+
+
+def set_rng_state(state):
+    gen = np.random.default_rng()
+    gen.bit_generator.state = state
+    _rng.generator = gen

@@ -1,0 +1,267 @@
+"""`Module`: the base of every layer and model.
+
+Assigning a `Parameter`, a `Module` or a value to a declared buffer registers it, so
+`parameters()`, `state_dict()` and `train()/eval()` find everything without
+introspection. State-dict keys and layouts are PyTorch's, so weights move both ways.
+"""
+from collections import OrderedDict, namedtuple
+
+from .. import backend
+from ..autograd import Tensor, no_grad
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class: subclasses create parameters/children in `__init__` and define `forward`."""
+
+    def __init__(self):
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"{type(self).__name__}: call Module.__init__() before "
+                                 f"assigning attribute {name!r}")
+        if isinstance(value, Parameter):
+            self._forget(name)
+            d["_parameters"][name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            d["_modules"][name] = value
+        elif name in d["_parameters"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                "(nn.Parameter or None expected)")
+            d["_parameters"][name] = None
+        elif name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(value)
+            d["_buffers"][name] = value
+        elif name in d["_modules"] and value is None:
+            d["_modules"][name] = None
+        object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[registry].pop(name, None)
+
+    def __delattr__(self, name):
+        self._forget(name)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is state but not learnable (running statistics, masks)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_module(self, name, module):
+        self.__setattr__(name, module)
+
+    add_module = register_module
+
+    def register_forward_hook(self, hook):
+        """`hook(module, inputs, output)` after every forward; returns a handle with remove()."""
+        key = object()
+        self._forward_hooks[key] = hook
+
+        class _Handle:
+            def remove(_self):
+                self._forward_hooks.pop(key, None)
+        return _Handle()
+
+    # ------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    # ------------------------------------------------------------ traversal
+    def named_modules(self, prefix="", memo=None):
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if m is None or id(m) in memo:
+                continue
+            memo.add(id(m))
+            yield name, m
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def _named_members(self, registry, prefix, recurse):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, m in modules:
+            for k, v in getattr(m, registry).items():
+                if v is None or id(v) in seen:
+                    continue
+                seen.add(id(v))
+                yield (f"{mod_name}.{k}" if mod_name else k), v
+
+    def named_parameters(self, prefix="", recurse=True):
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def get_submodule(self, target):
+        m = self
+        for part in target.split(".") if target else []:
+            if part not in m._modules:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r}")
+            m = m._modules[part]
+        return m
+
+    # ------------------------------------------------------------ modes and grads
+    def train(self, mode=True):
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def apply(self, fn):
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    def to(self, dtype=None):
+        """Cast floating-point parameters and buffers to `dtype` (in place; objects stay)."""
+        dtype = backend.as_dtype(dtype)
+        if dtype is None:
+            return self
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    # ------------------------------------------------------------ state dicts
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers by dotted name (PyTorch's keys)."""
+        out = OrderedDict() if destination is None else destination
+        for mod_name, m in self.named_modules(prefix.rstrip(".")):
+            base = f"{mod_name}." if mod_name else ""
+            for k, p in m._parameters.items():
+                if p is not None:
+                    out[base + k] = p if keep_vars else p.detach()
+            for k, b in m._buffers.items():
+                if b is not None and k not in m._non_persistent:
+                    out[base + k] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values (Tensors or arrays) into this module's parameters and buffers in place.
+
+        Returns (missing_keys, unexpected_keys). Shape mismatches always raise; with
+        strict=True, so do missing and unexpected keys. The error lists every problem."""
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched, values = [], {}
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            arr = v.data if isinstance(v, Tensor) else backend.np.asarray(v)
+            if tuple(arr.shape) != tuple(target.shape):
+                mismatched.append(f"{k}: checkpoint shape {tuple(arr.shape)}, model shape "
+                                  f"{tuple(target.shape)}")
+            values[k] = arr
+        if mismatched or (strict and (missing or unexpected)):
+            lines = [f"Error(s) in loading state_dict for {type(self).__name__}:"]
+            if missing:
+                lines.append("  missing keys: " + ", ".join(missing))
+            if unexpected:
+                lines.append("  unexpected keys: " + ", ".join(unexpected))
+            if mismatched:
+                lines.append("  shape mismatches: " + "; ".join(mismatched))
+            raise RuntimeError("\n".join(lines))
+        with no_grad():
+            for k, arr in values.items():
+                target = own[k]
+                target.data = backend.np.array(arr, dtype=target.data.dtype, copy=True)
+                target._version[0] += 1
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ printing
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for k, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({k}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (extra + "\n" if extra else "\n")
+        return head + "".join("  " + ln + "\n" for ln in lines) + ")"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()))

@@ -1,0 +1,95 @@
+"""Comparisons (no gradient), elementwise maximum/minimum and where."""
+from ..autograd import Function, Tensor
+from ..backend import array_module
+from .broadcast import as_tensor_like, broadcast_error, unbroadcast
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _compare(fn):
+    def op(a, b):
+        return Tensor._make(fn(a.data, _data(b)), False, None, 0)
+    return op
+
+
+eq = _compare(lambda a, b: a == b)
+ne = _compare(lambda a, b: a != b)
+lt = _compare(lambda a, b: a < b)
+le = _compare(lambda a, b: a <= b)
+gt = _compare(lambda a, b: a > b)
+ge = _compare(lambda a, b: a >= b)
+
+
+# ∂max(a,b)/∂a = 1 where a > b, ½ where a = b (PyTorch splits ties evenly)
+class Maximum(Function):
+    sign = 1
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        xp = array_module(a)
+        return xp.maximum(a, b) if self.sign > 0 else xp.minimum(a, b)
+
+    def backward(self, g):
+        wins_a = (self.a > self.b) if self.sign > 0 else (self.a < self.b)
+        tie = self.a == self.b
+        share_a = wins_a + 0.5 * tie
+        ga = unbroadcast(g * share_a, self.a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Minimum(Maximum):
+    sign = -1
+
+
+# where(c, a, b): the gradient goes to a where c holds, to b elsewhere
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond, self.shapes = cond, (a.shape, b.shape)
+        return array_module(a).where(cond, a, b)
+
+    def backward(self, g):
+        zero = g.dtype.type(0)
+        ga = unbroadcast(array_module(g).where(self.cond, g, zero), self.shapes[0]) \
+            if self.needs_input_grad[1] else None
+        gb = unbroadcast(array_module(g).where(self.cond, zero, g), self.shapes[1]) \
+            if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def _binary(cls, name, a, b):
+    b = as_tensor_like(b, a)
+    try:
+        return cls.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(name, a, b) from e
+
+
+def maximum(a, b):
+    return _binary(Maximum, "maximum", a, b)
+
+
+def minimum(a, b):
+    return _binary(Minimum, "minimum", a, b)
+
+
+def where(condition, a, b):
+    """Elements of `a` where `condition` holds, else of `b` (all three broadcast)."""
+    ref = a if isinstance(a, Tensor) else b
+    if not isinstance(ref, Tensor):
+        ref = Tensor(a)
+    a, b = as_tensor_like(a, ref), as_tensor_like(b, ref)
+    cond = as_tensor_like(condition, ref)
+    try:
+        return Where.apply(cond, a, b)
+    except ValueError as e:
+        raise ValueError(f"where: condition {tuple(cond.shape)}, input {tuple(a.shape)} and "
+                         f"other {tuple(b.shape)} cannot be broadcast together") from e
+
+
+def masked_fill(a, mask, value):
+    """`a` with `value` written where `mask` is True (broadcast); no gradient to those places."""
+    fill = Tensor(array_module(a.data).asarray(value, dtype=a.dtype))
+    return where(mask, fill, a)

@@ -1,0 +1,90 @@
+"""Indexing (slices, integers, integer arrays, boolean masks) and its scatter-add adjoint."""
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+
+def _plain_index(index):
+    """Tensors inside an index become arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, (Tensor, list, slice)) for i in index):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _has_integer_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if isinstance(p, list) or (hasattr(p, "dtype") and p.dtype.kind in "iu"):
+            return True
+    return False
+
+
+# y = a[idx]:  da = scatter-add of dy into zeros at idx (repeated indices accumulate)
+class GetItem(Function):
+    needs_inputs = False
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, g):
+        xp = array_module(g)
+        out = xp.zeros(self.shape, self.dtype)
+        if _has_integer_array(self.index):
+            xp.add.at(out, self.index, g)
+        else:
+            out[self.index] = g
+        return out
+
+
+class GetItemView(GetItem):
+    is_view = True
+
+
+def getitem(a, index):
+    index = _plain_index(index)
+    try:
+        if _is_basic(index):
+            return GetItemView.apply(a, index=index)
+        return GetItem.apply(a, index=index)
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor of shape {tuple(a.shape)})") from None
+
+
+# gather along a dim: out[i][j] = a[i][index[i][j]] (dim = 1); da = scatter-add
+class Gather(Function):
+    needs_inputs = False
+
+    def forward(self, a, index, dim):
+        self.shape, self.dtype, self.index, self.dim = a.shape, a.dtype, index, dim
+        return array_module(a).take_along_axis(a, index, axis=dim)
+
+    def backward(self, g):
+        xp = array_module(g)
+        out = xp.zeros(self.shape, self.dtype)
+        idx = list(xp.indices(self.index.shape, sparse=True))
+        idx[self.dim] = self.index
+        xp.add.at(out, tuple(idx), g)
+        return out
+
+
+def gather(a, dim, index):
+    index = index.data if isinstance(index, Tensor) else index
+    if index.ndim != a.ndim:
+        raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many "
+                         f"dimensions as input of shape {tuple(a.shape)}")
+    return Gather.apply(a, index=index, dim=dim % a.ndim)
+
+
+def index_select(a, dim, index):
+    index = index.data if isinstance(index, Tensor) else index
+    dim = dim % a.ndim
+    return getitem(a, (slice(None),) * dim + (index,))

@@ -1,0 +1,82 @@
+"""Matrix products: `matmul` (batched, broadcasting, 1-D cases) and the fused `linear`."""
+from ..autograd import Function
+from .broadcast import unbroadcast
+
+
+def _swap(x):
+    return x.swapaxes(-1, -2)
+
+
+# C = AB:  dA = dC Bᵀ,  dB = Aᵀ dC  (summed over broadcast batch dims)
+class MatMul(Function):
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        a2 = a[None, :] if a.ndim == 1 else a     # (n,) → (1, n)
+        b2 = b[:, None] if b.ndim == 1 else b     # (n,) → (n, 1)
+        self.a, self.b = a2, b2
+        out = a2 @ b2
+        if a.ndim == 1:
+            out = out.squeeze(-2)
+        if b.ndim == 1:
+            out = out.squeeze(-1)
+        return out
+
+    def backward(self, g):
+        if len(self.b_shape) == 1:
+            g = g[..., None]
+        if len(self.a_shape) == 1:
+            g = g[..., None, :]
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(g @ _swap(self.b), self.a.shape).reshape(self.a_shape)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(_swap(self.a) @ g, self.b.shape).reshape(self.b_shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         f"multiplied ({k_a} != {k_b})")
+    try:
+        return MatMul.apply(a, b)
+    except ValueError as e:
+        raise ValueError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
+                         "cannot be broadcast together") from e
+
+
+# y = x Wᵀ + b:  dx = dy W,  dW = dyᵀ x,  db = Σ dy   (one node instead of three)
+class Linear(Function):
+    def forward(self, x, w, b):
+        self.x, self.w = x, w
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = g @ self.w
+        g2 = g.reshape(-1, g.shape[-1])                       # (N·…, out)
+        if self.needs_input_grad[1]:
+            gw = g2.T @ self.x.reshape(-1, self.x.shape[-1])   # (out, in)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
+    """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,)."""
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} does not match weight of "
+                         f"shape {tuple(weight.shape)} (expected input (*, {weight.shape[-1]}))")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of "
+                         f"shape {tuple(weight.shape)} (expected ({weight.shape[0]},))")
+    return Linear.apply(input, weight, bias)

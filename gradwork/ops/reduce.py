@@ -1,0 +1,207 @@
+"""Reductions: sum, mean, var, std, max, min, argmax, argmin, logsumexp."""
+import builtins
+from collections import namedtuple
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def normalize_dims(dim, ndim, op="reduce"):
+    """`dim` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
+        out.append(d % builtins.max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def _expand_back(g, shape, dims, keepdim):
+    """Broadcast a reduced gradient back to the input's shape."""
+    xp = array_module(g)
+    if not keepdim:
+        g = xp.expand_dims(g, dims) if dims else g
+    return xp.broadcast_to(g, shape)
+
+
+# d Σa = 1
+class Sum(Function):
+    needs_inputs = False
+
+    def forward(self, a, dims, keepdim):
+        self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        out = a.sum(axis=dims, keepdims=keepdim)
+        return out if a.dtype.kind != "b" else out.astype("int64")
+
+    def backward(self, g):
+        return _expand_back(g, self.shape, self.dims, self.keepdim)
+
+
+# d mean(a) = 1/n
+class Mean(Function):
+    needs_inputs = False
+
+    def forward(self, a, dims, keepdim):
+        self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        self.n = 1
+        for d in dims:
+            self.n *= a.shape[d]
+        return a.mean(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / self.n, self.shape, self.dims, self.keepdim)
+
+
+# var = Σ(a − ā)² / (n − correction);  d var = 2(a − ā)/(n − correction)
+class Var(Function):
+    def forward(self, a, dims, keepdim, correction):
+        self.dims, self.keepdim = dims, keepdim
+        n = 1
+        for d in dims:
+            n *= a.shape[d]
+        self.denom = builtins.max(n - correction, 0)
+        self.centered = a - a.mean(axis=dims, keepdims=True)
+        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+            return (self.centered ** 2).sum(axis=dims, keepdims=keepdim) / self.denom
+
+    def backward(self, g):
+        g = _expand_back(g, self.centered.shape, self.dims, self.keepdim)
+        return g * (2 / self.denom) * self.centered
+
+
+# max over everything: the gradient is shared evenly among tied maxima (as PyTorch)
+class MaxAll(Function):
+    largest = True
+
+    def forward(self, a):
+        self.a = a
+        self.out = a.max() if self.largest else a.min()
+        return array_module(a).asarray(self.out)
+
+    def backward(self, g):
+        mask = self.a == self.out
+        return mask * (g / mask.sum())
+
+
+class MinAll(MaxAll):
+    largest = False
+
+
+# max along a dim: the gradient goes to the selected index
+class MaxDim(Function):
+    largest = True
+
+    def forward(self, a, dim, keepdim):
+        xp = array_module(a)
+        idx = a.argmax(axis=dim) if self.largest else a.argmin(axis=dim)
+        idx = xp.expand_dims(idx, dim)
+        values = xp.take_along_axis(a, idx, axis=dim)
+        self.shape, self.dtype, self.idx, self.dim, self.keepdim = a.shape, a.dtype, idx, dim, keepdim
+        if not keepdim:
+            return values.squeeze(dim), idx.squeeze(dim).astype("int64")
+        return values, idx.astype("int64")
+
+    def backward(self, g, _gidx):
+        xp = array_module(g)
+        out = xp.zeros(self.shape, self.dtype)
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.dim)
+        xp.put_along_axis(out, self.idx, g, axis=self.dim)
+        return out
+
+
+class MinDim(MaxDim):
+    largest = False
+
+
+# logsumexp(a) = m + log Σ exp(a − m);  d = softmax(a)
+class LogSumExp(Function):
+    def forward(self, a, dims, keepdim):
+        xp = array_module(a)
+        m = a.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.exp(a - m).sum(axis=dims, keepdims=True)
+        out = xp.log(s) + m
+        self.a, self.out, self.dims, self.keepdim = a, out, dims, keepdim
+        return out if keepdim else out.squeeze(dims)
+
+    def backward(self, g):
+        xp = array_module(g)
+        g = g if self.keepdim else xp.expand_dims(g, self.dims)
+        return g * xp.exp(self.a - self.out)
+
+
+def sum(a, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    out = Sum.apply(a, dims=normalize_dims(dim, a.ndim, "sum"), keepdim=keepdim)
+    return out if dtype is None else out.to(dtype)
+
+
+def mean(a, dim=None, keepdim=False):
+    if a.data.dtype.kind != "f":
+        raise TypeError(f"mean: input dtype should be floating point, got {a.dtype}")
+    return Mean.apply(a, dims=normalize_dims(dim, a.ndim, "mean"), keepdim=keepdim)
+
+
+def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    correction = _correction(unbiased, correction)
+    return Var.apply(a, dims=normalize_dims(dim, a.ndim, "var"), keepdim=keepdim,
+                     correction=correction)
+
+
+def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(a, dim, unbiased, keepdim, correction) ** 0.5
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def _extreme(all_cls, dim_cls, name, a, dim, keepdim):
+    if dim is None:
+        if a.data.size == 0:
+            raise RuntimeError(f"{name}: the input is empty")
+        return all_cls.apply(a)
+    if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(other)
+        from .compare import maximum, minimum  # noqa: PLC0415
+        return maximum(a, dim) if all_cls is MaxAll else minimum(a, dim)
+    (d,) = normalize_dims(dim, a.ndim, name)
+    values, indices = dim_cls.apply(a, dim=d, keepdim=keepdim)
+    return values_indices(values, indices)
+
+
+def max(a, dim=None, keepdim=False):  # noqa: A001
+    """max(a) → the largest element; max(a, dim) → (values, indices)."""
+    return _extreme(MaxAll, MaxDim, "max", a, dim, keepdim)
+
+
+def min(a, dim=None, keepdim=False):  # noqa: A001
+    return _extreme(MinAll, MinDim, "min", a, dim, keepdim)
+
+
+def amax(a, dim=None, keepdim=False):
+    return max(a) if dim is None else max(a, dim, keepdim).values
+
+
+def argmax(a, dim=None, keepdim=False):
+    data = a.data
+    if dim is None:
+        return Tensor._make(array_module(data).asarray(data.argmax()), False, None, 0)
+    return Tensor._make(data.argmax(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)
+
+
+def argmin(a, dim=None, keepdim=False):
+    data = a.data
+    if dim is None:
+        return Tensor._make(array_module(data).asarray(data.argmin()), False, None, 0)
+    return Tensor._make(data.argmin(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)
+
+
+def logsumexp(a, dim, keepdim=False):
+    return LogSumExp.apply(a, dims=normalize_dims(dim, a.ndim, "logsumexp"), keepdim=keepdim)

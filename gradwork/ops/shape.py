@@ -1,0 +1,142 @@
+"""Views and shape changes: reshape/view, transpose, permute, squeeze, unsqueeze, expand,
+flatten, and dtype casts. Each backward is the inverse reshaping of the gradient."""
+import math
+
+from ..autograd import Function
+from ..backend import array_module, as_dtype
+from .broadcast import unbroadcast
+
+
+class Reshape(Function):
+    needs_inputs, is_view = False, True
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    needs_inputs, is_view = False, True
+
+    def forward(self, a, dims):
+        self.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return a.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+class Expand(Function):
+    needs_inputs, is_view = False, True
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return array_module(a).broadcast_to(a, shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.shape)
+
+
+class Cast(Function):
+    needs_inputs = False
+
+    def forward(self, a, dtype):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.dtype)
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(a, *shape):
+    shape = _shape_args(shape)
+    known = math.prod(s for s in shape if s != -1)
+    if shape.count(-1) > 1 or (-1 not in shape and known != a.data.size) or \
+            (-1 in shape and (known == 0 or a.data.size % known)):
+        raise ValueError(f"reshape: shape {list(shape)} is invalid for input of shape "
+                         f"{tuple(a.shape)} ({a.data.size} elements)")
+    if shape == a.shape:
+        return a
+    return Reshape.apply(a, shape=shape)
+
+
+view = reshape
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    if a.ndim == 0:
+        return reshape(a, 1)
+    start, end = start_dim % a.ndim, end_dim % a.ndim
+    shape = a.shape[:start] + (math.prod(a.shape[start:end + 1]),) + a.shape[end + 1:]
+    return reshape(a, shape)
+
+
+def permute(a, *dims):
+    dims = _shape_args(dims)
+    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+        raise ValueError(f"permute: dims {list(dims)} are not a permutation of the "
+                         f"{a.ndim} dimensions of a tensor of shape {tuple(a.shape)}")
+    return Permute.apply(a, dims=tuple(d % a.ndim for d in dims))
+
+
+def transpose(a, dim0, dim1):
+    dims = list(range(a.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute.apply(a, dims=tuple(dims))
+
+
+def t(a):
+    if a.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {tuple(a.shape)}")
+    return a if a.ndim < 2 else transpose(a, 0, 1)
+
+
+def squeeze(a, dim=None):
+    if dim is None:
+        shape = tuple(s for s in a.shape if s != 1)
+    else:
+        dims = {d % a.ndim for d in ((dim,) if isinstance(dim, int) else dim)} if a.ndim else set()
+        shape = tuple(s for i, s in enumerate(a.shape) if not (i in dims and s == 1))
+    return reshape(a, shape)
+
+
+def unsqueeze(a, dim):
+    dim = dim % (a.ndim + 1)
+    return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
+
+
+def expand(a, *shape):
+    shape = _shape_args(shape)
+    lead = len(shape) - a.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand shape {tuple(a.shape)} to {shape}")
+    full = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    for i, s in enumerate(a.shape):
+        if s != 1 and s != full[i + lead]:
+            raise ValueError(f"expand: the expanded size {full[i + lead]} must match the "
+                             f"existing size {s} at dimension {i} (shape {tuple(a.shape)})")
+    return Expand.apply(a, shape=full)
+
+
+def broadcast_to(a, shape):
+    return expand(a, *shape)
+
+
+def to(a, dtype):
+    dtype = as_dtype(dtype)
+    if dtype == a.dtype:
+        return a
+    return Cast.apply(a, dtype=dtype)
+
+
+def contiguous(a):
+    return a

@@ -1,0 +1,66 @@
+"""`save` / `load` of state dicts in the safetensors format (no pickle), written atomically."""
+import json
+import os
+import tempfile
+
+from . import backend
+from .autograd import Tensor
+
+
+def atomic_write_bytes(path, data):
+    """Write `data` to `path` via a temp file in the same folder and a rename, so a crash or a
+    full disk never leaves a half-written file in place of a good one."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save(state_dict, path, metadata=None):
+    """Save a dict of name → Tensor/array as a .safetensors file (atomic)."""
+    from safetensors.numpy import save as st_save  # noqa: PLC0415
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"save: state_dict must be a dict of name → tensor, got "
+                        f"{type(state_dict).__name__}")
+    arrays = {}
+    for name, value in state_dict.items():
+        if not isinstance(name, str):
+            raise TypeError(f"save: keys must be strings, got {name!r}")
+        arr = value.data if isinstance(value, Tensor) else backend.np.asarray(value)
+        arrays[name] = backend.np.ascontiguousarray(arr)
+    meta = None if metadata is None else {k: v if isinstance(v, str) else json.dumps(v)
+                                          for k, v in metadata.items()}
+    atomic_write_bytes(path, st_save(arrays, metadata=meta))
+
+
+def load(path, as_arrays=False):
+    """Load a .safetensors file (PyTorch-written ones too) into a dict of name → Tensor."""
+    from safetensors.numpy import load as st_load  # noqa: PLC0415
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path}")
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        arrays = st_load(raw)
+    except Exception as e:
+        raise ValueError(f"load: {path} is not a valid safetensors file ({e})") from None
+    if as_arrays:
+        return arrays
+    return {k: Tensor(v) for k, v in arrays.items()}
+
+
+def load_metadata(path):
+    """The string metadata stored in a .safetensors header."""
+    from safetensors import safe_open  # noqa: PLC0415
+    with safe_open(os.fspath(path), framework="numpy") as f:
+        return f.metadata() or {}

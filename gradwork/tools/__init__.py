@@ -1,0 +1,4 @@
+"""Tools: gradient checking, model summaries."""
+from .gradcheck import gradcheck, numerical_grad
+
+__all__ = ["gradcheck", "numerical_grad"]
