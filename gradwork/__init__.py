@@ -6,14 +6,14 @@ from . import backend
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_, float16, float32, float64, get_rng_state, int32, int64, manual_seed,
                       set_rng_state)
-from .ops import (abs, add, amax, arange, argmax, argmin, as_tensor, broadcast_to, cat, chunk,
+from .ops import (abs, add, amax, amin, arange, argmax, argmin, as_tensor, broadcast_to, cat, chunk,
                   clamp, clip, concat, cos, div, empty, eq, exp, expand, eye, flatten, from_numpy,
                   full, full_like, gather, ge, gt, index_select, le, linspace, log, log_softmax,
                   logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mul, ne,
                   neg, ones, ones_like, permute, pow, rand, rand_like, randint, randn, randn_like,
-                  randperm, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, squeeze,
-                  stack, std, sub, sum, tanh, tensor, transpose, unbind, unsqueeze, var, where,
-                  zeros, zeros_like)
+                  randperm, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, squeeze, stack,
+                  std, sub, sum, tanh, tensor, transpose, unbind, unsqueeze, var, where, zeros,
+                  zeros_like)
 from .serialization import load, save
 
 float = float32  # noqa: A001 - PyTorch's aliases
@@ -23,3 +23,6 @@ long = int64
 __version__ = "0.1.0"
 
 from . import nn  # noqa: E402  (after the core, which nn builds on)
+from . import optim  # noqa: E402
+from . import models  # noqa: E402
+from . import data  # noqa: E402

@@ -36,7 +36,7 @@ def save(state_dict, path, metadata=None):
         if not isinstance(name, str):
             raise TypeError(f"save: keys must be strings, got {name!r}")
         arr = value.data if isinstance(value, Tensor) else backend.np.asarray(value)
-        arrays[name] = backend.np.ascontiguousarray(arr)
+        arrays[name] = backend.np.require(arr, requirements="C")  # 0-d stays 0-d
     meta = None if metadata is None else {k: v if isinstance(v, str) else json.dumps(v)
                                           for k, v in metadata.items()}
     atomic_write_bytes(path, st_save(arrays, metadata=meta))

@@ -6,7 +6,10 @@ one per input (None where the input needs none). Nodes point to the nodes that m
 their inputs (never to the input tensors), so activations that no backward needs are
 freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
 """
+from ..backend import np as _np
 from .grad_mode import is_grad_enabled
+
+_GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
 
 
 class Function:
@@ -15,8 +18,14 @@ class Function:
     # Set False on ops whose backward never reads their inputs (add, reshape, ...), so that
     # later in-place changes to those inputs are not reported as errors.
     needs_inputs = True
+    # Set True on ops whose backward reads their own output (exp, tanh, softmax, ...), so
+    # that in-place changes to that output are reported at backward time.
+    needs_output = False
     # Ops whose output is a view of the first input share its version counter.
     is_view = False
+    # Until release(): a multi-output op sets out_meta to its outputs' (shape, dtype).
+    out_meta = None
+    freed = False
 
     def forward(self, *arrays, **params):  # pragma: no cover - interface
         raise NotImplementedError
@@ -29,27 +38,36 @@ class Function:
         """Run the op on Tensors (None allowed for absent optional inputs)."""
         fn = cls()
         arrays = [None if t is None else t.data for t in inputs]
-        record = is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+        record = False
+        if is_grad_enabled():
+            for t in inputs:
+                if t is not None and t.requires_grad:
+                    record = True
+                    break
         if record:
             fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         out = fn.forward(*arrays, **params)
-        if not record:
-            if isinstance(out, tuple):
+        if type(out) is tuple:
+            out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
+            if not record:
                 return tuple(Tensor._make(o, False, None, 0) for o in out)
-            res = Tensor._make(out, False, None, 0)
+            fn.out_meta = tuple((o.shape, o.dtype) for o in out)
+            res = tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
+        else:
+            if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
+                out = _SCALAR_TO_ARRAY(out)
+            res = Tensor._make(out, record and out.dtype.kind == "f", fn if record else None, 0)
             if cls.is_view:
                 res._version = inputs[0]._version
-            return res
+            if not record:
+                return res
         fn.edges = tuple(_edge(t) for t in inputs)
         if cls.needs_inputs:
             fn.versions = tuple((t._version, t._version[0]) for t in inputs if t is not None)
-        if isinstance(out, tuple):
-            fn.out_meta = tuple((o.shape, o.dtype) for o in out)
-            return tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
-        fn.out_meta = None
-        res = Tensor._make(out, out.dtype.kind == "f", fn, 0)
-        if cls.is_view:
-            res._version = inputs[0]._version
+        if cls.needs_output:        # backward reads the output: guard it against in-place changes
+            outs = res if type(res) is tuple else (res,)
+            fn.versions = getattr(fn, "versions", ()) + tuple((o._version, o._version[0])
+                                                              for o in outs)
         return res
 
     def release(self):
@@ -101,17 +119,11 @@ def run_backward(root_tensor, grad, retain_graph=False):
     root = root_tensor._ctx
     pending = {root: _slots(root)}
     pending[root][root_tensor._idx] = grad
-    handed_out = set()
+    handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     for node in _topological_order(root):
         gouts = pending.pop(node, None)
         if gouts is None:
             continue
-        if getattr(node, "freed", False):
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward(); specify retain_graph=True on the "
-                "first backward if you need to backward through it again.")
         _check_versions(node)
         if node.out_meta is not None:
             xp = _xp(gouts)
@@ -139,6 +151,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
 
 
 def _slots(node):
+    if node.freed:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved "
+            "tensors after they have already been freed). Saved intermediate values of the "
+            "graph are freed when you call .backward(); specify retain_graph=True on the "
+            "first backward if you need to backward through it again.")
     return [None] * (1 if node.out_meta is None else len(node.out_meta))
 
 

@@ -247,6 +247,24 @@ class Tensor:
         self.data[...] = backend.generator().normal(mean, std, self.data.shape)
         return self
 
+    # `x += y` updates x in place, as PyTorch (`p -= lr * p.grad` under no_grad must reach the
+    # parameter). A tensor inside the graph gets the out-of-place result instead, which is the
+    # value PyTorch's recorded in-place op would give; a leaf that requires grad raises.
+    def __iadd__(self, other):
+        return self + other if self._in_graph() else self.add_(other)
+
+    def __isub__(self, other):
+        return self - other if self._in_graph() else self.sub_(other)
+
+    def __imul__(self, other):
+        return self * other if self._in_graph() else self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self / other if self._in_graph() else self.div_(other)
+
+    def _in_graph(self):
+        return self._ctx is not None and self.requires_grad and is_grad_enabled()
+
     def __setitem__(self, index, value):
         self._begin_inplace("__setitem__")
         if isinstance(index, Tensor):

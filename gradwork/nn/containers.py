@@ -4,6 +4,14 @@ from collections import OrderedDict
 from .module import Module
 
 
+def _renumber(container, modules):
+    """Make `modules` the container's children, named "0".."n-1" (after a delete/insert)."""
+    for k in list(container._modules):
+        delattr(container, k)
+    for i, m in enumerate(modules):
+        container.register_module(str(i), m)
+
+
 class Sequential(Module):
     """Apply children in order: Sequential(a, b)(x) = b(a(x))."""
 
@@ -22,10 +30,23 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, idx):
-        items = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*items[idx])
-        return items[idx]
+        if isinstance(idx, slice):       # keeps the children's names, as PyTorch does
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx, module):
+        self.register_module(self._key(idx), module)
+
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        del modules[idx]
+        _renumber(self, modules)
+
+    def _key(self, idx):
+        keys = list(self._modules)
+        if not -len(keys) <= idx < len(keys):
+            raise IndexError(f"Sequential: index {idx} is out of range for {len(keys)} modules")
+        return keys[idx]
 
     def __len__(self):
         return len(self._modules)
@@ -65,6 +86,16 @@ class ModuleList(Module):
         key = list(self._modules)[idx]
         self.register_module(key, module)
 
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        del modules[idx]
+        _renumber(self, modules)
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        _renumber(self, modules)
+
     def __len__(self):
         return len(self._modules)
 
@@ -88,6 +119,18 @@ class ModuleDict(Module):
 
     def __contains__(self, key):
         return key in self._modules
+
+    def __delitem__(self, key):
+        delattr(self, key)
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self[key]
+        return module
+
+    def update(self, modules):
+        for k, m in modules.items():
+            self[k] = m
 
     def __len__(self):
         return len(self._modules)

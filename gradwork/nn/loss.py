@@ -10,20 +10,28 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+class _WeightedLoss(_Loss):
+    """A loss with per-class weights, kept as a buffer (in the state dict, as in PyTorch)."""
+
+    def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
         return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
                                self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input, target):
         return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -48,31 +56,30 @@ class HuberLoss(_Loss):
         return L.huber_loss(input, target, self.reduction, self.delta)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = weight
+        super().__init__(weight, reduction)
 
     def forward(self, input, target):
         return L.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
         return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                   self.pos_weight)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     """The multiclass hinge (SVM) loss of deck 002, PyTorch's normalisation (÷ C)."""
 
     def __init__(self, p=1, margin=1.0, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.p, self.margin, self.weight = p, margin, weight
+        super().__init__(weight, reduction)
+        self.p, self.margin = p, margin
 
     def forward(self, input, target):
         return L.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)

@@ -32,10 +32,10 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: call Module.__init__() before "
                                  f"assigning attribute {name!r}")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             d["_parameters"][name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             d["_modules"][name] = value
         elif name in d["_parameters"]:
             if value is not None:
@@ -46,13 +46,19 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 value = Tensor(value)
             d["_buffers"][name] = value
-        elif name in d["_modules"] and value is None:
+        elif name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                "(nn.Module or None expected)")
             d["_modules"][name] = None
         object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drop `name` from the registries (but `keep`, so a replacement keeps its place)."""
         for registry in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[registry].pop(name, None)
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
+        self.__dict__["_non_persistent"].discard(name)
 
     def __delattr__(self, name):
         self._forget(name)
@@ -178,12 +184,22 @@ class Module:
                 p.grad.data[...] = 0
 
     def apply(self, fn):
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """Call fn(m) on every submodule and then on self, children first (PyTorch's order)."""
+        stack = [(self, False)]
+        while stack:
+            m, children_done = stack.pop()
+            if children_done:
+                fn(m)
+                continue
+            stack.append((m, True))
+            stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
     def to(self, dtype=None):
-        """Cast floating-point parameters and buffers to `dtype` (in place; objects stay)."""
+        """Cast floating-point parameters and buffers to `dtype` (in place; objects stay).
+        A device ("cpu") is accepted and ignored, so `model.to(device)` works on the CPU."""
+        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+            return self
         dtype = backend.as_dtype(dtype)
         if dtype is None:
             return self
@@ -204,7 +220,12 @@ class Module:
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers by dotted name (PyTorch's keys)."""
         out = OrderedDict() if destination is None else destination
-        for mod_name, m in self.named_modules(prefix.rstrip(".")):
+        # Unlike parameters(), a module shared under two names appears under both (as in PyTorch).
+        stack = [(prefix.rstrip("."), self)]
+        while stack:
+            mod_name, m = stack.pop()
+            stack.extend(reversed([(f"{mod_name}.{k}" if mod_name else k, c)
+                                   for k, c in m._modules.items() if c is not None]))
             base = f"{mod_name}." if mod_name else ""
             for k, p in m._parameters.items():
                 if p is not None:
@@ -215,7 +236,8 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values (Tensors or arrays) into this module's parameters and buffers in place.
+        """Copy values (Tensors, arrays or torch tensors) into this module's parameters and
+        buffers in place.
 
         Returns (missing_keys, unexpected_keys). Shape mismatches always raise; with
         strict=True, so do missing and unexpected keys. The error lists every problem."""
@@ -227,7 +249,12 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else backend.np.asarray(v)
+            if isinstance(v, Tensor):
+                arr = v.data
+            elif hasattr(v, "detach"):           # a torch tensor, perhaps requiring grad
+                arr = backend.np.asarray(v.detach().cpu())
+            else:
+                arr = backend.np.asarray(v)
             if tuple(arr.shape) != tuple(target.shape):
                 mismatched.append(f"{k}: checkpoint shape {tuple(arr.shape)}, model shape "
                                   f"{tuple(target.shape)}")
@@ -244,7 +271,7 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target.data = backend.np.array(arr, dtype=target.data.dtype, copy=True)
+                target.data[...] = arr          # in place, cast to the model's dtype
                 target._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -11,7 +11,7 @@ from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_lik
 from .index import gather, getitem, index_select
 from .join import cat, chunk, concat, split, stack, unbind
 from .matmul import linear, matmul
-from .reduce import amax, argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .shape import (broadcast_to, expand, flatten, permute, reshape, squeeze, t, transpose,
                     unsqueeze, view)
 from .unary import abs, clamp, clip, cos, exp, log, sign, sin, sqrt
@@ -31,9 +31,11 @@ _METHODS = {
     "clamp": clamp, "clip": clip, "maximum": maximum, "minimum": minimum,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "masked_fill": masked_fill,
     "sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax,
+    "amin": amin,
     "argmax": argmax, "argmin": argmin, "logsumexp": logsumexp,
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
-    "transpose": transpose, "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand,
+    "transpose": transpose, "t": shape.t, "squeeze": squeeze, "unsqueeze": unsqueeze,
+    "expand": expand,
     "broadcast_to": broadcast_to, "contiguous": shape.contiguous,
     "split": split, "chunk": chunk, "unbind": unbind, "gather": gather,
     "index_select": index_select,

@@ -1,4 +1,5 @@
 """Activations: relu, leaky_relu, elu, tanh, sigmoid, softplus, softmax, log_softmax."""
+import warnings
 
 from ..autograd import Function
 from ..backend import array_module
@@ -6,6 +7,8 @@ from ..backend import array_module
 
 # relu(x) = max(0, x);  relu'(x) = [x > 0]
 class ReLU(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x):
         self.out = array_module(x).maximum(x, 0)
         return self.out
@@ -16,6 +19,8 @@ class ReLU(Function):
 
 # leaky_relu(x) = x if x > 0 else αx
 class LeakyReLU(Function):
+    needs_inputs = False
+
     def forward(self, x, slope):
         self.mask, self.slope = x > 0, slope
         return array_module(x).where(self.mask, x, x * slope)
@@ -26,6 +31,8 @@ class LeakyReLU(Function):
 
 # elu(x) = x if x > 0 else α(eˣ − 1);  elu'(x) = 1 or elu(x) + α
 class ELU(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x, alpha):
         xp = array_module(x)
         self.mask, self.alpha = x > 0, alpha
@@ -38,6 +45,8 @@ class ELU(Function):
 
 # tanh' = 1 − tanh²
 class Tanh(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x):
         self.out = array_module(x).tanh(x)
         return self.out
@@ -47,13 +56,18 @@ class Tanh(Function):
 
 
 def sigmoid_array(x):
-    """σ(x) = 1/(1 + e^(−x)), computed without overflow for large |x|."""
+    """σ(x) = 1/(1 + e^(−x)), as e^x/(1 + e^x) for x < 0: no overflow, and full relative
+    precision in both tails (the tanh form rounds σ(−40) to 0)."""
     xp = array_module(x)
-    return 0.5 * (xp.tanh(0.5 * x) + 1)
+    e = xp.exp(-xp.abs(x))
+    r = 1 / (1 + e)
+    return r * (e + (x >= 0) * (1 - e))     # r where x ≥ 0, e·r below (as fast as tanh)
 
 
 # σ' = σ(1 − σ)
 class Sigmoid(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x):
         self.out = sigmoid_array(x)
         return self.out
@@ -82,6 +96,8 @@ def _stable_softmax(x, dim):
 
 # softmax(x)ᵢ = e^{xᵢ}/Σⱼe^{xⱼ};  dx = s ⊙ (dy − Σ dy ⊙ s)
 class Softmax(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x, dim):
         self.dim = dim
         self.out = _stable_softmax(x, dim)
@@ -94,6 +110,8 @@ class Softmax(Function):
 
 # log_softmax(x) = x − max − log Σ e^{x − max};  dx = dy − softmax ⊙ Σ dy
 class LogSoftmax(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, x, dim):
         xp = array_module(x)
         shifted = x - x.max(axis=dim, keepdims=True)
@@ -133,6 +151,9 @@ def softplus(x, beta=1.0, threshold=20.0):
 def _softmax_dim(x, dim, op):
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1   # PyTorch's legacy implicit choice
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
+                      f"to include dim=X as an argument (using dim={dim}).", UserWarning,
+                      stacklevel=3)
     if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for shape {tuple(x.shape)}")
     return dim % max(x.ndim, 1)

@@ -1,19 +1,31 @@
 """+ − × ÷ pow neg, elementwise with broadcasting. Python scalars take a scalar path
 that keeps the tensor's dtype (float32 in, float32 out)."""
+import math
 import numbers
 
 from ..autograd import Function, Tensor
-from ..backend import array_module
-from .broadcast import as_tensor_like, broadcast_error, unbroadcast
+from ..backend import DEFAULT_FLOAT, array_module
+from .broadcast import as_tensor_like, broadcast_error, promote_pair, unbroadcast
 
 
 def _is_scalar(x):
+    if type(x) is float or type(x) is int:      # the common case, without the ABC check
+        return True
     return isinstance(x, numbers.Number) or (hasattr(x, "ndim") and not isinstance(x, Tensor)
                                              and x.ndim == 0)
 
 
 def _scalar(x):
+    if type(x) is float or type(x) is int:
+        return x
     return x.item() if hasattr(x, "item") else x
+
+
+def _promote(a, c):
+    """An integer/bool tensor meeting a float scalar becomes float32 first (PyTorch's rule)."""
+    if a.data.dtype.kind in "iub" and isinstance(c, float):
+        return Tensor._make(a.data.astype(DEFAULT_FLOAT), False, None, 0)
+    return a
 
 
 class _Binary(Function):
@@ -22,6 +34,8 @@ class _Binary(Function):
     @classmethod
     def call(cls, a, b):
         b = as_tensor_like(b, a)
+        if a.data.dtype != b.data.dtype:
+            a, b = promote_pair(a, b)
         try:
             return cls.apply(a, b)
         except ValueError as e:
@@ -71,6 +85,7 @@ class Mul(_Binary):
 # d(a/b) = da/b − (a/b²) db
 class Div(_Binary):
     name = "div"
+    needs_output = True
 
     def forward(self, a, b):
         out = a / b
@@ -91,6 +106,7 @@ class Div(_Binary):
 # d(a^b) = b a^(b−1) da + a^b ln(a) db
 class Pow(_Binary):
     name = "pow"
+    needs_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -100,8 +116,10 @@ class Pow(_Binary):
     def backward(self, g):
         xp = array_module(g)
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = unbroadcast(g * self.b * self.a ** (self.b - 1), self.a.shape)
+        if self.needs_input_grad[0]:   # b a^(b−1), taken as 0 where b = 0 (even at a = 0)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                da = self.b * self.a ** (self.b - 1)
+            ga = unbroadcast(g * xp.where(self.b == 0, 0, da), self.a.shape)
         if self.needs_input_grad[1]:
             with xp.errstate(divide="ignore", invalid="ignore"):
                 dlog = self.out * xp.log(self.a)
@@ -143,6 +161,8 @@ class RSubScalar(Function):
 
 
 class RDivScalar(Function):
+    needs_output = True
+
     def forward(self, a, c):
         self.a, self.out = a, c / a
         return self.out
@@ -151,7 +171,7 @@ class RDivScalar(Function):
         return -g * self.out / self.a
 
 
-# d(a^c) = c a^(c−1) da
+# d(a^c) = c a^(c−1) da   (0 for c = 0, even at a = 0)
 class PowScalar(Function):
     def forward(self, a, c):
         self.a, self.c = a, c
@@ -159,19 +179,27 @@ class PowScalar(Function):
 
     def backward(self, g):
         c = self.c
+        if c == 0:
+            return g * 0
         if c == 2:
             return g * 2 * self.a
         return g * c * self.a ** (c - 1)
 
 
-# d(c^a) = c^a ln(c) da
+# d(c^a) = c^a ln(c) da   (0 where c = 0 and a ≥ 0, as PyTorch)
 class RPowScalar(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, a, c):
-        self.out, self.logc = c ** a, array_module(a).log(c)
+        self.out = c ** a
+        self.logc = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
+        self.zero_base = (a >= 0) if c == 0 else None
         return self.out
 
     def backward(self, g):
-        return g * self.out * self.logc
+        with array_module(g).errstate(invalid="ignore"):
+            d = g * self.out * self.logc
+        return d if self.zero_base is None else array_module(g).where(self.zero_base, 0, d)
 
 
 class Neg(Function):
@@ -188,7 +216,8 @@ def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     if _is_scalar(b):
-        return AddScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return AddScalar.apply(_promote(a, b), c=b)
     return Add.call(a, b)
 
 
@@ -196,46 +225,51 @@ def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     if _is_scalar(b):
-        return AddScalar.apply(a, c=-_scalar(b))
+        b = _scalar(b)
+        return AddScalar.apply(_promote(a, b), c=-b)
     return Sub.call(a, b)
 
 
 def rsub(a, b):
     if _is_scalar(b):
-        return RSubScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return RSubScalar.apply(_promote(a, b), c=b)
     return Sub.call(as_tensor_like(b, a), a)
 
 
 def mul(a, b):
     if _is_scalar(b):
-        return MulScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return MulScalar.apply(_promote(a, b), c=b)
     return Mul.call(a, b)
 
 
 def div(a, b):
     if _is_scalar(b):
-        b = _scalar(b)
-        if a.dtype.kind in "iub":
-            return Div.call(a, Tensor(b))
+        b = float(_scalar(b))
+        a = _promote(a, b)
         return MulScalar.apply(a, c=1.0 / b) if b != 0 else Div.call(a, Tensor(b, dtype=a.dtype))
     return Div.call(a, b)
 
 
 def rdiv(a, b):
     if _is_scalar(b):
-        return RDivScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return RDivScalar.apply(_promote(a, float(b)), c=b)
     return Div.call(as_tensor_like(b, a), a)
 
 
 def pow(a, b):  # noqa: A001 - PyTorch's name
     if _is_scalar(b):
-        return PowScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return PowScalar.apply(_promote(a, b), c=b)
     return Pow.call(a, b)
 
 
 def rpow(a, b):
     if _is_scalar(b):
-        return RPowScalar.apply(a, c=_scalar(b))
+        b = _scalar(b)
+        return RPowScalar.apply(_promote(a, b), c=b)
     return Pow.call(as_tensor_like(b, a), a)
 
 

@@ -27,3 +27,27 @@ def as_tensor_like(value, like):
     if t.data.dtype.kind == "f" and like.data.dtype.kind == "f" and t.data.dtype != like.dtype:
         t.data = t.data.astype(like.data.dtype)
     return t
+
+
+def promote_pair(a, b):
+    """PyTorch's promotion of two tensors of different dtypes: an integer/bool one takes the
+    other's float dtype (NumPy would give float64), and between two floats a 0-d tensor defers
+    to a dimensioned one (float32 x · float64 0-d c is float32); otherwise NumPy's rule."""
+    fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+    if fa and fb:
+        if (a.data.ndim == 0) == (b.data.ndim == 0):
+            return a, b
+        dtype = b.data.dtype if a.data.ndim == 0 else a.data.dtype
+    elif fa or fb:
+        dtype = a.data.dtype if fa else b.data.dtype
+    else:
+        return a, b
+    return _cast(a, dtype), _cast(b, dtype)
+
+
+def _cast(t, dtype):
+    if t.data.dtype == dtype:
+        return t
+    if t.requires_grad:
+        return t.to(dtype)                        # a Cast node: the gradient returns in t's dtype
+    return Tensor._make(t.data.astype(dtype), False, None, 0)

@@ -1,7 +1,7 @@
 """Comparisons (no gradient), elementwise maximum/minimum and where."""
 from ..autograd import Function, Tensor
 from ..backend import array_module
-from .broadcast import as_tensor_like, broadcast_error, unbroadcast
+from .broadcast import as_tensor_like, broadcast_error, promote_pair, unbroadcast
 
 
 def _data(x):
@@ -34,7 +34,7 @@ class Maximum(Function):
     def backward(self, g):
         wins_a = (self.a > self.b) if self.sign > 0 else (self.a < self.b)
         tie = self.a == self.b
-        share_a = wins_a + 0.5 * tie
+        share_a = wins_a + g.dtype.type(0.5) * tie          # in g's dtype, never float64
         ga = unbroadcast(g * share_a, self.a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(g * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -61,6 +61,8 @@ class Where(Function):
 
 def _binary(cls, name, a, b):
     b = as_tensor_like(b, a)
+    if a.data.dtype != b.data.dtype:
+        a, b = promote_pair(a, b)
     try:
         return cls.apply(a, b)
     except ValueError as e:

@@ -92,7 +92,10 @@ def rand_like(t):
 
 
 def randint(low, high=None, size=(), dtype="int64"):
-    if high is None:
+    """Integers in [low, high): `randint(high, size)` or `randint(low, high, size)`."""
+    if isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     return Tensor(backend.generator().integers(low, high, size=tuple(size)).astype(dtype))
 

@@ -65,7 +65,9 @@ class Gather(Function):
 
     def forward(self, a, index, dim):
         self.shape, self.dtype, self.index, self.dim = a.shape, a.dtype, index, dim
-        return array_module(a).take_along_axis(a, index, axis=dim)
+        # the index may be smaller than the input along the other dims (PyTorch reads a corner)
+        corner = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+        return array_module(a).take_along_axis(a[corner], index, axis=dim)
 
     def backward(self, g):
         xp = array_module(g)
@@ -77,11 +79,18 @@ class Gather(Function):
 
 
 def gather(a, dim, index):
+    """out[i][j][k] = a[i][index[i][j][k]][k] for dim = 1 (likewise for the other dims)."""
     index = index.data if isinstance(index, Tensor) else index
     if index.ndim != a.ndim:
         raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many "
                          f"dimensions as input of shape {tuple(a.shape)}")
-    return Gather.apply(a, index=index, dim=dim % a.ndim)
+    dim = dim % a.ndim if a.ndim else 0
+    if any(d != dim and i > n for d, (i, n) in enumerate(zip(index.shape, a.shape))):
+        raise ValueError(f"gather: index of shape {tuple(index.shape)} is larger than input of "
+                         f"shape {tuple(a.shape)} outside dimension {dim}")
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must hold integers, got dtype {index.dtype}")
+    return Gather.apply(a, index=index, dim=dim)
 
 
 def index_select(a, dim, index):

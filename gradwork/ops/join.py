@@ -98,6 +98,8 @@ def split(a, split_size_or_sections, dim=0):
 
 
 def chunk(a, chunks, dim=0):
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = a.shape[dim % a.ndim]
     step = -(-n // chunks)
     return split(a, max(step, 1), dim)

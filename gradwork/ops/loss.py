@@ -5,6 +5,7 @@ import warnings
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from . import activation, arithmetic, compare, index, reduce, shape, unary
+from .broadcast import as_tensor_like, unbroadcast
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -24,11 +25,10 @@ def _reduce(loss, reduction):
 
 def _warn_size(op, input, target):
     if input.shape != target.shape:
-        if input.data.size != target.data.size or input.ndim != target.ndim:
-            warnings.warn(f"{op}: using a target size {tuple(target.shape)} that is different to "
-                          f"the input size {tuple(input.shape)}. This will likely lead to incorrect "
-                          "results due to broadcasting. Please ensure they have the same size.",
-                          UserWarning, stacklevel=3)
+        warnings.warn(f"{op}: using a target size {tuple(target.shape)} that is different to "
+                      f"the input size {tuple(input.shape)}. This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
 
 
 def _class_targets(op, target, n_classes, ignore_index):
@@ -64,13 +64,15 @@ class NLLLoss(Function):
         total = losses.sum()
         if reduction == "mean":
             self.denom = w.sum()
-            return (total / self.denom).astype(logp.dtype)
+            with xp.errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as PyTorch
+                return (total / self.denom).astype(logp.dtype)
         return total
 
     def backward(self, g):
         xp = array_module(g)
         if self.reduction == "mean":
-            g = g / self.denom
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                g = g / self.denom
         gpicked = -self.w * g                                        # (N, *)
         out = xp.zeros(self.shape, self.dtype)
         xp.put_along_axis(out, self.idx, xp.expand_dims(gpicked, 1).astype(self.dtype), axis=1)
@@ -87,13 +89,20 @@ def _as_batched(input, target):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities `input` (N, C, *) at class indices (N, *)."""
-    _check_reduction("nll_loss", reduction)
+    return _nll("nll_loss", input, target, weight, ignore_index, reduction)
+
+
+def _nll(op, input, target, weight, ignore_index, reduction):
+    _check_reduction(op, reduction)
     input, y, unbatched = _as_batched(input, target)
+    y_safe, valid = _class_targets(op, y, input.shape[1], ignore_index)
     if y.shape != (input.shape[0],) + input.shape[2:]:
-        raise ValueError(f"nll_loss: target of shape {tuple(y.shape)} does not match input of "
+        raise ValueError(f"{op}: target of shape {tuple(y.shape)} does not match input of "
                          f"shape {tuple(input.shape)} (expected {(input.shape[0],) + input.shape[2:]})")
-    y, valid = _class_targets("nll_loss", y, input.shape[1], ignore_index)
+    y = y_safe
     w = None if weight is None else (weight.data if isinstance(weight, Tensor) else weight)
+    if w is not None and w.dtype != input.dtype:
+        w = w.astype(input.dtype)
     out = NLLLoss.apply(input, y=y, valid=valid, weight=w, reduction=reduction)
     return shape.squeeze(out, 0) if unbatched and reduction == "none" else out
 
@@ -114,14 +123,16 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                          f"{n_classes} classes")
     wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
     t = target.data if isinstance(target, Tensor) else target
-    if t.dtype.kind == "f":                                          # class probabilities
+    if t.dtype.kind == "f":                  # class probabilities (differentiable, as PyTorch)
         if t.shape != input.shape:
             raise ValueError(f"cross_entropy: probability target of shape {tuple(t.shape)} must "
                              f"match input of shape {tuple(input.shape)}")
-        q = Tensor(t.astype(input.dtype) * (1 - label_smoothing) + label_smoothing / n_classes)
+        q = target if isinstance(target, Tensor) else Tensor(t.astype(input.dtype))
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / n_classes
         terms = logp * q if w is None else logp * q * shape.reshape(w, wshape)
         return _reduce(-reduce.sum(terms, class_dim), reduction)
-    nll = nll_loss(logp, target, w, ignore_index, reduction)
+    nll = _nll("cross_entropy", logp, target, w, ignore_index, reduction)
     if label_smoothing == 0:
         return nll
     terms = logp if w is None else logp * shape.reshape(w, wshape)
@@ -153,21 +164,48 @@ def l1_loss(input, target, reduction="mean"):
     return _reduce(unary.abs(arithmetic.sub(input, target)), reduction)
 
 
+# bce(x, y) = −w [y·max(log x, −100) + (1 − y)·max(log(1 − x), −100)]  (PyTorch's clamps);
+# ∂/∂x = w (x − y) / max(x(1 − x), 1e-12);
+# ∂/∂y = w [max(log(1 − x), −100) − max(log x, −100)]
+class BinaryCrossEntropy(Function):
+    def forward(self, x, y, w):
+        xp = array_module(x)
+        with xp.errstate(divide="ignore"):
+            log_x, log_1mx = xp.maximum(xp.log(x), -100), xp.maximum(xp.log1p(-x), -100)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        self.x, self.y, self.w = x, y, w
+        return loss if w is None else loss * w
+
+    def backward(self, g):
+        xp = array_module(g)
+        if self.w is not None:
+            g = g * self.w
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = unbroadcast(g * (self.x - self.y) / xp.maximum(self.x * (1 - self.x), 1e-12),
+                             self.x.shape)
+        if self.needs_input_grad[1]:
+            with xp.errstate(divide="ignore"):
+                dlog = xp.maximum(xp.log1p(-self.x), -100) - xp.maximum(xp.log(self.x), -100)
+            gy = unbroadcast(g * dlog, self.y.shape)
+        return gx, gy
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
-    """−w [y log x + (1 − y) log(1 − x)], logs clamped at −100 as PyTorch does."""
+    """−w [y log x + (1 − y) log(1 − x)] on probabilities x; logs clamped at −100 (PyTorch)."""
     _check_reduction("binary_cross_entropy", reduction)
-    _warn_size("binary_cross_entropy", input, target)
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy: target size {tuple(target.shape)} is different "
+                         f"to the input size {tuple(input.shape)}; please ensure they have the "
+                         "same size")
     x = input.data
     if ((x < 0) | (x > 1)).any():
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and "
                          f"1, got values in [{x.min()}, {x.max()}]")
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    with array_module(x).errstate(divide="ignore"):
-        log_x = unary.clamp(unary.log(input), min=-100)
-        log_1mx = unary.clamp(unary.log(arithmetic.rsub(input, 1.0)), min=-100)
-    loss = -(target * log_x + arithmetic.rsub(target, 1.0) * log_1mx)
-    if weight is not None:
-        loss = loss * weight
+    if weight is not None:              # a constant rescaling, no gradient (as PyTorch)
+        weight = weight.data if isinstance(weight, Tensor) else array_module(x).asarray(weight)
+        weight = weight.astype(input.dtype, copy=False)
+    loss = BinaryCrossEntropy.apply(input, as_tensor_like(target, input), w=weight)
     return _reduce(loss, reduction)
 
 

@@ -66,14 +66,25 @@ def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's names
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    for i, (lo, hi) in enumerate(widths):
+        if input.shape[i] + lo + hi < 0:
+            raise ValueError(f"pad: padding ({lo}, {hi}) on dimension {i} leaves a negative size "
+                             f"for input of shape {tuple(input.shape)}")
     if mode == "constant":
         return ConstantPad.apply(input, widths=widths, value=value)
     if mode not in _NUMPY_MODE:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
                          f"got {mode!r}")
+    if mode == "circular" and any(lo < 0 or hi < 0 for lo, hi in widths):
+        # PyTorch crops first, then wraps what is left
+        input = ConstantPad.apply(input, widths=[(min(lo, 0), min(hi, 0)) for lo, hi in widths],
+                                  value=0.0)
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     for i, (lo, hi) in enumerate(widths):
-        limit = input.shape[i] - 1 if mode == "reflect" else input.shape[i]
-        if lo < 0 or hi < 0 or ((lo or hi) and max(lo, hi) > limit):
+        # reflect needs pads < size, circular pads ≤ size; replicate repeats the edge freely
+        limit = {"reflect": input.shape[i] - 1, "circular": input.shape[i]}.get(mode)
+        if lo < 0 or hi < 0 or (limit is not None and (lo or hi) and max(lo, hi) > limit):
+            bound = "" if limit is None else f" of at most {limit}"
             raise ValueError(f"pad: {mode} padding ({lo}, {hi}) on dimension {i} needs "
-                             f"non-negative pads smaller than the size {input.shape[i]}")
+                             f"non-negative pads{bound} for input of shape {tuple(input.shape)}")
     return IndexPad.apply(input, widths=widths, mode=mode)

@@ -1,5 +1,6 @@
-"""Reductions: sum, mean, var, std, max, min, argmax, argmin, logsumexp."""
+"""Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp."""
 import builtins
+import warnings
 from collections import namedtuple
 
 from ..autograd import Function, Tensor
@@ -9,16 +10,16 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim, ndim, op="reduce"):
-    """`dim` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    """`dim` (None, int or sequence) as a sorted tuple of non-negative axes (a 0-d tensor
+    accepts dim 0 or -1, and reduces over nothing)."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    out = []
+    n = builtins.max(ndim, 1)
     for d in dims:
-        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+        if not -n <= d < n:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
-        out.append(d % builtins.max(ndim, 1))
-    return tuple(sorted(set(out)))
+    return tuple(sorted({d % n for d in dims})) if ndim else ()
 
 
 def _expand_back(g, shape, dims, keepdim):
@@ -59,41 +60,55 @@ class Mean(Function):
 
 # var = Σ(a − ā)² / (n − correction);  d var = 2(a − ā)/(n − correction)
 class Var(Function):
+    needs_inputs = False
+
     def forward(self, a, dims, keepdim, correction):
         self.dims, self.keepdim = dims, keepdim
         n = 1
         for d in dims:
             n *= a.shape[d]
         self.denom = builtins.max(n - correction, 0)
+        if self.denom == 0:
+            warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+                          "than the reduction factor (input numel divided by output numel).",
+                          UserWarning, stacklevel=4)
         self.centered = a - a.mean(axis=dims, keepdims=True)
         with array_module(a).errstate(divide="ignore", invalid="ignore"):
             return (self.centered ** 2).sum(axis=dims, keepdims=keepdim) / self.denom
 
     def backward(self, g):
         g = _expand_back(g, self.centered.shape, self.dims, self.keepdim)
-        return g * (2 / self.denom) * self.centered
+        scale = 2 / self.denom if self.denom else float("inf")
+        with array_module(g).errstate(invalid="ignore"):
+            return g * scale * self.centered
 
 
-# max over everything: the gradient is shared evenly among tied maxima (as PyTorch)
-class MaxAll(Function):
+# amax over dims: the gradient is shared evenly among tied extremes (as PyTorch's amax and
+# max() without dim)
+class Amax(Function):
+    needs_inputs = False
     largest = True
 
-    def forward(self, a):
-        self.a = a
-        self.out = a.max() if self.largest else a.min()
-        return array_module(a).asarray(self.out)
+    def forward(self, a, dims, keepdim):
+        out = a.max(axis=dims, keepdims=True) if self.largest else a.min(axis=dims, keepdims=True)
+        self.mask, self.dims, self.keepdim = a == out, dims, keepdim
+        return out if keepdim else out.squeeze(dims)
 
     def backward(self, g):
-        mask = self.a == self.out
-        return mask * (g / mask.sum())
+        xp = array_module(g)
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.dims)
+        count = self.mask.sum(axis=self.dims, keepdims=True).astype(g.dtype)
+        return self.mask * (g / count)
 
 
-class MinAll(MaxAll):
+class Amin(Amax):
     largest = False
 
 
 # max along a dim: the gradient goes to the selected index
 class MaxDim(Function):
+    needs_inputs = False
     largest = True
 
     def forward(self, a, dim, keepdim):
@@ -121,6 +136,8 @@ class MinDim(MaxDim):
 
 # logsumexp(a) = m + log Σ exp(a − m);  d = softmax(a)
 class LogSumExp(Function):
+    needs_output = True
+
     def forward(self, a, dims, keepdim):
         xp = array_module(a)
         m = a.max(axis=dims, keepdims=True)
@@ -163,30 +180,42 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def _extreme(all_cls, dim_cls, name, a, dim, keepdim):
+def _extreme(name, a, dim, keepdim):
+    largest = name == "max"
     if dim is None:
         if a.data.size == 0:
             raise RuntimeError(f"{name}: the input is empty")
-        return all_cls.apply(a)
+        return (Amax if largest else Amin).apply(a, dims=tuple(range(a.ndim)), keepdim=False)
     if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(other)
         from .compare import maximum, minimum  # noqa: PLC0415
-        return maximum(a, dim) if all_cls is MaxAll else minimum(a, dim)
-    (d,) = normalize_dims(dim, a.ndim, name)
-    values, indices = dim_cls.apply(a, dim=d, keepdim=keepdim)
+        return maximum(a, dim) if largest else minimum(a, dim)
+    (d,) = normalize_dims(dim, a.ndim, name) or (None,)
+    if d is None:                # a 0-d tensor: itself, at index 0
+        from .shape import reshape  # noqa: PLC0415
+        return _extreme(name, reshape(a, (1,)), 0, False)
+    values, indices = (MaxDim if largest else MinDim).apply(a, dim=d, keepdim=keepdim)
     return values_indices(values, indices)
 
 
 def max(a, dim=None, keepdim=False):  # noqa: A001
-    """max(a) → the largest element; max(a, dim) → (values, indices)."""
-    return _extreme(MaxAll, MaxDim, "max", a, dim, keepdim)
+    """max(a) → the largest element; max(a, dim) → (values, indices); max(a, other) →
+    maximum(a, other)."""
+    return _extreme("max", a, dim, keepdim)
 
 
 def min(a, dim=None, keepdim=False):  # noqa: A001
-    return _extreme(MinAll, MinDim, "min", a, dim, keepdim)
+    return _extreme("min", a, dim, keepdim)
 
 
-def amax(a, dim=None, keepdim=False):
-    return max(a) if dim is None else max(a, dim, keepdim).values
+def amax(a, dim=(), keepdim=False):
+    """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
+    dims = normalize_dims(None if dim == () else dim, a.ndim, "amax")
+    return Amax.apply(a, dims=dims, keepdim=keepdim)
+
+
+def amin(a, dim=(), keepdim=False):
+    dims = normalize_dims(None if dim == () else dim, a.ndim, "amin")
+    return Amin.apply(a, dims=dims, keepdim=keepdim)
 
 
 def argmax(a, dim=None, keepdim=False):

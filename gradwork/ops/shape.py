@@ -1,8 +1,9 @@
 """Views and shape changes: reshape/view, transpose, permute, squeeze, unsqueeze, expand,
 flatten, and dtype casts. Each backward is the inverse reshaping of the gradient."""
+import builtins
 import math
 
-from ..autograd import Function
+from ..autograd import Function, Tensor
 from ..backend import array_module, as_dtype
 from .broadcast import unbroadcast
 
@@ -88,9 +89,20 @@ def permute(a, *dims):
     return Permute.apply(a, dims=tuple(d % a.ndim for d in dims))
 
 
+def _dim(op, a, dim, extra=0):
+    n = a.ndim + extra
+    if not -builtins.max(n, 1) <= dim < builtins.max(n, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape {tuple(a.shape)} "
+                         f"(expected a dim in [{-builtins.max(n, 1)}, {builtins.max(n, 1) - 1}])")
+    return dim % builtins.max(n, 1)
+
+
 def transpose(a, dim0, dim1):
     dims = list(range(a.ndim))
-    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    d0, d1 = _dim("transpose", a, dim0), _dim("transpose", a, dim1)
+    if not dims:
+        return a
+    dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(a, dims=tuple(dims))
 
 
@@ -110,7 +122,7 @@ def squeeze(a, dim=None):
 
 
 def unsqueeze(a, dim):
-    dim = dim % (a.ndim + 1)
+    dim = _dim("unsqueeze", a, dim, extra=1)
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
@@ -119,6 +131,9 @@ def expand(a, *shape):
     lead = len(shape) - a.ndim
     if lead < 0:
         raise ValueError(f"expand: cannot expand shape {tuple(a.shape)} to {shape}")
+    if any(s == -1 for s in shape[:lead]) or any(s < -1 for s in shape):
+        raise ValueError(f"expand: the size -1 is only allowed for existing dimensions, and no "
+                         f"size may be below -1; got {shape} for shape {tuple(a.shape)}")
     full = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, s in enumerate(a.shape):
         if s != 1 and s != full[i + lead]:
@@ -131,10 +146,20 @@ def broadcast_to(a, shape):
     return expand(a, *shape)
 
 
-def to(a, dtype):
+def to(a, *args, dtype=None, device=None, non_blocking=False, copy=False):
+    """`x.to(dtype)`, `x.to(device)`, `x.to(other)` or keywords; gradwork lives on the CPU."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype                                   # x.to(other_tensor)
+        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"to: device {device!r} is not available; gradwork tensors live on 'cpu'")
     dtype = as_dtype(dtype)
-    if dtype == a.dtype:
-        return a
+    if dtype is None or dtype == a.dtype:
+        return Cast.apply(a, dtype=a.dtype) if copy else a
     return Cast.apply(a, dtype=dtype)
 
 

@@ -1,10 +1,12 @@
 """Elementwise maths of one tensor: exp, log, sqrt, abs, clamp, sign, sin, cos."""
-from ..autograd import Function
+from ..autograd import Function, Tensor
 from ..backend import array_module
 
 
 # d exp(a) = exp(a) da
 class Exp(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, a):
         self.out = array_module(a).exp(a)
         return self.out
@@ -25,6 +27,8 @@ class Log(Function):
 
 # d √a = da / (2√a)
 class Sqrt(Function):
+    needs_inputs, needs_output = False, True
+
     def forward(self, a):
         self.out = array_module(a).sqrt(a)
         return self.out
@@ -114,9 +118,18 @@ def cos(a):
 
 
 def clamp(a, min=None, max=None):  # noqa: A002 - PyTorch's names
+    """Limit `a` to [min, max]; bounds are numbers or constant tensors (broadcast)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(a, lo=min, hi=max)
+    bounds = []
+    for name, b in (("min", min), ("max", max)):
+        if isinstance(b, Tensor):
+            if b.requires_grad:
+                raise ValueError(f"clamp: {name} is a tensor that requires grad; gradients with "
+                                 "respect to the bounds are not supported, use maximum/minimum")
+            b = b.data
+        bounds.append(b)
+    return Clamp.apply(a, lo=bounds[0], hi=bounds[1])
 
 
 clip = clamp

@@ -1,4 +1,5 @@
 """Tools: gradient checking, model summaries."""
 from .gradcheck import gradcheck, numerical_grad
+from .summary import summary
 
-__all__ = ["gradcheck", "numerical_grad"]
+__all__ = ["gradcheck", "numerical_grad", "summary"]

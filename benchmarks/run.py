@@ -1,0 +1,74 @@
+"""The one command: time gradwork and PyTorch on the same workloads in the same run.
+
+    python -m benchmarks.run [--workload W1 W2 ...] [--quick] [--profile]
+
+Prints one JSON line per (framework, workload) on stdout (WORKLOADS.md's format) and the
+ratio gradwork/PyTorch per workload on stderr. Both frameworks run in this process, one after
+the other on each workload; `memory` runs each framework in its own subprocess.
+"""
+import argparse
+import gc
+import importlib
+import sys
+
+from . import harness, memory
+
+# Workload name → module; each module defines NAME, BUDGET, GFLOP_PER_STEP,
+# build_gradwork() and build_torch() (see harness.py).
+WORKLOADS = {
+    "W1": "benchmarks.w1_lenet",
+    "W2": "benchmarks.w2_resnet20",
+    "W3": "benchmarks.w3_lstm",
+    "W4": "benchmarks.w4_vgg16",
+    "overhead": "benchmarks.op_overhead",
+    "mlp": "benchmarks.mlp",
+}
+DEFAULT = ["W1", "W2", "W3", "W4", "overhead", "memory"]
+FRAMEWORKS = ("gradwork", "torch")
+
+
+def run_timed(name, quick, profile=False):
+    try:
+        module = importlib.import_module(WORKLOADS[name])
+    except ModuleNotFoundError as exc:
+        print(f"{name}: skipped ({exc})", file=sys.stderr)
+        return
+    if profile:
+        harness.profile(module)
+        return
+    lines = {}
+    for framework in FRAMEWORKS:
+        lines[framework] = harness.measure(module, framework, quick)
+        harness.emit(lines[framework])
+        gc.collect()
+    print(harness.ratio_line(name, lines["gradwork"], lines["torch"]), file=sys.stderr,
+          flush=True)
+
+
+def run_memory():
+    lines = {f: memory.measure(f) for f in FRAMEWORKS}
+    for line in lines.values():
+        harness.emit(line)
+    print(memory.ratio_line(lines["gradwork"], lines["torch"]), file=sys.stderr, flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", nargs="+", default=DEFAULT,
+                        choices=sorted(WORKLOADS) + ["memory"], metavar="W",
+                        help=f"workloads to run (default {' '.join(DEFAULT)}; also: mlp)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer, shorter timed runs (a smoke test or a busy machine)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing, cProfile gradwork's steps (top 25 by tottime)")
+    args = parser.parse_args(argv)
+    for name in args.workload:
+        if name == "memory":
+            run_memory()
+        else:
+            run_timed(name, args.quick, args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The `gradwork` command line (`gradwork.cli.main:main`)."""

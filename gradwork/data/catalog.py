@@ -1,0 +1,102 @@
+"""Image data sets by name, with their standard preprocessing (the CLI's `--data`).
+
+    train, test = load_dataset("cifar10", root="~/data", augment=True)
+
+Each entry knows its channels, classes and image size, the per-channel mean/std its inputs
+are normalised with (computed on its training set), and its augmentation: random crops of
+the zero-padded image (+ horizontal flips where mirror images keep the class; not for digits).
+"""
+import os
+from dataclasses import dataclass
+
+from ..backend import np
+from .cifar import CIFAR10, CIFAR100
+from .dataset import ArrayDataset
+from .image_folder import ImageFolder
+from .mnist import MNIST, FashionMNIST
+from .transforms import Compose, Normalize, Pad, RandomCrop, RandomHorizontalFlip, ToTensor
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    in_channels: int
+    num_classes: int        # 0: read from the data (folder)
+    size: int               # 0: read from the data (folder)
+    mean: tuple
+    std: tuple
+    flip: bool              # mirror images keep the class
+    crop_padding: int       # RandomCrop's padding (0: an eighth of the image side)
+    needs_root: bool
+
+
+DATASETS = {
+    "mnist": DatasetInfo("mnist", 1, 10, 28, (0.1307,), (0.3081,), False, 2, False),
+    "fashion-mnist": DatasetInfo("fashion-mnist", 1, 10, 28, (0.2860,), (0.3530,), True, 2,
+                                 True),
+    "cifar10": DatasetInfo("cifar10", 3, 10, 32, (0.4914, 0.4822, 0.4465),
+                           (0.2470, 0.2435, 0.2616), True, 4, True),
+    "cifar100": DatasetInfo("cifar100", 3, 100, 32, (0.5071, 0.4865, 0.4409),
+                            (0.2673, 0.2564, 0.2762), True, 4, True),
+    "folder": DatasetInfo("folder", 3, 0, 0, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), True, 0, True),
+}
+
+
+def dataset_info(name):
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid names are: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def _transform(info, size, augment, pad):
+    """ToTensor → Pad → (RandomCrop → RandomHorizontalFlip) → Normalize; size = (h, w)."""
+    steps = [ToTensor()]
+    if pad:
+        steps.append(Pad(pad))
+    if augment:
+        h, w = size[0] + 2 * pad, size[1] + 2 * pad
+        steps.append(RandomCrop((h, w), padding=info.crop_padding or max(1, min(h, w) // 8)))
+        if info.flip:
+            steps.append(RandomHorizontalFlip())
+    steps.append(Normalize(info.mean, info.std))
+    return Compose(steps)
+
+
+def load_dataset(name, root=None, augment=False, pad=0, size=None):
+    """(train, test) datasets for `name`; `augment` applies to the training set only, `pad`
+    zero-pads every image (e.g. 2 to show 28×28 digits to a 32×32 network), `size` resizes a
+    folder's images. A `folder` data set is split 80/20 per class into train/test unless
+    `root` has `train/` and `test/` sub-folders."""
+    info = dataset_info(name)
+    if info.needs_root and root is None:
+        raise ValueError(f"dataset {name!r} needs --data-dir (the folder with its files)")
+    if name == "folder":
+        return _load_folder(info, root, augment, pad, size)
+    readers = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10,
+               "cifar100": CIFAR100}
+    size = (info.size, info.size)
+    train = readers[name](root, train=True, transform=_transform(info, size, augment, pad))
+    test = readers[name](root, train=False, transform=_transform(info, size, False, pad))
+    return train, test
+
+
+def _load_folder(info, root, augment, pad, size):
+    if os.path.isdir(os.path.join(root, "train")) and os.path.isdir(os.path.join(root, "test")):
+        train = ImageFolder(os.path.join(root, "train"), size=size)
+        test = ImageFolder(os.path.join(root, "test"), size=size)
+        if train.classes != test.classes:
+            raise ValueError(f"{root}: train/ has classes {train.classes}, test/ has "
+                             f"{test.classes}")
+    else:
+        full = ImageFolder(root, size=size)
+        rank = np.zeros(len(full), np.int64)                        # position within its class
+        for c in range(len(full.classes)):
+            rank[full.targets == c] = np.arange((full.targets == c).sum())
+        counts = np.bincount(full.targets)
+        is_test = rank >= np.ceil(0.8 * counts[full.targets])
+        train, test = (ArrayDataset(full.data[m], full.targets[m], classes=full.classes,
+                                    source=root) for m in (~is_test, is_test))
+    hw = train.data.shape[1:3]
+    train.transform = _transform(info, hw, augment, pad)
+    test.transform = _transform(info, hw, False, pad)
+    return train, test

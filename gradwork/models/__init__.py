@@ -1,0 +1,25 @@
+"""The model zoo: one architecture family per file, each constructor registered by name.
+
+    model = gradwork.models.get_model("resnet18", num_classes=10)
+    gradwork.models.list_models()
+
+Where torchvision has the model, the constructor's name, arguments and `state_dict` keys are
+torchvision's, so its weights load unchanged.
+"""
+from . import (alexnet, captioning, cifar_resnet, dcgan, densenet, googlenet, inception_resnet,
+               lenet, resnet, resnext, segnet, seq2seq, vgg)
+from .alexnet import AlexNet, LRNConvNet, alexnet_paper, zfnet
+from .captioning import ShowAndTell
+from .cifar_resnet import CifarResNet
+from .dcgan import Discriminator, Generator, train_gan
+from .densenet import DenseNet, DenseNetCIFAR, densenet121, densenet169, densenet201
+from .googlenet import GoogLeNet, GoogLeNetOutputs
+from .inception_resnet import InceptionResNetV2, inception_resnet_v2
+from .lenet import LeNet5, lenet5, lenet5_28
+from .registry import get_model, list_models, register
+from .resnet import (BasicBlock, Bottleneck, ResNet, plain18, plain34, plain50, plain101,
+                     plain152, resnet18, resnet34, resnet50, resnet101, resnet152)
+from .resnext import resnext50_32x4d, resnext101_32x8d, resnext101_64x4d
+from .segnet import SegNet
+from .seq2seq import Seq2SeqAttention
+from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn

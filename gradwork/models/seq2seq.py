@@ -1,0 +1,102 @@
+"""Sequence to sequence with attention (Bahdanau, Cho & Bengio 2015, "Neural machine
+translation by jointly learning to align and translate", §3 and appendix A), deck 000's
+"Attention: translating language A to B".
+
+A bidirectional LSTM encodes the source, h^(k) = [→h_k; ←h_k] (deck: h^(i) = Bi-LSTM^(A)(x^(i),
+s_A^(i−1))). At each target step i the decoder attends to every h^(k) from its previous state:
+
+    f_{i,k} = vᵀ tanh(W s_{i−1} + U h^(k)),  α_{i,k} = softmax_k f_{i,k},  c_i = Σ_k α_{i,k} h^(k)
+    s_i = LSTMCell([E y_{i−1}; c_i], s_{i−1}),   logits_i = W_o [s_i; c_i]
+
+with s_0 = tanh(W_s ←h_1) as in the paper. The deck writes the decoder as a Bi-LSTM; a decoder
+that generates left to right can only be unidirectional, so it is an LSTM cell here (the paper
+uses a GRU-like unit). Padded source positions (given `src_lengths`) get zero attention.
+"""
+from .. import backend, nn
+from ..autograd import Tensor, no_grad
+from ..ops import cat, stack, zeros
+from .registry import register
+
+
+def _check_tokens(what, t, min_length=1):
+    if not isinstance(t, Tensor) or t.ndim != 2 or t.shape[1] < min_length or \
+            t.dtype.kind not in "iu":
+        got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
+        raise ValueError(f"seq2seq_attention: {what} must be integer tokens (N, T) with "
+                         f"T ≥ {min_length}, got {got}")
+
+
+class Seq2SeqAttention(nn.Module):
+    """`src_embed`, `encoder` (Bi-LSTM), `bridge` (W_s), `tgt_embed`, `attention` (additive),
+    `decoder` (LSTMCell), `out` (W_o)."""
+
+    def __init__(self, src_vocab_size, tgt_vocab_size, embed_size=256, hidden_size=256,
+                 attention_size=None, num_layers=1, dropout=0.0):
+        super().__init__()
+        H = hidden_size
+        self.hidden_size, self.tgt_vocab_size = H, tgt_vocab_size
+        self.src_embed = nn.Embedding(src_vocab_size, embed_size)
+        self.encoder = nn.LSTM(embed_size, H, num_layers, batch_first=True, bidirectional=True,
+                               dropout=dropout if num_layers > 1 else 0.0)
+        self.bridge = nn.Linear(H, H)
+        self.tgt_embed = nn.Embedding(tgt_vocab_size, embed_size)
+        self.attention = nn.AdditiveAttention(H, 2 * H, attention_size or H)
+        self.decoder = nn.LSTMCell(embed_size + 2 * H, H)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(H + 2 * H, tgt_vocab_size)
+
+    def encode(self, src, src_lengths=None):
+        """→ annotations h (N, S, 2H) and the decoder's initial state (s_0, m_0)."""
+        _check_tokens("src", src)
+        h, (h_n, _) = self.encoder(self.src_embed(src), lengths=src_lengths)
+        s0 = self.bridge(h_n[-1]).tanh()              # ←h_1: the last layer's backward state
+        return h, (s0, zeros(*s0.shape, dtype=s0.dtype))
+
+    def step(self, y_prev, state, h, src_lengths=None):
+        """One decoder step: previous tokens (N,) → logits (N, V), new state, α (N, S)."""
+        c, alpha = self.attention(state[0], h, lengths=src_lengths)    # c_i (N, 2H)
+        s, m = self.decoder(cat([self.tgt_embed(y_prev), c], 1), state)
+        logits = self.out(self.dropout(cat([s, c], 1)))
+        return logits, (s, m), alpha
+
+    def forward(self, src, tgt, src_lengths=None):
+        """Teacher forcing: tgt (N, T) starts with the start token → logits (N, T − 1, V) for
+        the targets tgt[:, 1:]."""
+        _check_tokens("tgt", tgt, min_length=2)
+        if src.shape[0] != tgt.shape[0]:
+            raise ValueError(f"seq2seq_attention: {src.shape[0]} source sequences but "
+                             f"{tgt.shape[0]} target sequences")
+        h, state = self.encode(src, src_lengths)
+        logits = []
+        for i in range(tgt.shape[1] - 1):
+            step_logits, state, _ = self.step(tgt[:, i], state, h, src_lengths)
+            logits.append(step_logits)
+        return stack(logits, 1)
+
+    def translate(self, src, start_token, max_length=50, end_token=None, src_lengths=None):
+        """Greedy decoding → tokens (N, ≤ max_length) and attention weights (N, ≤ max_length, S).
+        Once a sequence emits `end_token` it keeps emitting it."""
+        with no_grad():
+            h, state = self.encode(src, src_lengths)
+            xp = backend.array_module(src.data)
+            token = Tensor(xp.full((src.shape[0],), start_token, dtype="int64"))
+            done = xp.zeros(src.shape[0], dtype=bool)
+            tokens, weights = [], []
+            for _ in range(max_length):
+                logits, state, alpha = self.step(token, state, h, src_lengths)
+                best = logits.argmax(-1).data
+                if end_token is not None:
+                    best = xp.where(done, end_token, best)
+                    done |= best == end_token
+                token = Tensor(best)
+                tokens.append(token)
+                weights.append(alpha)
+                if done.all():
+                    break
+            return stack(tokens, 1), stack(weights, 1)
+
+
+@register("seq2seq_attention")
+def seq2seq_attention(src_vocab_size=10000, tgt_vocab_size=10000, **kwargs):
+    """Bi-LSTM encoder + additive-attention LSTM decoder (vocabularies 10,000 unless given)."""
+    return Seq2SeqAttention(src_vocab_size, tgt_vocab_size, **kwargs)

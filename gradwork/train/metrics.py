@@ -1,0 +1,79 @@
+"""Classification metrics: top-k accuracy, confusion matrix, per-class accuracy, and
+`Meter`, the running sums of one epoch (kept in checkpoints so a resumed epoch reports the
+same numbers)."""
+from ..autograd import Tensor
+from ..backend import np
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def topk_correct(output, target, ks=(1, 5)):
+    """How many rows of `output` (N, C) have `target` among their k largest scores, for each
+    k in `ks` (a k larger than C counts every row)."""
+    scores, target = _array(output), _array(target).astype(np.int64)
+    if scores.ndim != 2 or target.shape != (scores.shape[0],):
+        raise ValueError(f"topk_correct: expected output (N, C) and target (N,), got "
+                         f"{scores.shape} and {target.shape}")
+    counts = {}
+    # rank of the target = number of classes scoring strictly higher than it
+    rank = (scores > scores[np.arange(len(target)), target][:, None]).sum(axis=1)
+    for k in ks:
+        counts[k] = int((rank < k).sum())
+    return counts
+
+
+def accuracy(output, target, topk=(1,)):
+    """Top-k accuracies (fractions), PyTorch-example style: a list, one per k."""
+    n = _array(target).shape[0]
+    counts = topk_correct(output, target, topk)
+    return [counts[k] / max(n, 1) for k in topk]
+
+
+def confusion_matrix(predictions, targets, num_classes):
+    """M[i, j] = number of samples of true class i predicted as class j."""
+    p, t = _array(predictions).astype(np.int64), _array(targets).astype(np.int64)
+    m = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(m, (t, p), 1)
+    return m
+
+
+def per_class_accuracy(matrix):
+    """Recall of each class from a confusion matrix (NaN for a class with no samples)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.diag(matrix) / totals
+
+
+class Meter:
+    """Sums over an epoch: loss × samples, top-1 and top-5 hits, samples."""
+
+    def __init__(self, loss_sum=0.0, correct1=0, correct5=0, count=0):
+        self.loss_sum, self.correct1, self.correct5, self.count = loss_sum, correct1, correct5, \
+            count
+
+    def update(self, loss, output, target):
+        n = _array(target).shape[0]
+        self.loss_sum += float(loss) * n
+        self.count += n
+        if _array(output).ndim == 2 and _array(target).ndim == 1:
+            hits = topk_correct(output, target, (1, 5))
+            self.correct1 += hits[1]
+            self.correct5 += hits[5]
+
+    @property
+    def loss(self):
+        return self.loss_sum / max(self.count, 1)
+
+    @property
+    def acc1(self):
+        return self.correct1 / max(self.count, 1)
+
+    @property
+    def acc5(self):
+        return self.correct5 / max(self.count, 1)
+
+    def state_dict(self):
+        return {"loss_sum": self.loss_sum, "correct1": self.correct1, "correct5": self.correct5,
+                "count": self.count}

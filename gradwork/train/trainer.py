@@ -1,0 +1,266 @@
+"""`Trainer`: the training loop. One epoch reads top to bottom:
+
+    for each batch: forward → loss (+ λ·penalty) → backward → clip → step → log
+    then: validate → schedule → log the epoch → checkpoint (last, and best on val accuracy)
+
+Ctrl-C asks the loop to stop after the current step; it then writes `last` (mid-epoch: the
+loader's position and the epoch's running sums go in too) and returns. A second Ctrl-C
+aborts at once. A NaN or infinite loss stops with the epoch and step where it appeared.
+`resume(path)` restores everything a checkpoint holds, so that a resumed run ends with the
+same weights, bit for bit, as one that was never interrupted.
+"""
+import json
+import math
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+from .. import backend
+from ..autograd import no_grad
+from ..nn import CrossEntropyLoss
+from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty
+from ..nn.utils import clip_grad_norm_
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..serialization import atomic_write_bytes
+from . import checkpoint as ckpt
+from .logging import SummaryWriter, write_csv
+from .metrics import Meter
+
+PENALTIES = {"l2": l2_penalty, "l1": l1_penalty, "elastic": elastic_net_penalty}
+
+
+class Trainer:
+    """Train `model` with `optimizer` on `train_loader`, validating on `val_loader`.
+
+    loss_fn: default `CrossEntropyLoss()`. scheduler: stepped once per epoch (on the
+    validation loss for `ReduceLROnPlateau`). clip_grad: max gradient norm. penalty: "l2",
+    "l1" or "elastic" (deck 002), added as `penalty_strength · R(W)`. run_dir: where
+    config.json, metrics.csv, TensorBoard events, checkpoints and plots go (None: nowhere).
+    config: a `TrainConfig` (or dict) saved with the run and its checkpoints.
+    """
+
+    def __init__(self, model, optimizer, train_loader, val_loader=None, loss_fn=None,
+                 scheduler=None, clip_grad=None, penalty=None, penalty_strength=0.0,
+                 run_dir=None, config=None, progress=True, log_every=10):
+        if penalty not in (None, "none", *PENALTIES):
+            raise ValueError(f"Trainer: penalty must be one of {sorted(PENALTIES)} or None, "
+                             f"got {penalty!r}")
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.loss_fn = loss_fn or CrossEntropyLoss()
+        self.clip_grad = clip_grad
+        self.penalty = PENALTIES.get(penalty)
+        self.penalty_strength = penalty_strength
+        self.run_dir, self.progress, self.log_every = run_dir, progress, log_every
+        self.config = config.to_dict() if hasattr(config, "to_dict") else config
+        self.epoch, self.step = 0, 0          # epochs completed, optimizer steps taken
+        self.history, self.best_acc = [], -1.0
+        self.stopped = False                  # True when Ctrl-C ended the last fit()
+        self._meter = Meter()                 # the running epoch's sums
+        self._stop_requested = False
+        self._writer = None
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, epochs):
+        """Train until `epochs` epochs are complete (counting those of a resumed run)."""
+        self.stopped = self._stop_requested = False
+        with self._ctrl_c_stops(), self._event_writer():
+            self._write_config()
+            while self.epoch < epochs:
+                if not self.train_epoch(epochs):                  # Ctrl-C mid-epoch
+                    if self.run_dir is not None:
+                        self.save("last")
+                    break
+                train = self._meter
+                val = self.evaluate(self.val_loader) if self.val_loader is not None else None
+                lr = self.optimizer.param_groups[0]["lr"]
+                self._schedule(val["loss"] if val else train.loss)
+                self.epoch, self._meter = self.epoch + 1, Meter()
+                self._log_epoch(train, val, lr)
+                self._checkpoint(val["acc1"] if val else train.acc1)
+                if self._stop_requested:
+                    break
+            self.stopped = self._stop_requested
+        if self.run_dir is not None:
+            self.plot()
+        return self.history
+
+    def train_epoch(self, epochs):
+        """One pass over the training loader (from where a resumed epoch stopped); returns
+        False if Ctrl-C stopped it before the end."""
+        self.model.train()
+        meter, start = self._meter, time.perf_counter()
+        batches, total = iter(self.train_loader), len(self.train_loader)
+        first = total - len(batches)                  # > 0 when resuming mid-epoch
+        bar = _progress_bar(total, first, f"epoch {self.epoch + 1}/{epochs}", self.progress)
+        images = 0
+        try:
+            for batch, (x, y) in enumerate(batches, start=first + 1):
+                out = self.model(x)                                   # forward
+                loss = self.loss_fn(out, y)                           # loss
+                objective = loss if self.penalty is None else \
+                    loss + self.penalty_strength * self.penalty(self.model)  # + λ·R(W)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"loss is {value} at epoch {self.epoch + 1}, step {self.step + 1} "
+                        f"(batch {batch} of {total}); try a smaller --lr "
+                        "or --clip-grad")
+                self.optimizer.zero_grad()
+                objective.backward()                                  # backward
+                if self.clip_grad:
+                    clip_grad_norm_(self.model.parameters(), self.clip_grad)  # clip
+                self.optimizer.step()                                 # step
+                self.step += 1
+                meter.update(value, out, y)                           # log
+                images += len(y)
+                bar.update(1)
+                bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc1:.3f}",
+                                img_s=f"{images / (time.perf_counter() - start):.0f}",
+                                refresh=False)
+                if self._writer is not None and self.step % self.log_every == 0:
+                    self._writer.add_scalar("train/batch_loss", value, self.step)
+                if self._stop_requested:
+                    return False
+        finally:
+            batches.close()
+            bar.close()
+        self._epoch_time = time.perf_counter() - start
+        self._images_per_s = images / max(self._epoch_time, 1e-9)
+        return True
+
+    def evaluate(self, loader):
+        """{"loss", "acc1", "acc5"} of the model (eval mode, no gradients) on `loader`."""
+        self.model.eval()
+        meter = Meter()
+        with no_grad():
+            for x, y in loader:
+                out = self.model(x)
+                meter.update(float(self.loss_fn(out, y).item()), out, y)
+        self.model.train()
+        return {"loss": meter.loss, "acc1": meter.acc1, "acc5": meter.acc5}
+
+    def _schedule(self, val_loss):
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(val_loss)
+        elif self.scheduler is not None:
+            self.scheduler.step()
+
+    # ------------------------------------------------------------------ logs
+    def _log_epoch(self, train, val, lr):
+        row = {"epoch": self.epoch, "step": self.step, "lr": lr, "train_loss": train.loss,
+               "train_acc1": train.acc1, "train_acc5": train.acc5}
+        if val is not None:
+            row.update({"val_loss": val["loss"], "val_acc1": val["acc1"],
+                        "val_acc5": val["acc5"]})
+        row.update({"time_s": round(getattr(self, "_epoch_time", 0.0), 3),
+                    "images_per_s": round(getattr(self, "_images_per_s", 0.0), 1)})
+        self.history.append(row)
+        summary = f"epoch {self.epoch}: train loss {train.loss:.4f} acc {train.acc1:.4f}"
+        if val is not None:
+            summary += f" | val loss {val['loss']:.4f} acc {val['acc1']:.4f} " \
+                       f"top-5 {val['acc5']:.4f}"
+        if self.progress:
+            _progress_write(summary)
+        if self.run_dir is not None:
+            write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
+        if self._writer is not None:
+            self._writer.add_scalars({f"{split}/{m}": row[f"{split}_{m}"]
+                                      for split in ("train", "val") for m in ("loss", "acc1",
+                                                                              "acc5")
+                                      if f"{split}_{m}" in row}, self.epoch)
+            self._writer.add_scalar("lr", lr, self.epoch)
+            self._writer.flush()
+
+    def _write_config(self):
+        if self.run_dir is not None and self.config is not None:
+            os.makedirs(self.run_dir, exist_ok=True)
+            atomic_write_bytes(os.path.join(self.run_dir, "config.json"),
+                               json.dumps(self.config, indent=1).encode())
+
+    def plot(self):
+        """curves.png in the run folder: loss and accuracy per epoch."""
+        if self.history:
+            from .plots import plot_history  # noqa: PLC0415 (matplotlib only when plotting)
+            plot_history(self.history, os.path.join(self.run_dir, "curves.png"),
+                         title=os.path.basename(os.path.normpath(self.run_dir)))
+
+    # ------------------------------------------------------------------ checkpoints
+    def _checkpoint(self, acc):
+        if self.run_dir is None:
+            return
+        is_best = acc > self.best_acc
+        self.best_acc = max(acc, self.best_acc)
+        blob, text = self._encode()
+        ckpt.write(os.path.join(self.run_dir, "last"), blob, text)
+        if is_best:
+            ckpt.write(os.path.join(self.run_dir, "best"), blob, text)
+
+    def _encode(self):
+        return ckpt.encode(
+            self.model, self.optimizer, self.scheduler, epoch=self.epoch, step=self.step,
+            epoch_sums=self._meter.state_dict(), best_acc=self.best_acc, history=self.history,
+            rng={"gradwork": backend.get_rng_state(), "loader": self.train_loader.state_dict()},
+            config=self.config)
+
+    def save(self, name="last"):
+        """Write `name`.safetensors + `name`.json into the run folder now."""
+        if self.run_dir is None:
+            raise ValueError("Trainer.save: no run_dir to save into")
+        ckpt.write(os.path.join(self.run_dir, name), *self._encode())
+
+    def resume(self, path):
+        """Restore model, optimizer, scheduler, counters, history and RNG states."""
+        arrays, info = ckpt.load_checkpoint(path)
+        ckpt.restore(arrays, info, self.model, self.optimizer, self.scheduler)
+        self.epoch, self.step = info["epoch"], info["step"]
+        self.best_acc, self.history = info["best_acc"], info["history"]
+        self._meter = Meter(**info["epoch_sums"])
+        backend.set_rng_state(info["rng"]["gradwork"])
+        self.train_loader.load_state_dict(info["rng"]["loader"])
+        if self.run_dir is not None and self.history:
+            write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
+        return info
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _ctrl_c_stops(self):
+        """First Ctrl-C: finish this step, checkpoint, return. Second: KeyboardInterrupt."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            _progress_write("Interrupted: stopping after this step and writing a checkpoint "
+                            "(press Ctrl-C again to abort now)")
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextmanager
+    def _event_writer(self):
+        self._writer = SummaryWriter(self.run_dir) if self.run_dir is not None else None
+        try:
+            yield
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+            self._writer = None
+
+
+def _progress_bar(total, initial, desc, enabled):
+    return tqdm(total=total, initial=initial, desc=desc, unit="batch", disable=not enabled,
+                dynamic_ncols=True, leave=True)
+
+
+def _progress_write(text):
+    tqdm.write(text)

@@ -1,0 +1,207 @@
+"""The reverse pass (gradwork/autograd/function.py, tensor.py): accumulation, shared
+subgraphs, deep graphs, retain_graph, retain_grad, freeing what was saved, and its errors."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import gradwork as gw
+from gradwork.autograd import Function
+
+
+def test_grad_is_a_tensor_and_accumulates_across_backward_calls():
+    x = gw.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert isinstance(x.grad, gw.Tensor) and not x.grad.requires_grad
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [5.0, 7.0, 9.0])
+    assert x.grad.dtype == np.float32
+
+
+def test_diamond_graph_accumulates_every_path():
+    x = gw.tensor(1.5, dtype=gw.float64, requires_grad=True)
+    a = x * x                           # one tensor used by many consumers
+    b = a * 2.0 + a.exp() + a * a - a
+    b.backward()
+    a0 = 2.25
+    expected = (2.0 + np.exp(a0) + 2 * a0 - 1.0) * 2 * 1.5
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+def test_same_leaf_in_both_operands_of_many_ops():
+    x = gw.tensor([0.5, -1.0], dtype=gw.float64, requires_grad=True)
+    y = (x * x + x / (x * x + 1.0) - x @ x + gw.maximum(x, x) + gw.cat([x, x]).sum()).sum()
+    y.backward()
+    xv = x.data
+    d = 2 * xv + (1 - xv ** 2) / (xv ** 2 + 1) ** 2 - 2 * len(xv) * xv + 1 + 2 * len(xv)
+    np.testing.assert_allclose(x.grad.data, d, rtol=1e-12)
+
+
+def test_ten_thousand_op_chain_has_no_recursion_error():
+    x = gw.tensor([1.0, 2.0], dtype=gw.float64, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001 + 0.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full(2, 1.0001 ** 10_000), rtol=1e-9)
+    # dropping an un-differentiated deep graph does not recurse either
+    y = x
+    for _ in range(20_000):
+        y = y + 1.0
+    del y
+    gc.collect()
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = gw.randn(3, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_second_backward_through_a_shared_freed_node_raises():
+    x = gw.randn(3, requires_grad=True)
+    h = x.tanh()
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        (h * 2.0).sum().backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 8.0])
+
+
+def test_saved_arrays_are_released_after_backward():
+    x = gw.randn(256, 256, requires_grad=True)
+    w = gw.randn(256, 256)
+    saved = weakref.ref(w.data)
+    y = (x * w).exp().sum()              # Mul saves w's array, Exp its output
+    node = y.grad_fn
+    del w
+    gc.collect()
+    assert saved() is not None           # still held by the Mul node for backward
+    y.backward()
+    gc.collect()
+    assert saved() is None
+    assert node.__dict__ == {"freed": True}
+
+
+def test_saved_arrays_are_kept_with_retain_graph():
+    x = gw.randn(8, requires_grad=True)
+    w = gw.randn(8)
+    saved = weakref.ref(w.data)
+    y = (x * w).sum()
+    del w
+    y.backward(retain_graph=True)
+    gc.collect()
+    assert saved() is not None
+
+
+def test_retain_grad_on_a_non_leaf():
+    x = gw.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    z = h * h
+    (z.sum() + h.sum()).backward()
+    np.testing.assert_allclose(h.grad.data, 2 * h.data + 1)
+    np.testing.assert_allclose(x.grad.data, 3 * (2 * h.data + 1))
+    assert h.grad.dtype == np.float32
+    other = x * 2.0
+    other.sum().backward()
+    assert other.grad is None            # non-leaves keep no .grad unless asked
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    x = gw.randn(2, 3, requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for scalar outputs.*\(2, 3\)"):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\), expected .* \(2, 3\)"):
+        y.backward(gw.ones(3))
+    g = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    y.backward(gw.tensor(g))
+    np.testing.assert_allclose(x.grad.data, 2 * g)
+
+
+def test_leaf_gradient_does_not_alias_the_given_gradient():
+    x = gw.randn(3, requires_grad=True)
+    g = gw.ones(3)
+    (x + 0.0).backward(g)
+    x.grad.data *= 5
+    np.testing.assert_array_equal(g.data, np.ones(3, np.float32))
+    a, b = gw.randn(3, requires_grad=True), gw.randn(3, requires_grad=True)
+    (a + b).sum().backward()             # add hands the same array to both leaves
+    a.grad.data += 1
+    np.testing.assert_array_equal(b.grad.data, np.ones(3, np.float32))
+
+
+def test_backward_on_a_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gw.randn(3).sum().backward()
+
+
+def test_backward_on_a_leaf():
+    x = gw.tensor(2.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_unused_outputs_of_a_multi_output_op_get_zero_gradient():
+    x = gw.randn(6, dtype=gw.float64, requires_grad=True)
+    a, b, c = x.split(2)
+    (b * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0, 0, 2, 2, 0, 0])
+    y = gw.randn(3, 4, requires_grad=True)
+    values, indices = y.max(1)
+    assert indices.grad_fn is not None and not indices.requires_grad
+    values.sum().backward()
+    assert y.grad.data.sum() == 3
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require "
+                                           "gradients, got dtype int64"):
+        gw.Tensor(np.arange(3), requires_grad=True)
+
+
+def test_only_parts_of_the_graph_that_need_it_are_differentiated():
+    x, c = gw.randn(3, requires_grad=True), gw.randn(3)
+    y = x * c + c * c
+    assert y.requires_grad and not (c * c).requires_grad and (c * c).grad_fn is None
+    y.sum().backward()
+    assert c.grad is None
+    np.testing.assert_allclose(x.grad.data, c.data)
+
+
+class _Square(Function):
+    """A user-defined op through the public Function interface."""
+
+    def forward(self, a):
+        self.a = a
+        return a * a
+
+    def backward(self, g):
+        return 2 * self.a * g
+
+
+def test_custom_function():
+    x = gw.tensor([1.0, 3.0], requires_grad=True)
+    y = _Square.apply(x)
+    assert y.grad_fn.__class__ is _Square and not y.is_leaf
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 6.0])
+
+
+def test_results_hold_arrays_not_numpy_scalars():
+    x = gw.randn(3, requires_grad=True)
+    for y in (x.sum(), x.mean(), x.var(), x.max(), gw.tensor(2.0) * 3, x[0] * 2.0):
+        assert isinstance(y.data, np.ndarray) and y.shape == ()
+    x.sum().backward()
+    assert isinstance(x.grad.data, np.ndarray)

@@ -1,0 +1,26 @@
+"""Small models for the CLI tests, reached as `tests.cli.tiny_models:NAME`."""
+import time
+
+from gradwork import nn
+
+
+def mlp(num_classes, in_channels=1):
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 28 * 28, 32), nn.BatchNorm1d(32),
+                         nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, num_classes))
+
+
+class _Slow(nn.Module):
+    """An MLP that sleeps in each training forward, so a test can kill it between epochs."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.net = mlp(num_classes)
+
+    def forward(self, x):
+        if self.training:
+            time.sleep(0.04)
+        return self.net(x)
+
+
+def slow_mlp(num_classes):
+    return _Slow(num_classes)

@@ -1,0 +1,39 @@
+import pytest
+
+import gradwork as gw
+from gradwork.models import get_model, list_models, register
+
+EXPECTED = {
+    "lenet5", "lenet5_28", "alexnet", "alexnet_paper", "zfnet", "vgg11", "vgg13", "vgg16",
+    "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "googlenet", "resnet18", "resnet34",
+    "resnet50", "resnet101", "resnet152", "plain18", "plain34", "plain50", "plain101",
+    "plain152", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+    "plain20", "plain32", "plain44", "plain56", "plain110", "resnext50_32x4d",
+    "resnext101_32x8d", "resnext101_64x4d", "densenet121", "densenet169", "densenet201",
+    "densenet_bc_100_12", "inception_resnet_v2", "segnet", "dcgan_generator",
+    "dcgan_discriminator", "show_and_tell", "seq2seq_attention",
+}
+
+
+def test_list_models_is_sorted_and_complete():
+    names = list_models()
+    assert names == sorted(names)
+    assert EXPECTED <= set(names), sorted(EXPECTED - set(names))
+    assert gw.models.list_models() == names
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown model 'resnet19'.*resnet18.*vgg16"):
+        get_model("resnet19")
+
+
+def test_register_rejects_a_duplicate_name():
+    with pytest.raises(ValueError, match="already registered"):
+        register("lenet5")(lambda: None)
+
+
+def test_get_model_passes_keyword_arguments():
+    model = get_model("lenet5", num_classes=3)
+    assert model.classifier[2].out_features == 3
+    with pytest.raises(TypeError):
+        get_model("lenet5", no_such_argument=1)

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+import gradwork as gw
+import gradwork.nn.functional as F
+from gradwork.models import Seq2SeqAttention, get_model
+
+from .zoo_helpers import assert_round_trip, fit, needs_layers, training_step_lowers_loss
+
+pytestmark = needs_layers("LSTM", "LSTMCell", "Embedding", "AdditiveAttention")
+
+PAD, START, END, VOCAB = 0, 1, 2, 10
+
+
+def make_model():
+    return Seq2SeqAttention(VOCAB, VOCAB, embed_size=12, hidden_size=16)
+
+
+def loss_fn(logits, tgt):
+    return F.cross_entropy(logits.reshape(-1, VOCAB), tgt[:, 1:].reshape(-1))
+
+
+def reversal_task(n, length=5, seed=0):
+    src = np.random.default_rng(seed).integers(3, VOCAB, (n, length))
+    tgt = np.concatenate([np.full((n, 1), START), src[:, ::-1], np.full((n, 1), END)], 1)
+    return gw.tensor(src), gw.tensor(tgt)
+
+
+def test_shapes_and_attention_distribution():
+    model = make_model().eval()
+    src, tgt = reversal_task(3)
+    assert model(src, tgt).shape == (3, 6, VOCAB)
+    tokens, weights = model.translate(src, START, max_length=4)
+    assert tokens.shape == (3, 4) and weights.shape == (3, 4, 5)
+    np.testing.assert_allclose(weights.numpy().sum(-1), 1, rtol=1e-5)
+
+
+def test_padded_source_positions_are_ignored():
+    model = make_model().eval()
+    src, tgt = reversal_task(2, length=6)
+    lengths = gw.tensor(np.array([6, 4]))
+    padded = src.numpy().copy()
+    padded[1, 4:] = PAD
+    other = padded.copy()
+    other[1, 4:] = 7                    # different junk after the end: same result
+    with gw.no_grad():
+        a = model(gw.tensor(padded), tgt, src_lengths=lengths).numpy()
+        b = model(gw.tensor(other), tgt, src_lengths=lengths).numpy()
+        _, weights = model.translate(gw.tensor(padded), START, max_length=3, src_lengths=lengths)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert np.all(weights.numpy()[1, :, 4:] == 0)
+
+
+def test_learns_to_reverse_sequences(tmp_path):
+    src, tgt = reversal_task(16)
+    model = make_model()
+    training_step_lowers_loss(model, (src, tgt), tgt, loss_fn=loss_fn, lr=0.01)
+    losses = fit(model, (src, tgt), tgt, steps=120, lr=0.02, loss_fn=loss_fn)
+    assert losses[-1] < 0.2, losses[::12]
+    tokens, _ = model.eval().translate(src, START, max_length=6, end_token=END)
+    accuracy = (tokens.numpy()[:, :5] == tgt.numpy()[:, 1:6]).mean()
+    assert accuracy > 0.9, accuracy
+    assert_round_trip(model, make_model, (src, tgt), tmp_path)
+
+
+def test_bad_tokens_are_named():
+    model = make_model()
+    with pytest.raises(ValueError, match=r"seq2seq_attention: tgt must be integer tokens"):
+        model(gw.tensor(np.ones((2, 3), np.int64)), gw.tensor(np.ones((2, 1), np.int64)))
+    with pytest.raises(ValueError, match=r"seq2seq_attention: src must be integer tokens"):
+        model(gw.randn(2, 3), gw.tensor(np.ones((2, 3), np.int64)))
+    assert get_model("seq2seq_attention", src_vocab_size=7, tgt_vocab_size=9).out.out_features == 9

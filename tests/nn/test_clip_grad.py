@@ -1,0 +1,69 @@
+"""clip_grad_norm_ and clip_grad_value_ against torch.nn.utils on the same gradients."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import gradwork as gw
+from gradwork.nn.utils import clip_grad_norm_, clip_grad_value_
+
+SHAPES = [(4, 3), (3,), (2, 2, 2)]
+
+
+def pair(dtype=np.float32, scale=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    grads = [(scale * rng.standard_normal(s)).astype(dtype) for s in SHAPES]
+    mine = [gw.nn.Parameter(np.zeros(s, dtype)) for s in SHAPES]
+    ref = [torch.nn.Parameter(torch.zeros(s, dtype=getattr(torch, np.dtype(dtype).name)))
+           for s in SHAPES]
+    for p, t, g in zip(mine, ref, grads):
+        p.grad = gw.tensor(g.copy())
+        t.grad = torch.from_numpy(g.copy())
+    return mine, ref
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, 3.0])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
+    mine, ref = pair(dtype)
+    total = clip_grad_norm_(mine, max_norm, norm_type)
+    ref_total = torch.nn.utils.clip_grad_norm_(ref, max_norm, norm_type)
+    assert isinstance(total, gw.Tensor) and total.dtype == dtype
+    assert total.item() == pytest.approx(ref_total.item(), rel=1e-6)
+    for p, t in zip(mine, ref):
+        assert p.grad.dtype == dtype
+        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+    if max_norm < total.item():
+        norm = np.linalg.norm(np.concatenate([p.grad.data.ravel() for p in mine]),
+                              ord=norm_type)
+        assert norm == pytest.approx(max_norm, rel=1e-5)
+
+
+def test_clip_grad_norm_skips_missing_grads_and_takes_one_tensor():
+    mine, _ = pair()
+    extra = gw.nn.Parameter(np.ones(3, np.float32))
+    before = np.linalg.norm(mine[0].grad.data)
+    assert clip_grad_norm_(mine[0], 1e9).item() == pytest.approx(before, rel=1e-6)
+    clip_grad_norm_(iter(mine + [extra]), 0.1)
+    assert extra.grad is None
+    assert clip_grad_norm_([extra], 1.0).item() == 0.0
+
+
+def test_clip_grad_norm_non_finite():
+    mine, _ = pair()
+    mine[1].grad.data[0] = np.nan
+    assert math.isnan(clip_grad_norm_(mine, 1.0).item())
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(mine, 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("clip_value", [0.1, 0.7, 10.0])
+def test_clip_grad_value_matches_torch(clip_value):
+    mine, ref = pair(scale=2.0)
+    clip_grad_value_(mine, clip_value)
+    torch.nn.utils.clip_grad_value_(ref, clip_value)
+    for p, t in zip(mine, ref):
+        assert p.grad.dtype == np.float32
+        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())

@@ -1,0 +1,148 @@
+"""gradwork.save / gradwork.load: round trip, atomic writes, and safetensors interop with torch."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+import gradwork as gw
+from gradwork import nn, serialization
+
+
+def arrays():
+    rng = np.random.default_rng(0)
+    return {"w": rng.standard_normal((3, 4)).astype(np.float32),
+            "d": rng.standard_normal(5),
+            "n": np.arange(6, dtype=np.int64).reshape(2, 3),
+            "mask": np.array([True, False, True]),
+            "scalar": np.array(2.5, np.float32)}
+
+
+def test_round_trip_keeps_values_dtypes_and_metadata(tmp_path):
+    path = tmp_path / "a.safetensors"
+    sd = {k: gw.tensor(v) if k == "w" else v for k, v in arrays().items()}
+    gw.save(sd, path, metadata={"epoch": 3, "note": "hi"})
+    loaded = gw.load(path)
+    assert set(loaded) == set(sd)
+    for k, v in arrays().items():
+        assert isinstance(loaded[k], gw.Tensor) and loaded[k].dtype == v.dtype
+        np.testing.assert_array_equal(loaded[k].data, v)
+    assert serialization.load_metadata(path) == {"epoch": "3", "note": "hi"}
+    assert isinstance(gw.load(path, as_arrays=True)["w"], np.ndarray)
+
+
+def test_model_round_trip(tmp_path):
+    a = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    b = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    gw.save(a.state_dict(), tmp_path / "m.safetensors")
+    b.load_state_dict(gw.load(tmp_path / "m.safetensors"))
+    x = gw.randn(2, 3)
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+    for p in b.parameters():                 # loaded parameters stay trainable in place
+        p.data += 1
+
+
+def _leftovers(folder):
+    return sorted(f for f in os.listdir(folder) if f.startswith(".tmp-"))
+
+
+@pytest.mark.parametrize("fail_at", ["fsync", "replace"])
+def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch, fail_at):
+    path = tmp_path / "ckpt.safetensors"
+    gw.save({"w": np.ones(3, np.float32)}, path)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError(f"simulated failure in {fail_at}")
+
+    monkeypatch.setattr(serialization.os, fail_at, boom)
+    with pytest.raises(OSError, match="simulated"):
+        gw.save({"w": np.zeros(1000, np.float32)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    np.testing.assert_array_equal(gw.load(path)["w"].data, np.ones(3, np.float32))
+
+
+def test_write_that_fails_midway_leaves_nothing_behind(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.safetensors"
+    gw.save({"w": np.ones(3, np.float32)}, path)
+    before = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])
+            raise OSError("disk full")
+
+    monkeypatch.setattr(serialization.os, "fdopen", lambda fd, mode: HalfWriter(real_fdopen(fd,
+                                                                                           mode)))
+    with pytest.raises(OSError, match="disk full"):
+        gw.save({"w": np.zeros(1000, np.float32)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and _leftovers(tmp_path) == []
+
+
+def test_unwritable_destinations(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        gw.save({"w": np.ones(2)}, tmp_path / "missing" / "x.safetensors")
+    assert os.listdir(tmp_path) == []
+    if os.geteuid() != 0:          # root ignores directory permissions
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        os.chmod(locked, 0o500)
+        try:
+            with pytest.raises(PermissionError):
+                gw.save({"w": np.ones(2)}, locked / "x.safetensors")
+            assert os.listdir(locked) == []
+        finally:
+            os.chmod(locked, 0o700)
+
+
+def test_bad_input_and_bad_files(tmp_path):
+    with pytest.raises(TypeError, match="state_dict must be a dict"):
+        gw.save([np.ones(2)], tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="keys must be strings"):
+        gw.save({1: np.ones(2)}, tmp_path / "x.safetensors")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        gw.load(tmp_path / "none.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ValueError, match="junk.safetensors is not a valid safetensors file"):
+        gw.load(tmp_path / "junk.safetensors")
+
+
+def mlps():
+    mine = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    ref = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    return mine, ref
+
+
+def _same_outputs(mine, ref):
+    x = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    np.testing.assert_allclose(mine(gw.tensor(x)).data, ref(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_loads_a_file_written_by_torch(tmp_path):
+    mine, ref = mlps()
+    save_file(ref.state_dict(), str(tmp_path / "torch.safetensors"))
+    result = mine.load_state_dict(gw.load(tmp_path / "torch.safetensors"))
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    _same_outputs(mine, ref)
+
+
+def test_torch_loads_a_file_written_by_gradwork(tmp_path):
+    mine, ref = mlps()
+    gw.save(mine.state_dict(), tmp_path / "gw.safetensors")
+    ref.load_state_dict(load_file(str(tmp_path / "gw.safetensors")))
+    _same_outputs(mine, ref)

@@ -1,0 +1,92 @@
+"""relu, leaky_relu, elu, tanh, sigmoid, softplus, softmax, log_softmax
+(gradwork/ops/activation.py) against PyTorch and central differences."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import gradwork as gw
+import gradwork.nn.functional as F
+from tests.helpers import check_op
+
+BOTH = (np.float64, np.float32)
+SHAPES = [(3, 4), (), (1,), (2, 1, 3)]
+# inputs kept away from the kinks at 0 so that central differences are meaningful
+AWAY = np.array([[-2.0, -0.7, -0.1, 0.2], [0.9, 3.0, -25.0, 25.0]])
+ELEMENTWISE = {
+    "relu": (F.relu, TF.relu), "tanh": (F.tanh, torch.tanh), "sigmoid": (F.sigmoid, torch.sigmoid),
+    "leaky_relu": (F.leaky_relu, TF.leaky_relu),
+    "leaky_relu-0.2": (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
+    "elu": (F.elu, TF.elu), "elu-0.5": (lambda x: F.elu(x, 0.5), lambda x: TF.elu(x, 0.5)),
+    "softplus": (F.softplus, TF.softplus),
+    "softplus-beta": (lambda x: F.softplus(x, beta=2.0, threshold=5.0),
+                      lambda x: TF.softplus(x, beta=2.0, threshold=5.0)),
+    "relu-method": (lambda x: x.relu(), lambda x: x.relu()),
+    "sigmoid-gw": (gw.sigmoid, torch.sigmoid), "tanh-gw": (gw.tanh, torch.tanh),
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise(name):
+    g, t = ELEMENTWISE[name]
+    check_op(g, t, arrays=[AWAY], dtypes=BOTH)
+    for shape in SHAPES:
+        check_op(g, t, shapes=[shape], dtypes=BOTH)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu"])
+def test_gradient_at_zero_matches_pytorch(name):
+    g, t = ELEMENTWISE[name]
+    check_op(g, t, arrays=[np.array([-1.0, 0.0, 1.0])], numeric=False, dtypes=BOTH)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax(name, dim):
+    g, t = getattr(F, name), getattr(TF, name)
+    check_op(lambda x: g(x, dim), lambda x: t(x, dim), shapes=[(2, 3, 4)], dtypes=BOTH)
+    check_op(lambda x: getattr(x, name)(dim), lambda x: getattr(x, name)(dim), shapes=[(2, 1, 3)])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_edge_shapes(name):
+    g, t = getattr(F, name), getattr(TF, name)
+    check_op(lambda x: g(x, 0), lambda x: t(x, 0), shapes=[(1,)], dtypes=BOTH)
+    check_op(lambda x: g(x, -1), lambda x: t(x, -1), shapes=[(1, 5)], dtypes=BOTH)
+    check_op(lambda x: g(x, 0), lambda x: t(x, 0), shapes=[()], dtypes=BOTH)
+    check_op(lambda x: g(x, 0, dtype=gw.float64), lambda x: t(x, 0, dtype=torch.float64),
+             shapes=[(3,)], dtypes=(np.float32,), numeric=False)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_stable_for_huge_logits(name):
+    g, t = getattr(F, name), getattr(TF, name)
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4 - 1.0, 1e4]])
+    out = check_op(lambda x: g(x, 1), lambda x: t(x, 1), arrays=[logits], dtypes=BOTH,
+                   numeric=False)
+    assert np.isfinite(out[0].data).all()
+    x = gw.tensor(logits.astype(np.float32), requires_grad=True)
+    (g(x, 1) * gw.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3))).sum().backward()
+    assert np.isfinite(x.grad.data).all()
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (2, 3, 4, 5)], ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_legacy_implicit_dim(name, shape):
+    g, t = getattr(F, name), getattr(TF, name)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        out = g(gw.tensor(np.random.default_rng(0).standard_normal(shape)))
+    with pytest.warns(UserWarning):
+        ref = t(torch.from_numpy(np.random.default_rng(0).standard_normal(shape)))
+    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)
+
+
+def test_softmax_dim_out_of_range():
+    with pytest.raises(IndexError, match=r"softmax: dim 2 is out of range for shape \(2, 3\)"):
+        F.softmax(gw.randn(2, 3), 2)
+
+
+def test_sigmoid_tails():
+    x = np.array([-100.0, -30.0, 30.0, 100.0])
+    check_op(F.sigmoid, torch.sigmoid, arrays=[x], numeric=False, dtypes=BOTH, atol=1e-30,
+             rtol=1e-5)

@@ -1,0 +1,204 @@
+"""ops/conv.py against PyTorch (forward, input/weight/bias gradients) on randomised geometries,
+float64 central differences on the tiny ones, adjointness, and the errors."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradwork as gw
+import gradwork.nn.functional as F
+from gradwork.ops import conv as conv_ops
+from tests.helpers import check_op
+
+# PyTorch's intra-op threads only spin on these tiny tensors (and the machine is shared).
+N_CASES = 52
+
+
+def _conv_case(seed, nd, transposed=False):
+    """A random geometry: groups (incl. depthwise), kernel, stride (sometimes > kernel),
+    padding (ints, 'same', 'valid'), dilation, batch of one, odd and non-square sizes."""
+    rng = np.random.default_rng(seed)
+    r = lambda lo, hi: tuple(int(v) for v in rng.integers(lo, hi + 1, nd))  # noqa: E731
+    groups = int(rng.choice([1, 1, 2, 3]))
+    cin = groups * int(rng.integers(1, 3))
+    cout = groups * int(rng.integers(1, 3))
+    if seed % 7 == 3:                                    # depthwise
+        groups, cout = cin, cin
+    kernel, stride, dilation = r(1, 3), r(1, 3), r(1, 2)
+    if transposed:
+        padding = r(0, 2)
+        out_pad = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+        size = r(1, 5)
+        params = dict(stride=stride, padding=padding, output_padding=out_pad, groups=groups,
+                      dilation=dilation)
+        span = [(n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
+                zip(size, stride, padding, dilation, kernel, out_pad)]
+        if min(span) < 1:
+            params["padding"] = 0
+        w_shape = (cin, cout // groups) + kernel
+    else:
+        choice = seed % 5
+        padding = "same" if choice == 0 else "valid" if choice == 1 else r(0, 2)
+        if padding == "same":
+            stride = (1,) * nd
+        pads = (0,) * nd if isinstance(padding, str) else padding
+        size = tuple(max(int(rng.integers(1, 8)), d * (k - 1) + 1 - 2 * p)
+                     for k, d, p in zip(kernel, dilation, pads))
+        params = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        w_shape = (cout, cin // groups) + kernel
+    n = int(rng.integers(1, 3))
+    shapes = [(n, cin) + size, w_shape, (cout,)]
+    small = np.prod(shapes[0]) <= 60 and np.prod(w_shape) <= 40
+    return shapes, params, bool(rng.integers(0, 2)), small
+
+
+def _run(gw_fn, torch_fn, shapes, params, bias, small, dtypes=(np.float64,)):
+    if not bias:
+        shapes = shapes[:2]
+    check_op(lambda *a: gw_fn(*a, **params), lambda *a: torch_fn(*a, **params), shapes=shapes,
+             dtypes=dtypes, numeric=small)
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_conv2d_random(seed):
+    _run(F.conv2d, TF.conv2d, *_conv_case(seed, 2),
+         dtypes=(np.float64, np.float32) if seed % 4 == 0 else (np.float64,))
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_conv1d_random(seed):
+    _run(F.conv1d, TF.conv1d, *_conv_case(seed, 1))
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_conv_transpose2d_random(seed):
+    _run(F.conv_transpose2d, TF.conv_transpose2d, *_conv_case(seed, 2, transposed=True),
+         dtypes=(np.float64, np.float32) if seed % 4 == 0 else (np.float64,))
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_conv_transpose1d_random(seed):
+    _run(F.conv_transpose1d, TF.conv_transpose1d, *_conv_case(seed, 1, transposed=True))
+
+
+@pytest.mark.parametrize("block", [1, 40, 300])
+def test_blocked_paths(monkeypatch, block):
+    """Tiny blocks force both the batch-chunk and the row-band paths of im2col/col2im."""
+    monkeypatch.setattr(conv_ops, "_BLOCK", block)
+    for seed in range(6):
+        shapes, params, bias, _ = _conv_case(seed, 2)
+        shapes[0] = (3,) + shapes[0][1:]
+        _run(F.conv2d, TF.conv2d, shapes, params, bias, False)
+        _run(F.conv_transpose2d, TF.conv_transpose2d, *_conv_case(seed, 2, True)[:3], False)
+
+
+@pytest.mark.parametrize("shape,params", [
+    ((2, 4, 6, 5), dict()),                      # 1×1 stride 1: the GEMM-only path
+    ((2, 4, 7, 6), dict(stride=2)),              # 1×1 stride 2 (ResNet projection)
+    ((1, 4, 3, 3), dict(groups=2)),
+])
+def test_pointwise(shape, params):
+    cout = 6
+    w = (cout, shape[1] // params.get("groups", 1), 1, 1)
+    check_op(lambda x, w, b: F.conv2d(x, w, b, **params),
+             lambda x, w, b: TF.conv2d(x, w, b, **params), shapes=[shape, w, (cout,)])
+    wt = (shape[1], cout // params.get("groups", 1), 1, 1)
+    check_op(lambda x, w, b: F.conv_transpose2d(x, w, b, **params),
+             lambda x, w, b: TF.conv_transpose2d(x, w, b, **params), shapes=[shape, wt, (cout,)])
+
+
+def test_unbatched_and_float32():
+    check_op(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1),
+             shapes=[(3, 5, 4), (2, 3, 3, 3)], dtypes=(np.float64, np.float32))
+    check_op(lambda x, w: F.conv1d(x, w, stride=2), lambda x, w: TF.conv1d(x, w, stride=2),
+             shapes=[(3, 7), (2, 3, 2)])
+    check_op(lambda x, w: F.conv_transpose2d(x, w, stride=2),
+             lambda x, w: TF.conv_transpose2d(x, w, stride=2), shapes=[(3, 3, 2), (3, 2, 2, 2)])
+    out = F.conv2d(gw.randn(2, 3, 8, 8), gw.randn(4, 3, 3, 3), gw.randn(4))
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("dilation,k,groups", [(1, 3, 1), (2, 3, 2), (3, 2, 1), (1, 4, 1)])
+def test_causal_conv1d(dilation, k, groups):
+    pad = dilation * (k - 1)
+    check_op(lambda x, w, b: F.causal_conv1d(x, w, b, dilation=dilation, groups=groups),
+             lambda x, w, b: TF.conv1d(TF.pad(x, (pad, 0)), w, b, dilation=dilation,
+                                       groups=groups),
+             shapes=[(2, 2 * groups, 6), (2 * groups, 2, k), (2 * groups,)])
+
+
+def test_causal_conv1d_ignores_the_future():
+    x, w = gw.randn(1, 2, 10), gw.randn(3, 2, 3)
+    y = F.causal_conv1d(x, w, dilation=2)
+    x.data[..., 6:] += 100.0
+    y2 = F.causal_conv1d(x, w, dilation=2)
+    assert y.shape == (1, 3, 10)
+    np.testing.assert_allclose(y.data[..., :6], y2.data[..., :6], rtol=1e-6)
+    assert not np.allclose(y.data[..., 6:], y2.data[..., 6:])
+
+
+def test_deck_002_example():
+    """32×32×3 input, ten 5×5 filters, stride 1, pad 2 → 32×32×10; (W − F + 2P)/S + 1 = 32."""
+    x, w, b = gw.randn(1, 3, 32, 32), gw.randn(10, 3, 5, 5), gw.randn(10)
+    assert F.conv2d(x, w, b, stride=1, padding=2).shape == (1, 10, 32, 32)
+    assert w.numel() + b.numel() == 760
+    assert F.conv2d(gw.randn(1, 3, 7, 7), gw.randn(1, 3, 3, 3), stride=2).shape == (1, 1, 3, 3)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+       st.integers(4, 9), st.integers(0, 10_000))
+def test_adjoint(k, s, p, d, size, seed):
+    """⟨conv(x, W), y⟩ = ⟨x, convᵀ(y, W)⟩: conv-transpose is conv's adjoint in x."""
+    if d * (k - 1) + 1 > size + 2 * p:
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 3, size, size + 1))
+    w = rng.standard_normal((4, 3, k, k))
+    y_shape = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).shape
+    y = rng.standard_normal(y_shape)
+    op = [(n + 2 * p - d * (k - 1) - 1) % s for n in x.shape[2:]]
+    lhs = (F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).data * y).sum()
+    xt = F.conv_transpose2d(gw.tensor(y), gw.tensor(w), stride=s, padding=p, dilation=d,
+                            output_padding=tuple(op)).data
+    assert xt.shape == x.shape
+    np.testing.assert_allclose(lhs, (x * xt).sum(), rtol=1e-9)
+
+
+def _err(match, fn, *args, **kw):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fn(*args, **kw)
+
+
+def test_errors():
+    x, w = gw.randn(2, 4, 5, 5), gw.randn(6, 4, 3, 3)
+    _err(r"kernel of size \(7, 7\).*larger than the padded input", F.conv2d, x,
+         gw.randn(6, 4, 7, 7))
+    _err(r"input has 4 channels.*groups=3", F.conv2d, x, gw.randn(6, 1, 3, 3), groups=3)
+    _err(r"out_channels=5.*not divisible by groups=2", F.conv2d, x, gw.randn(5, 2, 3, 3),
+         groups=2)
+    _err(r"input has 4 channels.*weight of shape \(6, 3, 3, 3\)", F.conv2d, x,
+         gw.randn(6, 3, 3, 3))
+    _err(r"input must be 4-D \(N, C, H, W\) or 3-D.*got shape \(5, 5\)", F.conv2d,
+         gw.randn(5, 5), w)
+    _err(r"weight must be 4-D, got shape \(6, 4, 3\)", F.conv2d, x, gw.randn(6, 4, 3))
+    _err(r"padding must be non-negative, got -1", F.conv2d, x, w, padding=-1)
+    _err(r"stride must be positive, got 0", F.conv2d, x, w, stride=0)
+    _err(r"stride must be positive", F.conv1d, gw.randn(1, 4, 9), gw.randn(2, 4, 3), stride=(0,))
+    _err(r"dilation must be positive", F.conv2d, x, w, dilation=0)
+    _err(r"padding='same' is not supported for strided", F.conv2d, x, w, stride=2,
+         padding="same")
+    _err(r"padding must be an int, a tuple, 'valid' or 'same', got 'full'", F.conv2d, x, w,
+         padding="full")
+    _err(r"bias must have shape \(6,\), got \(5,\)", F.conv2d, x, w, gw.randn(5))
+    _err(r"same dtype", F.conv2d, x.double(), w)
+    _err(r"groups must be a positive integer", F.conv2d, x, w, groups=0)
+    _err(r"output_padding must be smaller than either stride or dilation",
+         F.conv_transpose2d, x, gw.randn(4, 2, 3, 3), stride=2, output_padding=2)
+    _err(r"input has 4 channels.*\(in_channels, out_channels/groups", F.conv_transpose2d, x,
+         gw.randn(3, 2, 3, 3))
+    _err(r"leaves no output", F.conv_transpose2d, gw.randn(1, 4, 1, 1), gw.randn(4, 2, 1, 1),
+         padding=1)
+    _err(r"kernel of size \(9,\)", F.conv1d, gw.randn(1, 4, 5), gw.randn(2, 4, 9))

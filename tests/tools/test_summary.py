@@ -1,0 +1,49 @@
+"""summary(): per-layer shapes, parameters, multiply-adds, memory, totals."""
+import pytest
+
+import gradwork as gw
+from gradwork import nn
+from gradwork.tools.summary import summary
+
+
+def test_mlp_summary_counts():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    s = summary(model, (1, 28, 28), batch_size=2)
+    assert [r.type for r in s.rows] == ["Flatten", "Linear", "ReLU", "Linear"]
+    assert [r.output_shape for r in s.rows] == [(2, 784), (2, 256), (2, 256), (2, 10)]
+    assert [r.params for r in s.rows] == [0, 784 * 256 + 256, 0, 2570]
+    assert s.total_params == s.trainable_params == 203_530
+    assert s.total_macs == 2 * (784 * 256 + 256 * 10)          # batch of 2
+    assert s.rows[1].memory_bytes == 2 * 256 * 4
+    assert s.activation_bytes == 4 * 2 * (784 + 784 + 256 + 256 + 10)
+    text = str(s)
+    assert "1 (Linear)" in text and "Total params: 203,530" in text
+
+
+def test_shared_parameters_are_counted_once_and_modes_restored():
+    layer = nn.Linear(4, 4)
+    model = nn.Sequential(layer, nn.ReLU(), layer)
+    model.train()
+    s = summary(model, (4,))
+    assert [r.params for r in s.rows] == [20, 0, 0] and s.total_params == 20
+    assert model.training
+
+
+def test_conv_macs_and_lenet5():
+    if not hasattr(nn, "Conv2d"):
+        pytest.skip("nn.Conv2d not available yet")
+    conv = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, groups=1))
+    assert summary(conv, (3, 16, 16)).total_macs == 8 * 16 * 16 * 3 * 3 * 3
+    from gradwork import models
+    if "lenet5" not in models.list_models():
+        pytest.skip("lenet5 is not registered in the zoo yet")
+    s = summary(models.get_model("lenet5"), (1, 32, 32))
+    assert s.total_params == 61_706
+    assert s.total_macs == 416_520                          # WORKLOADS.md, W1 per sample
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="input_size"):
+        summary(nn.Linear(2, 2), (0, 2))
+    with pytest.raises(TypeError, match="Module"):
+        summary(gw.zeros(2), (2,))
