@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml Makefile
 setup: $(BIN)/.installed
 
 run: setup
-	$(BIN)/python examples/mnist_mlp.py
+	$(BIN)/gradwork train lenet5
 
 test: setup
 	$(BIN)/python -m pytest -n 2 tests

@@ -1,6 +1,6 @@
 """The one command: time gradwork and PyTorch on the same workloads in the same run.
 
-    python -m benchmarks.run [--workload W1 W2 ...] [--quick] [--profile]
+    python -m benchmarks.run [--workload W1 W2 ...] [--quick] [--profile | --check]
 
 Prints one JSON line per (framework, workload) on stdout (WORKLOADS.md's format) and the
 ratio gradwork/PyTorch per workload on stderr. Both frameworks run in this process, one after
@@ -11,7 +11,7 @@ import gc
 import importlib
 import sys
 
-from . import harness, memory
+from . import equivalence, harness, memory
 
 # Workload name → module; each module defines NAME, BUDGET, GFLOP_PER_STEP,
 # build_gradwork() and build_torch() (see harness.py).
@@ -62,9 +62,14 @@ def main(argv=None):
                         help="fewer, shorter timed runs (a smoke test or a busy machine)")
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing, cProfile gradwork's steps (top 25 by tottime)")
+    parser.add_argument("--check", action="store_true",
+                        help="instead of timing, check that both frameworks compute the same "
+                             "losses/outputs from the same initial weights")
     args = parser.parse_args(argv)
     for name in args.workload:
-        if name == "memory":
+        if args.check:
+            print(equivalence.check(name), flush=True)
+        elif name == "memory":
             run_memory()
         else:
             run_timed(name, args.quick, args.profile)

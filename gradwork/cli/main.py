@@ -36,17 +36,17 @@ def _add_train(sub):
                    help="data set (default: mnist, the 5,000 bundled digits)")
     p.add_argument("--data-dir", help="folder with the data set's files (mnist: the IDX files; "
                    "needed for the others)")
-    p.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default 10)")
+    p.add_argument("--epochs", type=_positive_int, default=20, help="epochs (default 20)")
     p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--momentum", type=float, default=0.9,
                    help="momentum for sgd and rmsprop (default 0.9)")
     p.add_argument("--weight-decay", type=float, default=0.0,
                    help="the optimizer's weight decay (default 0)")
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS, help="default sgd")
-    p.add_argument("--schedule", default="none", choices=SCHEDULES,
+    p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
                    help="learning-rate schedule, stepped per epoch; plateau watches the "
-                   "validation loss (default none)")
+                   "validation loss (default cosine)")
     p.add_argument("--step-size", type=int, default=0,
                    help="step: epochs between decays (default: a third of --epochs)")
     p.add_argument("--milestones", type=_positive_int, nargs="+", default=[],
@@ -55,8 +55,9 @@ def _add_train(sub):
                    help="decay factor of step/multistep/plateau (default 0.1)")
     p.add_argument("--patience", type=int, default=2,
                    help="plateau: epochs without improvement before decaying (default 2)")
-    p.add_argument("--augment", action="store_true",
-                   help="random crops of the padded image (+ flips where they keep the class)")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                   help="random crops of the padded image (+ flips where they keep the class; "
+                   "default on, --no-augment to turn off)")
     p.add_argument("--clip-grad", type=float, help="clip the gradients' global norm to this")
     p.add_argument("--penalty", default="none", choices=PENALTIES,
                    help="weight penalty added to the loss (deck 002; default none)")

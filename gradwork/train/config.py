@@ -16,18 +16,18 @@ class TrainConfig:
     model: str
     data: str = "mnist"
     data_dir: str | None = None
-    epochs: int = 10
+    epochs: int = 20
     batch_size: int = 64
-    lr: float = 0.01
+    lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 0.0
     optimizer: str = "sgd"
-    schedule: str = "none"
+    schedule: str = "cosine"
     step_size: int = 0              # StepLR period in epochs (0: a third of the epochs)
     milestones: list = field(default_factory=list)  # MultiStepLR (empty: at 50 % and 75 %)
     gamma: float = 0.1
     patience: int = 2               # ReduceLROnPlateau, on the validation loss
-    augment: bool = False
+    augment: bool = True
     clip_grad: float | None = None
     penalty: str = "none"
     penalty_strength: float = 1e-4  # λ in loss + λ·R(W)
