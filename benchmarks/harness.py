@@ -1,10 +1,12 @@
 """The timing loop, the synthetic batch and the JSON line of WORKLOADS.md, shared by every
 workload.
 
-A workload module defines NAME, DESCRIPTION, BUDGET (a `Budget`), GFLOP_PER_STEP (or None)
-and two builders, `build_gradwork()` and `build_torch()`, each returning a zero-argument
-`step()` that does one timed step and returns a Python float (the loss) or a NumPy array.
-`measure(module, framework)` times one framework on it and returns the result record.
+A workload module (w1_lenet.py is the pattern) defines NAME, DESCRIPTION, BUDGET (a
+`Budget`), GFLOP_PER_STEP (or None) and two builders, `build_gradwork()` and `build_torch()`,
+each returning a zero-argument `step()` that does one timed step and returns a Python float
+(the loss) or a NumPy array; optionally `extra_fields(stats)` → more JSON fields.
+`measure(module, framework)` times one framework on it and returns the result record; add the
+module to `run.WORKLOADS` to put it in the one command.
 """
 import datetime
 import json

@@ -70,7 +70,8 @@ def main(argv=None):
         if args.check:
             print(equivalence.check(name), flush=True)
         elif name == "memory":
-            run_memory()
+            if not args.profile:
+                run_memory()
         else:
             run_timed(name, args.quick, args.profile)
 

@@ -191,10 +191,11 @@ def _add_summary(sub):
                        "shape, parameters, multiply-adds (conv/linear only) and activation "
                        "memory, then the totals.")
     p.add_argument("model", help="a zoo name or module:function")
-    p.add_argument("--input-size", type=_positive_int, nargs="+", required=True,
-                   metavar="N", help="one input's shape without the batch, e.g. 3 224 224")
-    p.add_argument("--num-classes", type=_positive_int, default=1000,
-                   help="classes of the model's output (default 1000)")
+    p.add_argument("--input-size", type=_positive_int, nargs="+", metavar="N",
+                   help="one input's shape without the batch, e.g. 3 224 224 (default: the "
+                   "model's declared in_channels × input_size, e.g. 1 32 32 for lenet5)")
+    p.add_argument("--num-classes", type=_positive_int,
+                   help="classes of the model's output (default: the model's own default)")
     p.add_argument("--batch-size", type=_positive_int, default=1, help="default 1")
     p.set_defaults(func=cmd_summary)
 
@@ -202,10 +203,21 @@ def _add_summary(sub):
 def cmd_summary(args):
     from ..tools.summary import summary  # noqa: PLC0415
     from ..train.build import build_model  # noqa: PLC0415
-    model = build_model(args.model, args.num_classes, args.input_size[0])
-    print(f"{args.model}, input {tuple(args.input_size)}, batch {args.batch_size}")
-    print(summary(model, args.input_size, args.batch_size))
+    model = build_model(args.model, args.num_classes,
+                        args.input_size[0] if args.input_size else None)
+    input_size = args.input_size or _declared_input_size(model, args.model)
+    print(f"{args.model}, input {tuple(input_size)}, batch {args.batch_size}")
+    print(summary(model, input_size, args.batch_size))
     return 0
+
+
+def _declared_input_size(model, name):
+    """(C, H, W) from a model that declares `in_channels` and `input_size` (lenet5, alexnet)."""
+    size, channels = getattr(model, "input_size", None), getattr(model, "in_channels", None)
+    if size is None or channels is None:
+        raise ValueError(f"summary: model {name!r} declares no input size; pass --input-size, "
+                         "e.g. --input-size 3 224 224")
+    return [channels, size, size]
 
 
 def _add_plot(sub):

@@ -8,14 +8,15 @@ input at step −1; the caption's words follow, each embedded by W_e:
 
 Training maximises Σ_t log p_t(S_t) (teacher forcing). `forward(images, captions)` takes
 captions (N, T) that start with the start token and returns logits (N, T − 1, vocab) for the
-targets captions[:, 1:]; `generate` decodes greedily (the paper uses beam search of size 20;
-greedy is beam size 1). The default encoder is the paper's: GoogLeNet (with BN, torchvision's
-layout) without its classifier (1024 features); any module mapping images to (N, encoder_dim)
-can replace it.
+targets captions[:, 1:]; `generate` decodes greedily and `beam_search` keeps the k most
+probable captions (the paper's beams are of size 20; greedy is beam size 1). The default
+encoder is the paper's: GoogLeNet (with BN, torchvision's layout) without its classifier (1024
+features); any module mapping images to (N, encoder_dim) can replace it.
 """
 from .. import backend, nn
 from ..autograd import Tensor, no_grad
-from ..ops import cat, stack
+from ..ops import cat, log_softmax, stack
+from .beam_search import beam_search
 from .googlenet import GoogLeNet
 from .registry import register
 
@@ -79,6 +80,23 @@ class ShowAndTell(nn.Module):
                 if done.all():
                     break
             return stack(tokens, 1)
+
+    def beam_search(self, images, start_token, beam_size=3, max_length=20, end_token=None,
+                    length_penalty=0.0, return_all=False):
+        """Beam search (see `models.beam_search`) → the best caption per image (N, ≤ max_length)
+        int64, padded with `end_token` like `generate`, and its score (N,): Σ_t log p_t(S_t)
+        over the words up to the end token, / length^length_penalty. With return_all, the
+        beam_size best, best first: (N, k, ≤ max_length) and (N, k)."""
+        def step(tokens, state):
+            out, state = self.lstm(self.embed(tokens.unsqueeze(1)), state)
+            return log_softmax(self.fc(out[:, 0]), -1), state
+
+        with no_grad():
+            _, state = self.lstm(self.encode(images).unsqueeze(1))     # consume x_{−1}
+        tokens, scores, _ = beam_search(step, state, images.shape[0], start_token, beam_size,
+                                        max_length, end_token, length_penalty,
+                                        batch_dim=1)                 # (h, c): (layers, N, H)
+        return (tokens, scores) if return_all else (tokens[:, 0], scores[:, 0])
 
 
 @register("show_and_tell")

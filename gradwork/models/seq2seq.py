@@ -11,10 +11,12 @@ s_A^(i−1))). At each target step i the decoder attends to every h^(k) from its
 with s_0 = tanh(W_s ←h_1) as in the paper. The deck writes the decoder as a Bi-LSTM; a decoder
 that generates left to right can only be unidirectional, so it is an LSTM cell here (the paper
 uses a GRU-like unit). Padded source positions (given `src_lengths`) get zero attention.
+`translate` decodes greedily; `beam_search` keeps the k most probable translations (§4.2).
 """
 from .. import backend, nn
 from ..autograd import Tensor, no_grad
-from ..ops import cat, stack, zeros
+from ..ops import cat, log_softmax, stack, zeros
+from .beam_search import beam_search
 from .registry import register
 
 
@@ -94,6 +96,34 @@ class Seq2SeqAttention(nn.Module):
                 if done.all():
                     break
             return stack(tokens, 1), stack(weights, 1)
+
+    def beam_search(self, src, start_token, beam_size=3, max_length=50, end_token=None,
+                    src_lengths=None, length_penalty=0.0, return_all=False):
+        """Beam search (see `models.beam_search`) → the best translation per source (N, ≤
+        max_length) int64, padded with `end_token` like `translate`, its attention weights
+        (N, ≤ max_length, S) and its score (N,): Σ_i log p(y_i | y_<i, x) over the words up to
+        the end token, / length^length_penalty. With return_all, the beam_size best, best
+        first: (N, k, ≤ max_length), (N, k, ≤ max_length, S) and (N, k)."""
+        def step(tokens, state, h, lengths):
+            s, m, weights = state                                   # weights: α so far
+            logits, (s, m), alpha = self.step(tokens, (s, m), h, lengths)
+            return log_softmax(logits, -1), (s, m, cat([weights, alpha.unsqueeze(1)], 1))
+
+        with no_grad():
+            h, (s0, m0) = self.encode(src, src_lengths)
+            lengths = None
+            if src_lengths is not None:
+                lengths = src_lengths if isinstance(src_lengths, Tensor) else \
+                    Tensor(backend.array_module(h.data).asarray(src_lengths))
+            weights = zeros(src.shape[0], 0, h.shape[1], dtype=h.dtype)    # (N, 0, S)
+        tokens, scores, (_, _, weights) = beam_search(
+            step, (s0, m0, weights), src.shape[0], start_token, beam_size, max_length,
+            end_token, length_penalty, context=(h, lengths))
+        N, k, L = tokens.shape
+        weights = weights.reshape(N, k, L, -1)                      # (N, k, L, S)
+        if return_all:
+            return tokens, weights, scores
+        return tokens[:, 0], weights[:, 0], scores[:, 0]
 
 
 @register("seq2seq_attention")

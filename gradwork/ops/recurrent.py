@@ -334,11 +334,13 @@ class LSTMSequence(Function):
 
 
 # ------------------------------------------------------------------ GRU
-# r, z = σ(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z});  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn));
+# r, z = σ(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z});
+# n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn));
 # h' = (1 − z) ⊙ n + z ⊙ h   (Cho et al. 2014 as PyTorch writes it)
 def gru_cell_forward(a, h, w_hh_t, b_hh, hg, h_out, buf):
     """One step in place. a: (n, 3H) input pre-activations (r, z rows scaled by ½), overwritten
-    by [r, z, n]; hg (n, 3H) receives h W_hhᵀ + b_hh (kept: backward reads W_hn h + b_hn)."""
+    by [r, z, n]; hg (n, 3H) receives h W_hhᵀ + b_hh, its r, z columns scaled by ½ (kept:
+    backward reads the unscaled W_hn h + b_hn)."""
     xp = array_module(a)
     H = h.shape[1]
     xp.matmul(h, w_hh_t, out=hg)

@@ -24,6 +24,10 @@ def _classes(*names):
 
 _CONV = _classes("Conv1d", "Conv2d", "Conv3d")
 _CONV_T = _classes("ConvTranspose1d", "ConvTranspose2d")
+# Shape-preserving elementwise layers: deck 002's VGG table counts their output as the layer
+# before's (ReLU applied in place), so the "in place" total leaves them out.
+_IN_PLACE = _classes("ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softplus", "Dropout",
+                     "Dropout2d", "Identity")
 
 
 @dataclass
@@ -34,6 +38,7 @@ class LayerRow:
     params: int
     macs: int
     memory_bytes: int
+    in_place: bool = False
 
 
 @dataclass
@@ -44,6 +49,7 @@ class ModelSummary:
     total_params: int = 0
     trainable_params: int = 0
     param_bytes: int = 0
+    itemsize: int = 4
 
     @property
     def total_macs(self):
@@ -52,6 +58,11 @@ class ModelSummary:
     @property
     def activation_bytes(self):
         return self.input_bytes + sum(r.memory_bytes for r in self.rows)
+
+    @property
+    def activation_bytes_in_place(self):
+        """Deck 002's accounting: activations and dropout overwrite their input."""
+        return self.input_bytes + sum(r.memory_bytes for r in self.rows if not r.in_place)
 
     def __str__(self):
         head = f"{'Layer (type)':<40} {'Output shape':<22} {'Params':>12} {'Mult-adds':>15} " \
@@ -68,7 +79,11 @@ class ModelSummary:
                   f"{_bytes(self.param_bytes)})",
                   f"Total mult-adds (conv/linear): {self.total_macs:,} "
                   f"({2 * self.total_macs / 1e9:.4g} GFLOP forward)",
-                  f"Activation memory (forward, with the input): {_bytes(self.activation_bytes)}"]
+                  f"Activation memory (forward, with the input): {_bytes(self.activation_bytes)}"
+                  f" = {self.activation_bytes / self.itemsize / 1e6:.1f} M values; "
+                  f"{_bytes(self.activation_bytes_in_place)} = "
+                  f"{self.activation_bytes_in_place / self.itemsize / 1e6:.1f} M values with "
+                  "activations in place (deck 002's per-layer accounting)"]
         return "\n".join(lines)
 
 
@@ -122,7 +137,8 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
         result.rows.append(LayerRow(names.get(id(module), "?"), type(module).__name__,
                                     tuple(outs[0].shape) if outs else (),
                                     sum(p.numel() for p in own), _macs(module, inputs, outs),
-                                    sum(t.data.nbytes for t in outs)))
+                                    sum(t.data.nbytes for t in outs),
+                                    isinstance(module, _IN_PLACE)))
 
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
@@ -138,6 +154,7 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
         model.train(was_training)
     params = list(model.parameters())
     result.input_shape, result.input_bytes = tuple(x.shape), x.data.nbytes
+    result.itemsize = x.data.itemsize
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
     result.param_bytes = sum(p.data.nbytes for p in params)

@@ -15,7 +15,8 @@ from .trainer import Trainer
 
 
 def build_model(name, num_classes, in_channels):
-    """`get_model(name, num_classes=, in_channels=)` or the user's `module:function`."""
+    """`get_model(name, num_classes=, in_channels=)` or the user's `module:function`; an
+    argument given as None is left to the constructor's default."""
     if ":" in name:
         module, _, attr = name.partition(":")
         if os.getcwd() not in sys.path:             # the user's own modules, as `python -m`
@@ -29,12 +30,15 @@ def build_model(name, num_classes, in_channels):
 
         def fn(**kwargs):
             return get_model(name, **kwargs)
+    kwargs = {k: v for k, v in (("num_classes", num_classes), ("in_channels", in_channels))
+              if v is not None}
     try:
-        return fn(num_classes=num_classes, in_channels=in_channels)
+        return fn(**kwargs)
     except TypeError as e:
         if "in_channels" not in str(e):
             raise
-        return fn(num_classes=num_classes)       # a constructor without in_channels
+        kwargs.pop("in_channels")
+        return fn(**kwargs)                      # a constructor without in_channels
 
 
 def build_optimizer(config, model):

@@ -195,3 +195,14 @@ def assert_round_trip(model, make_model, x, tmp_path):
     other.eval()
     with gw.no_grad():
         np.testing.assert_array_equal(run(other, x).numpy(), run(model, x).numpy())
+
+
+def sequence_log_prob(logits, tokens, end_token):
+    """Σ_t log softmax(logits)[t, tokens[t]] over each sequence's tokens up to and including
+    its first end token (all of them if end_token is None) (N,): teacher-forced logits
+    (N, L, V) for generated tokens (N, L)."""
+    log_p = torch.log_softmax(torch.from_numpy(np.asarray(logits, np.float64)), -1).numpy()
+    picked = np.take_along_axis(log_p, tokens[..., None], -1)[..., 0]         # (N, L)
+    is_end = tokens == end_token if end_token is not None else np.zeros(tokens.shape, bool)
+    after_end = np.cumsum(is_end, 1) - is_end > 0                             # past the first
+    return np.where(after_end, 0.0, picked).sum(1)

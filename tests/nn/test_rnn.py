@@ -1,5 +1,7 @@
 """RNN, LSTM, GRU and their cells against PyTorch (weights copied across), gradchecks of the
 options PyTorch lacks, variable lengths against pack_padded_sequence, BPTT over 1,000 steps."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -180,7 +182,8 @@ def _module_gradcheck(m, x, hx=None, **kw):
 @pytest.mark.parametrize("opts", [dict(peephole=True), dict(coupled=True),
                                   dict(peephole=True, coupled=True, bidirectional=True),
                                   dict(learn_initial_state=True, num_layers=2),
-                                  dict(learn_initial_state=True, peephole=True, bidirectional=True)])
+                                  dict(learn_initial_state=True, peephole=True,
+                                       bidirectional=True)])
 def test_lstm_options_gradcheck(opts):
     gw.manual_seed(5)
     m = nn.LSTM(2, 3, **opts)
@@ -280,3 +283,16 @@ def test_bad_input_names_the_argument(call, message):
 def test_dtype_mismatch_is_an_error():
     with pytest.raises(TypeError, match="input has dtype float64 but the parameters are float32"):
         nn.LSTM(3, 4)(gw.zeros(2, 1, 3, dtype="float64"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("GRADWORK_SLOW") != "1",
+                    reason="learning test (~10 s on a quiet machine): set GRADWORK_SLOW=1")
+def test_lstm_learns_the_adding_problem_and_a_tanh_rnn_does_not(monkeypatch):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")          # importing benchmarks sets them; undone after
+    from benchmarks.adding_problem import run  # noqa: PLC0415
+    mse = run(seq_len=50, hidden=32, epochs=8, steps_per_epoch=100, batch=64, lr=1e-2, seed=0,
+              log=lambda line: None)
+    assert mse["lstm"] < 0.01, mse
+    assert mse["rnn"] > 0.1, mse

@@ -164,8 +164,8 @@ def test_cell_is_the_first_step_of_the_layer():
     out, _, _ = lstm_layer(x, h0, c0, *w, peephole=peep)
     h1, c1 = lstm_cell(x[0], h0, c0, *w, peephole=peep)
     np.testing.assert_allclose(h1.data, out.data[0], atol=1e-15)
-    gradcheck(lambda x, h, c: lstm_cell(x, h, c, *w, peephole=peep), [x[0].detach().requires_grad_(),
-                                                                       h0, c0])
+    x0 = x[0].detach().requires_grad_()
+    gradcheck(lambda x, h, c: lstm_cell(x, h, c, *w, peephole=peep), [x0, h0, c0])
 
 
 def test_float32_stays_float32():

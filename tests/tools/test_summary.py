@@ -47,3 +47,19 @@ def test_bad_arguments():
         summary(nn.Linear(2, 2), (0, 2))
     with pytest.raises(TypeError, match="Module"):
         summary(gw.zeros(2), (2,))
+
+
+def test_vgg16_reproduces_deck_002_table():
+    """Deck 002's VGG-16 rows: 138 M parameters; conv/pool/FC outputs 3.2M, 3.2M, 800K, …,
+    1000 values (ReLU in place), 30.94 GFLOP forward (WORKLOADS.md's W4)."""
+    models = pytest.importorskip("gradwork.models")
+    s = summary(models.get_model("vgg16"), (3, 224, 224))
+    assert s.total_params == 138_357_544
+    assert 2 * s.total_macs == 30_940_528_640
+    stored = [r for r in s.rows if not r.in_place and r.type != "AdaptiveAvgPool2d"]
+    values = [r.memory_bytes // 4 for r in stored]
+    deck = ([224 * 224 * 64] * 2 + [112 * 112 * 64] + [112 * 112 * 128] * 2 + [56 * 56 * 128]
+            + [56 * 56 * 256] * 3 + [28 * 28 * 256] + [28 * 28 * 512] * 3 + [14 * 14 * 512]
+            + [14 * 14 * 512] * 3 + [7 * 7 * 512] + [4096, 4096, 1000])
+    assert values == deck
+    assert s.input_bytes // 4 == 224 * 224 * 3
