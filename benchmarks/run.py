@@ -13,23 +13,26 @@ import sys
 
 from . import equivalence, harness, memory
 
-# Workload name → module; each module defines NAME, BUDGET, GFLOP_PER_STEP,
+# Workload name → module (or module:object); each defines NAME, BUDGET, GFLOP_PER_STEP,
 # build_gradwork() and build_torch() (see harness.py).
 WORKLOADS = {
     "W1": "benchmarks.w1_lenet",
     "W2": "benchmarks.w2_resnet20",
     "W3": "benchmarks.w3_lstm",
+    "W3-GRU": "benchmarks.w3_lstm:GRU",
     "W4": "benchmarks.w4_vgg16",
     "overhead": "benchmarks.op_overhead",
     "mlp": "benchmarks.mlp",
 }
-DEFAULT = ["W1", "W2", "W3", "W4", "overhead", "memory"]
+DEFAULT = ["W1", "W2", "W3", "W3-GRU", "W4", "overhead", "memory"]
 FRAMEWORKS = ("gradwork", "torch")
 
 
 def run_timed(name, quick, profile=False):
+    path, _, attr = WORKLOADS[name].partition(":")
     try:
-        module = importlib.import_module(WORKLOADS[name])
+        module = importlib.import_module(path)
+        module = getattr(module, attr) if attr else module
     except ModuleNotFoundError as exc:
         print(f"{name}: skipped ({exc})", file=sys.stderr)
         return

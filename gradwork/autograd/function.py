@@ -26,6 +26,7 @@ class Function:
     # Until release(): a multi-output op sets out_meta to its outputs' (shape, dtype).
     out_meta = None
     freed = False
+    edges = versions = retained = ()
 
     def forward(self, *arrays, **params):  # pragma: no cover - interface
         raise NotImplementedError
@@ -37,15 +38,19 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors (None allowed for absent optional inputs)."""
         fn = cls()
-        arrays = [None if t is None else t.data for t in inputs]
-        record = False
-        if is_grad_enabled():
-            for t in inputs:
-                if t is not None and t.requires_grad:
+        arrays, needs, record = [], [], False
+        for t in inputs:
+            if t is None:
+                arrays.append(None)
+                needs.append(False)
+            else:
+                arrays.append(t.data)
+                needs.append(t.requires_grad)
+                if t.requires_grad:
                     record = True
-                    break
+        record = record and is_grad_enabled()
         if record:
-            fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
+            fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **params)
         if type(out) is tuple:
             out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
@@ -61,13 +66,26 @@ class Function:
                 res._version = inputs[0]._version
             if not record:
                 return res
-        fn.edges = tuple(_edge(t) for t in inputs)
-        if cls.needs_inputs:
-            fn.versions = tuple((t._version, t._version[0]) for t in inputs if t is not None)
+        # Where each input's gradient goes: its producing node, the leaf itself, or nowhere.
+        edges, versions = [], []
+        for t in inputs:
+            if t is None:
+                edges.append(None)
+                continue
+            if cls.needs_inputs:
+                versions.append((t._version, t._version[0]))
+            if not t.requires_grad:
+                edges.append(None)
+            elif t._ctx is None:
+                edges.append(t)                 # leaf: accumulate into t.grad
+            else:
+                edges.append((t._ctx, t._idx))
+        fn.edges = edges
         if cls.needs_output:        # backward reads the output: guard it against in-place changes
-            outs = res if type(res) is tuple else (res,)
-            fn.versions = getattr(fn, "versions", ()) + tuple((o._version, o._version[0])
-                                                              for o in outs)
+            for o in (res if type(res) is tuple else (res,)):
+                versions.append((o._version, o._version[0]))
+        if versions:
+            fn.versions = versions
         return res
 
     def release(self):
@@ -76,17 +94,8 @@ class Function:
         self.freed = True
 
 
-def _edge(t):
-    """Where the gradient of input `t` goes: its producing node, the leaf itself, or nowhere."""
-    if t is None or not t.requires_grad:
-        return None
-    if t._ctx is None:
-        return t            # leaf: accumulate into t.grad
-    return (t._ctx, t._idx)
-
-
 def _check_versions(node):
-    for box, seen in getattr(node, "versions", ()):
+    for box, seen in node.versions:
         if box[0] != seen:
             raise RuntimeError(
                 f"backward of {type(node).__name__}: one of the tensors it saved has been "
@@ -106,7 +115,7 @@ def _topological_order(root):
             continue
         seen.add(node)
         stack.append((node, True))
-        for e in getattr(node, "edges", ()):
+        for e in node.edges:
             if type(e) is tuple and e[0] not in seen:
                 stack.append((e[0], False))
     order.reverse()
@@ -124,11 +133,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
         gouts = pending.pop(node, None)
         if gouts is None:
             continue
-        _check_versions(node)
+        if node.versions:
+            _check_versions(node)
         if node.out_meta is not None:
             xp = _xp(gouts)
             gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
-        for idx, t in getattr(node, "retained", ()):
+        for idx, t in node.retained:
             if gouts[idx] is not None:
                 t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad.data + gouts[idx])
         gins = node.backward(*gouts)
@@ -146,6 +156,8 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 if slots is None:
                     slots = pending[ctx] = _slots(ctx)
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
+            elif e.grad is not None and g.shape == e.data.shape and g.dtype == e.data.dtype:
+                e.grad.data = e.grad.data + g   # the common case of _accumulate_leaf, inlined
             else:
                 _accumulate_leaf(e, g, handed_out)
 

@@ -101,9 +101,7 @@ class Tensor:
         """Keep `.grad` for this non-leaf tensor after backward."""
         if self._ctx is None:
             return
-        retained = getattr(self._ctx, "retained", [])
-        retained.append((self._idx, self))
-        self._ctx.retained = retained
+        self._ctx.retained = list(self._ctx.retained) + [(self._idx, self)]
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass)."""

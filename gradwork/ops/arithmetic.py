@@ -9,8 +9,10 @@ from .broadcast import as_tensor_like, broadcast_error, promote_pair, unbroadcas
 
 
 def _is_scalar(x):
-    if type(x) is float or type(x) is int:      # the common case, without the ABC check
+    if type(x) is float or type(x) is int:      # the common cases, without the ABC check
         return True
+    if isinstance(x, Tensor):
+        return False
     return isinstance(x, numbers.Number) or (hasattr(x, "ndim") and not isinstance(x, Tensor)
                                              and x.ndim == 0)
 

@@ -1,5 +1,6 @@
 """Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp."""
 import builtins
+import math
 import warnings
 from collections import namedtuple
 
@@ -25,8 +26,13 @@ def normalize_dims(dim, ndim, op="reduce"):
 def _expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
     xp = array_module(g)
-    if not keepdim:
-        g = xp.expand_dims(g, dims) if dims else g
+    if not keepdim and dims:
+        g = g.reshape([1 if i in dims else n for i, n in enumerate(shape)])
+    if math.prod(shape) <= 4096:
+        # small: a filled array costs less than broadcast_to's Python-level view machinery
+        out = xp.empty(shape, g.dtype)
+        out[...] = g
+        return out
     return xp.broadcast_to(g, shape)
 
 
