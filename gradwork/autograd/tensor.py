@@ -177,6 +177,7 @@ class Tensor:
     def __repr__(self):
         body = repr(self.data)
         body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
+        body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid, as in PyTorch
         extra = ""
         if self._ctx is not None:
             extra = f", grad_fn=<{type(self._ctx).__name__}>"

@@ -5,7 +5,7 @@ import numbers
 
 from ..autograd import Function, Tensor
 from ..backend import DEFAULT_FLOAT, array_module
-from .broadcast import as_tensor_like, broadcast_error, promote_pair, unbroadcast
+from .broadcast import apply_broadcasting, as_tensor_like, unbroadcast
 
 
 def _is_scalar(x):
@@ -35,15 +35,7 @@ class _Binary(Function):
 
     @classmethod
     def call(cls, a, b):
-        b = as_tensor_like(b, a)
-        if a.data.dtype != b.data.dtype:
-            a, b = promote_pair(a, b)
-        try:
-            return cls.apply(a, b)
-        except ValueError as e:
-            if "broadcast" in str(e):
-                raise broadcast_error(cls.name, a, b) from None
-            raise
+        return apply_broadcasting(cls, cls.name, a, b)
 
 
 # d(a+b) = da + db

@@ -51,3 +51,17 @@ def _cast(t, dtype):
     if t.requires_grad:
         return t.to(dtype)                        # a Cast node: the gradient returns in t's dtype
     return Tensor._make(t.data.astype(dtype), False, None, 0)
+
+
+def apply_broadcasting(cls, name, a, b):
+    """`cls.apply(a, b)` for a binary op whose operands broadcast: `b` wrapped as a Tensor,
+    PyTorch's dtype promotion, and shapes that don't broadcast named in the error."""
+    b = as_tensor_like(b, a)
+    if a.data.dtype != b.data.dtype:
+        a, b = promote_pair(a, b)
+    try:
+        return cls.apply(a, b)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise broadcast_error(name, a, b) from None
+        raise

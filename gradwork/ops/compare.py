@@ -1,7 +1,7 @@
 """Comparisons (no gradient), elementwise maximum/minimum and where."""
 from ..autograd import Function, Tensor
 from ..backend import array_module
-from .broadcast import as_tensor_like, broadcast_error, promote_pair, unbroadcast
+from .broadcast import apply_broadcasting, as_tensor_like, unbroadcast
 
 
 def _data(x):
@@ -59,22 +59,12 @@ class Where(Function):
         return None, ga, gb
 
 
-def _binary(cls, name, a, b):
-    b = as_tensor_like(b, a)
-    if a.data.dtype != b.data.dtype:
-        a, b = promote_pair(a, b)
-    try:
-        return cls.apply(a, b)
-    except ValueError as e:
-        raise broadcast_error(name, a, b) from e
-
-
 def maximum(a, b):
-    return _binary(Maximum, "maximum", a, b)
+    return apply_broadcasting(Maximum, "maximum", a, b)
 
 
 def minimum(a, b):
-    return _binary(Minimum, "minimum", a, b)
+    return apply_broadcasting(Minimum, "minimum", a, b)
 
 
 def where(condition, a, b):
