@@ -12,18 +12,37 @@ convolution (of dy, fully padded, with the flipped kernel): a gather instead of 
 scatter-add, taken where it is measured to be faster. The batch (or, for a big single image, the
 output rows) is cut into blocks whose columns fit in cache, so each gather is consumed by its
 GEMM before it is evicted; 1×1 stride-1 convolutions skip im2col (the input is its own columns).
+Stride-1 convolutions use over-width columns (window.py): each kernel offset's windows are one
+long run of the flattened plane, the GEMM covers a whole block at once, and the padding of a
+'same' convolution is virtual (no padded copy, no garbage columns).
 1-D convolutions are 2-D ones on planes of height 1. Unbatched inputs ((C, H, W) or (C, L)) are
 accepted as in PyTorch.
 """
 from ..autograd import Function
 from ..backend import array_module
 from .shape import reshape
-from .window import (as_planes, col2im, im2col, normalize_tuple, out_size, pad_planes,
-                     window_params)
+from .window import as_planes, col2im, im2col, normalize_tuple, out_size, window_params
 
 # Elements of one im2col block (4 MB in float32), small enough to stay in cache between the
 # gather and the GEMM that reads it (measured faster than whole-batch columns).
 _BLOCK = 1 << 20
+
+
+# Scratch buffers (columns, padded planes, GEMM results) kept between calls, one per role: a
+# fresh multi-megabyte array is mapped from the OS and page-faulted on every call (measured at
+# a third of LeNet's step time); the kernels below never hold two uses of one role at once.
+_scratch = {}
+
+
+def _workspace(xp, role, size, dtype, zero=False):
+    """A flat array of `size` elements for `role`, reused across calls (zeroed if asked)."""
+    buf = _scratch.get(role)
+    if buf is None or buf.size < size or buf.dtype != dtype or array_module(buf) is not xp:
+        buf = _scratch[role] = xp.empty(size, dtype)
+    buf = buf[:size]
+    if zero:
+        buf.fill(0)
+    return buf
 
 
 def _blocks(N, oh, per_row):
@@ -35,10 +54,24 @@ def _blocks(N, oh, per_row):
     return [(n, n + 1, r0, min(oh, r0 + step)) for n in range(N) for r0 in range(0, oh, step)]
 
 
-def _is_pointwise(kernel, stride, pads, in_hw, out_hw):
-    """1×1, stride 1, no padding, same size in and out: the input is its own im2col."""
-    return (tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and not any(pads[0] + pads[1])
-            and tuple(in_hw) == tuple(out_hw))
+# Over-width columns (window.py) cost (pitch − ow)·K/G extra multiply-adds per window and save
+# the short-run copy overhead, worth about this many multiply-adds (measured at LeNet, ResNet
+# and VGG shapes).
+_RUN_COST = 320
+
+
+def _pitch(x_shape, k_per_group, kernel, stride, pads, dilation, ow):
+    """Row pitch of over-width columns for a stride-1 convolution, or None for packed ones.
+
+    The input's own width W where the padding is within the kernel's reach (pl + pr ≤
+    d(kw − 1): 'same', 'valid'; the horizontal padding is then virtual and a 'same'
+    convolution has no garbage columns at all), else the padded width. None for 1×1 kernels
+    and where the extra GEMM work outweighs the copy it saves."""
+    if tuple(stride) != (1, 1) or tuple(kernel) == (1, 1):
+        return None
+    W, (pl, pr) = x_shape[3], pads[1]
+    pitch = W if pl + pr <= dilation[1] * (kernel[1] - 1) else W + pl + pr
+    return pitch if (pitch - ow) * k_per_group <= _RUN_COST else None
 
 
 def _view(a, shape):
@@ -46,45 +79,97 @@ def _view(a, shape):
     return array_module(a).reshape(a, shape, copy=False)
 
 
-def _columns(x, kernel, stride, pads, dilation, out_hw):
-    """im2col(pad(x)) in blocks: yields (n0, n1, r0, r1, cols (B, C·kh·kw, R·ow)); cols is reused."""
+def _is_pointwise(kernel, stride, pads, in_hw, out_hw):
+    """1×1, stride 1, no padding, same size in and out: the input is its own im2col."""
+    return (tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and not any(pads[0] + pads[1])
+            and tuple(in_hw) == tuple(out_hw))
+
+
+def _pad_buffer(xp, shape, pads, pitch, dtype, role):
+    """Zeroed storage for B padded planes: (padded (B, C, Hp, Wp), what im2col reads and col2im
+    adds into; inner (B, C, H, W), where x sits; hpad, the virtual horizontal padding).
+    With pitch W the rows are not widened: the buffer holds the vertically padded planes back
+    to back, plus pl and pr elements of slack at its two ends, and `padded` is a view of it
+    with overlapping rows of Wp, whose padding columns show the neighbouring row's values."""
+    B, C, H, W = shape
+    (pt, pb), (pl, pr) = pads
+    Hp, Wp = H + pt + pb, W + pl + pr
+    if pitch != W:
+        padded = _workspace(xp, role, B * C * Hp * Wp, dtype, zero=True).reshape(B, C, Hp, Wp)
+        return padded, padded[:, :, pt:pt + H, pl:pl + W], (0, 0)
+    plane = Hp * W
+    flat = _workspace(xp, role, pl + B * C * plane + pr, dtype, zero=True)
+    it = flat.itemsize
+    padded = xp.lib.stride_tricks.as_strided(flat, (B, C, Hp, Wp),
+                                             (C * plane * it, plane * it, W * it, it))
+    return padded, flat[pl:pl + B * C * plane].reshape(B, C, Hp, W)[:, :, pt:pt + H], (pl, pr)
+
+
+def _columns(x, kernel, stride, pads, dilation, out_hw, pitch):
+    """im2col(pad(x)) in blocks: yields (n0, n1, r0, r1, cols), packed per sample
+    (B, C·kh·kw, R·ow) or, with a pitch, over-width batch-major (C·kh·kw, B, R·pitch); cols is
+    reused. The first block is the largest. A pointwise convolution's columns are its input."""
     xp = array_module(x)
     N, C, H, W = x.shape
     (kh, kw), (oh, ow) = kernel, out_hw
     if _is_pointwise(kernel, stride, pads, (H, W), out_hw):
         yield 0, N, 0, oh, x.reshape(N, C, H * W)
         return
-    blocks = _blocks(N, oh, C * kh * kw * ow)
-    bmax = max(n1 - n0 for n0, n1, _, _ in blocks)
-    rmax = max(r1 - r0 for _, _, r0, r1 in blocks)
-    (pt, pb), (pl, pr) = pads
-    padbuf = xp.zeros((bmax, C, H + pt + pb, W + pl + pr), x.dtype) if pt + pb + pl + pr else None
-    colbuf = xp.empty(bmax * C * kh * kw * rmax * ow, x.dtype)
+    width = ow if pitch is None else pitch
+    blocks = _blocks(N, oh, C * kh * kw * width)
+    n0, n1, r0, r1 = blocks[0]
+    padded = inner = None
+    hpad = (0, 0)
+    if any(pads[0] + pads[1]):
+        padded, inner, hpad = _pad_buffer(xp, (n1 - n0, C, H, W), pads, pitch, x.dtype,
+                                          "pad x")
+    elif pitch is not None:
+        x = xp.ascontiguousarray(x)                 # over-width runs need contiguous rows
+    colbuf = _workspace(xp, "cols", (n1 - n0) * C * kh * kw * (r1 - r0) * width, x.dtype)
     xpad = None
     for n0, n1, r0, r1 in blocks:
         B, R = n1 - n0, r1 - r0
         if r0 == 0:
-            xpad = pad_planes(x[n0:n1], pads, out=None if padbuf is None else padbuf[:B])
-        cols = colbuf[:B * C * kh * kw * R * ow].reshape(B, C * kh * kw, R * ow)
+            xpad = x[n0:n1]
+            if padded is not None:
+                inner[:B] = xpad
+                xpad = padded[:B]
+        cols = colbuf[:B * C * kh * kw * R * width].reshape(
+            (B, C * kh * kw, R * ow) if pitch is None else (C * kh * kw, B, R * width))
         yield n0, n1, r0, r1, im2col(xpad[:, :, r0 * stride[0]:], kernel, stride, dilation,
-                                     (R, ow), out=cols)
+                                     (R, ow), pitch, out=cols, hpad=hpad)
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
-    """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g."""
+    """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g.
+    Packed columns (or one sample without garbage columns): one GEMM per sample, written in
+    y's layout. Over-width columns: one GEMM for the whole block, then y's columns copied out."""
     xp = array_module(x, w)
     N, K, G = x.shape[0], w.shape[0], groups
     oh, ow = out_hw
     ckk = w[0].size                                     # C/G · kh · kw
     wg = w.reshape(G, K // G, ckk)                      # (G, K/G, C/G·kh·kw)
-    bias = None if b is None else b.reshape(G, K // G, 1)
+    bias = None if b is None else b.reshape(K, 1, 1)
     out = xp.empty((N, K, oh, ow), x.dtype)
-    for n0, n1, r0, r1, cols in _columns(x, w.shape[2:], stride, pads, dilation, out_hw):
-        B, R = n1 - n0, r1 - r0
-        dst = _view(out[n0:n1, :, r0:r1], (B, G, K // G, R * ow))
-        xp.matmul(wg, cols.reshape(B, G, ckk, R * ow), out=dst)
-        if bias is not None:
-            dst += bias
+    pitch = _pitch(x.shape, K // G, w.shape[2:], stride, pads, dilation, ow)
+    ybuf = None
+    for n0, n1, r0, r1, cols in _columns(x, w.shape[2:], stride, pads, dilation, out_hw, pitch):
+        B, R, M = n1 - n0, r1 - r0, cols.shape[2]
+        dst = out[n0:n1, :, r0:r1]
+        if pitch is None or (B == 1 and pitch == ow):   # (B, C·kh·kw, M) either way
+            xp.matmul(wg, cols.reshape(B, G, ckk, M), out=_view(dst, (B, G, K // G, M)))
+            if bias is not None:
+                dst += bias
+            continue
+        if ybuf is None:
+            ybuf = _workspace(xp, "y", K * B * M, x.dtype)
+        y = ybuf[:K * B * M].reshape(G, K // G, B * M)
+        xp.matmul(wg, cols.reshape(G, ckk, B * M), out=y)
+        y = y.reshape(K, B, R, pitch)[..., :ow].transpose(1, 0, 2, 3)   # (B, K, R, ow)
+        if bias is None:
+            dst[...] = y
+        else:
+            xp.add(y, bias, out=dst)
     return out
 
 
@@ -102,6 +187,16 @@ def _full_padding(x_shape, g_shape, w_shape, stride, pads, dilation):
             return None
         out.append((lo, hi))
     return tuple(out)
+
+
+def _batch_major(g, n0, n1, r0, r1, width, out):
+    """dy[n0:n1, :, r0:r1] (B, K, R, ow) copied into `out` as (K, B, R·width), zero in the
+    over-width columns ≥ ow."""
+    B, K, R, ow = n1 - n0, g.shape[1], r1 - r0, g.shape[3]
+    gb = out[:K * B * R * width].reshape(K, B, R, width)
+    gb[..., :ow] = g[n0:n1, :, r0:r1].transpose(1, 0, 2, 3)
+    gb[..., ow:] = 0
+    return gb.reshape(K, B, R * width)
 
 
 def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
@@ -125,41 +220,57 @@ def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
     if _is_pointwise((kh, kw), stride, pads, (H, W), (oh, ow)):
         xp.matmul(wt, g.reshape(N, G, K // G, H * W), out=dx.reshape(N, G, Cg, H * W))
         return dx if bias is None else xp.add(dx, bias, out=dx)
-    (pt, pb), (pl, pr) = pads
-    blocks = _blocks(N, oh, C * kh * kw * ow)
-    bmax = max(n1 - n0 for n0, n1, _, _ in blocks)
-    rmax = max(r1 - r0 for _, _, r0, r1 in blocks)
-    padbuf = xp.empty((bmax, C, H + pt + pb, W + pl + pr), g.dtype)
-    colbuf = xp.empty(bmax * C * kh * kw * rmax * ow, g.dtype)
+    pitch = _pitch(x_shape, K // G, (kh, kw), stride, pads, dilation, ow)
+    width = ow if pitch is None else pitch
+    blocks = _blocks(N, oh, C * kh * kw * width)
+    n0, n1, r0, r1 = blocks[0]
+    padded, inner, hpad = _pad_buffer(xp, (n1 - n0, C, H, W), pads, pitch, g.dtype, "pad dx")
+    colbuf = _workspace(xp, "cols", (n1 - n0) * C * kh * kw * (r1 - r0) * width, g.dtype)
+    gbuf = None if pitch is None else _workspace(xp, "dy", (n1 - n0) * K * (r1 - r0) * width,
+                                                 g.dtype)
     for n0, n1, r0, r1 in blocks:
         B, R = n1 - n0, r1 - r0
-        xpad = padbuf[:B]
+        xpad = padded[:B]
         if r0 == 0:
             xpad.fill(0)
-        cols = colbuf[:B * C * kh * kw * R * ow].reshape(B, G, Cg * kh * kw, R * ow)
-        xp.matmul(wt, g[n0:n1, :, r0:r1].reshape(B, G, K // G, R * ow), out=cols)
-        col2im(cols.reshape(B, C, kh, kw, R, ow), xpad[:, :, r0 * stride[0]:], (kh, kw), stride,
-               dilation, (R, ow))
+        if pitch is None:               # one GEMM per sample, straight from dy's layout
+            cols = colbuf[:B * C * kh * kw * R * ow].reshape(B, G, Cg * kh * kw, R * ow)
+            xp.matmul(wt, g[n0:n1, :, r0:r1].reshape(B, G, K // G, R * ow), out=cols)
+            cols = cols.reshape(B, C, kh, kw, R, ow)
+        else:                           # over-width: one GEMM for the block
+            gb = _batch_major(g, n0, n1, r0, r1, width, gbuf)
+            cols = colbuf[:B * C * kh * kw * R * width].reshape(G, Cg * kh * kw, B * R * width)
+            xp.matmul(wt, gb.reshape(G, K // G, B * R * width), out=cols)
+            cols = cols.reshape(C, kh, kw, B, R, width).transpose(3, 0, 1, 2, 4, 5)
+        col2im(cols, xpad[:, :, r0 * stride[0]:], (kh, kw), stride, dilation, (R, ow), hpad)
         if r1 == oh:
-            dx[n0:n1] = xpad[:, :, pt:pt + H, pl:pl + W]
+            dx[n0:n1] = inner[:B]
             if bias is not None:
                 dx[n0:n1] += bias
     return dx
 
 
 def conv_backward_weight(x, g, w_shape, stride, pads, dilation, groups):
-    """dW (K, C/G, kh, kw) = Σₙ dy[n] · cols(x)[n]ᵀ, per group."""
+    """dW (K, C/G, kh, kw) = Σₙ dy[n] · cols(x)[n]ᵀ, per group. Packed columns: one GEMM per
+    sample, from dy's layout. Over-width columns: one GEMM per block (as cols · dyᵀ, measured
+    faster) with dy widened by zeros where the columns are garbage."""
     xp = array_module(x, g)
     K, Cg, kh, kw = w_shape
-    G, ow = groups, g.shape[3]
-    g = xp.ascontiguousarray(g)
-    dw = xp.zeros((G, K // G, Cg * kh * kw), g.dtype)
-    for n0, n1, r0, r1, cols in _columns(x, (kh, kw), stride, pads, dilation, g.shape[2:]):
-        B, R = n1 - n0, r1 - r0
-        gg = g[n0:n1, :, r0:r1].reshape(B, G, K // G, R * ow)
-        cg = cols.reshape(B, G, Cg * kh * kw, R * ow).swapaxes(-1, -2)
-        dw += gg[0] @ cg[0] if B == 1 else xp.matmul(gg, cg).sum(axis=0)
-    return dw.reshape(w_shape)
+    G, ow, ckk = groups, g.shape[3], Cg * kh * kw
+    dwt = xp.zeros((G, ckk, K // G), g.dtype)
+    pitch = _pitch(x.shape, K // G, (kh, kw), stride, pads, dilation, ow)
+    gbuf = None
+    for n0, n1, r0, r1, cols in _columns(x, (kh, kw), stride, pads, dilation, g.shape[2:], pitch):
+        B, M = n1 - n0, cols.shape[2]
+        if pitch is None:
+            gg = g[n0:n1, :, r0:r1].reshape(B, G, K // G, M)
+            dwt += xp.matmul(gg, cols.reshape(B, G, ckk, M).swapaxes(2, 3)).sum(axis=0).swapaxes(1, 2)
+            continue
+        if gbuf is None:
+            gbuf = _workspace(xp, "dy", K * B * M, g.dtype)
+        gb = _batch_major(g, n0, n1, r0, r1, pitch, gbuf)
+        dwt += xp.matmul(cols.reshape(G, ckk, B * M), gb.reshape(G, K // G, B * M).swapaxes(1, 2))
+    return xp.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
 
 
 # y[n,k,u,v] = b[k] + Σ_{c,i,j} W[k,c,i,j] · x[n, c, u·s + i·d − p, v·s + j·d − p]   (deck 002)

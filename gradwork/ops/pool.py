@@ -43,13 +43,23 @@ def _plane_index(xp, indices, plane):
     return (indices.reshape(N, C, -1) + base).reshape(-1)
 
 
+def _tiles(shape, kernel, stride, pads, dilation, out_hw):
+    """The windows tile the plane exactly (kernel = stride, no padding or dilation; LeNet, VGG,
+    SegNet): a window op is then a reduction over axes 3 and 5 of (N, C, oh, kh, ow, kw)."""
+    return (tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
+            and not any(pads[0] + pads[1])
+            and out_hw[0] * kernel[0] == shape[2] and out_hw[1] * kernel[1] == shape[3])
+
+
 # ---------------------------------------------------------------- max pooling
 # y[n,c,u,v] = max_{i,j} x[n,c, u·s + i·d − p, v·s + j·d − p];  dx[arg max] += dy   (deck 002)
 class MaxPool(Function):
     needs_inputs = False
 
-    def forward(self, x, kernel, stride, pads, dilation, out_hw, with_indices):
+    def forward(self, x, kernel, stride, pads, dilation, out_hw, with_indices, return_indices):
         xp = array_module(x)
+        if _tiles(x.shape, kernel, stride, pads, dilation, out_hw):
+            return self._forward_tiles(xp, x, kernel, out_hw, with_indices, return_indices)
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = pad_planes(x, pads, low)
         best = off = None
@@ -72,7 +82,42 @@ class MaxPool(Function):
         corner = ((xp.arange(oh) * sh - pads[0][0])[:, None] * W
                   + (xp.arange(ow) * sw - pads[1][0])[None, :])   # (oh, ow) window origins
         self.indices, self.shape = off + corner, x.shape
-        return best, self.indices
+        return (best, self.indices) if return_indices else best
+
+    def _forward_tiles(self, xp, x, kernel, out_hw, with_indices, return_indices):
+        """Windows that tile the plane: the arg max is kept as its offset c = i·kw + j in the
+        window (uint8, the first maximum on ties); flat indices are made only for the caller."""
+        (kh, kw), (oh, ow) = kernel, out_hw
+        x6 = x.reshape(x.shape[:2] + (oh, kh, ow, kw))        # (N, C, oh, kh, ow, kw)
+        v = [x6[:, :, :, c // kw, :, c % kw] for c in range(kh * kw)]
+        best = v[0].copy()
+        for vc in v[1:]:
+            xp.maximum(best, vc, out=best)
+        if not with_indices:
+            return best
+        # c = Σ_c' [v_0..v_c' all below the max]: counting beats a masked assignment 5×
+        code, missed = xp.zeros(best.shape, xp.uint8), v[0] != best
+        for vc in v[1:-1]:
+            code += missed
+            missed &= vc != best
+        code += missed
+        self.code, self.shape = code, x.shape
+        if not return_indices:
+            return best
+        W = x.shape[3]
+        offset = (xp.arange(kh)[:, None] * W + xp.arange(kw)).reshape(-1)   # c → i·W + j
+        corner = (xp.arange(oh) * kh * W)[:, None] + xp.arange(ow) * kw
+        return best, offset[code] + corner
+
+    def _backward_tiles(self, xp, g):
+        """dx in each tile: dy at the window's arg max, zero elsewhere (kh·kw strided writes)."""
+        N, C, H, W = self.shape
+        (oh, ow), code = g.shape[2:], self.code
+        kh, kw = H // oh, W // ow
+        dx = xp.empty((N, C, oh, kh, ow, kw), g.dtype)
+        for c in range(kh * kw):
+            xp.multiply(g, code == c, out=dx[:, :, :, c // kw, :, c % kw])
+        return dx.reshape(self.shape)
 
     def _first_valid(self, xp, shape, kernel, stride, pads, dilation, out_hw):
         """Offset of each window's first in-input element (PyTorch's index when all are −∞).
@@ -88,6 +133,8 @@ class MaxPool(Function):
 
     def backward(self, g, _=None):
         xp = array_module(g)
+        if getattr(self, "code", None) is not None:
+            return self._backward_tiles(xp, g)
         N, C, H, W = self.shape
         dx = xp.zeros(N * C * H * W, g.dtype)
         idx = self.indices
@@ -105,10 +152,8 @@ def _max_poolnd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
                                                           dilation, ceil_mode, nd)
     with_indices = return_indices or (is_grad_enabled() and input.requires_grad)
     out = MaxPool.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
-                        out_hw=out_hw, with_indices=with_indices)
-    if not with_indices:
-        return restore(out)
-    return (restore(out[0]), restore(out[1])) if return_indices else restore(out[0])
+                        out_hw=out_hw, with_indices=with_indices, return_indices=return_indices)
+    return (restore(out[0]), restore(out[1])) if return_indices else restore(out)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002

@@ -7,9 +7,16 @@ output size along each axis is ⌊(n + p_lo + p_hi − d(k−1) − 1)/s⌋ + 1,
 of height 1. Three ways of visiting the windows, all here:
 
     windows      a strided view (N, C, kh, kw, oh, ow), no copy
-    im2col       that view gathered into a contiguous (N, C·kh·kw, oh·ow) buffer (for a GEMM)
+    im2col       that view gathered into contiguous columns (N, C·kh·kw, oh·ow) for a GEMM
     col2im       the adjoint of im2col: adds (N, C, kh, kw, oh, ow) back into the padded planes,
                  one strided slice-add per kernel offset (kh·kw adds, never one per pixel)
+
+With stride 1, im2col can gather "over-width" columns: column y·Wp + x holds window (y, x) of
+the padded plane of width Wp, so the windows of one kernel offset (i, j) are a single run of the
+flattened plane, starting at i·d_h·Wp + j·d_w. The columns x ∈ [ow, Wp) are garbage (they wrap
+into the next row) that the caller drops; a copy of long runs is far faster than one whose runs
+are ow elements long. These columns are batch-major, (C·kh·kw, N, oh·Wp), so that the GEMM
+of a whole block of samples is one call.
 """
 from ..backend import array_module
 from .shape import reshape
@@ -106,19 +113,73 @@ def offset_slices(kernel, stride, dilation, out_hw):
                          slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
-def im2col(xpad, kernel, stride, dilation, out_hw, out=None):
-    """Gather every window of xpad (N, C, Hp, Wp) into columns (N, C·kh·kw, oh·ow), C-major."""
+def im2col(xpad, kernel, stride, dilation, out_hw, width=None, out=None, hpad=(0, 0)):
+    """Gather every window of xpad (B, C, Hp, Wp) into columns: packed per sample
+    (B, C·kh·kw, oh·ow), or, given width (stride 1; the row pitch of xpad), over-width and
+    batch-major (C·kh·kw, B, oh·width) (see above).
+
+    The pitch may be less than Wp: the rows then overlap and the horizontal padding hpad =
+    (left, right) is virtual (the columns that read it are zeroed here). Garbage columns are
+    finite (input values, or zero past the plane's end)."""
     xp = array_module(xpad)
-    N, C = xpad.shape[:2]
-    (kh, kw), (oh, ow) = kernel, out_hw
+    B, C, _, Wp = xpad.shape
+    (kh, kw), (oh, ow), (dh, dw) = kernel, out_hw, dilation
+    if width is None:
+        if out is None:
+            out = xp.empty((B, C * kh * kw, oh * ow), xpad.dtype)
+        xp.copyto(out.reshape(B, C, kh, kw, oh, ow),
+                  windows(xpad, kernel, stride, dilation, out_hw))
+        return out
     if out is None:
-        out = xp.empty((N, C * kh * kw, oh * ow), xpad.dtype)
-    xp.copyto(out.reshape(N, C, kh, kw, oh, ow), windows(xpad, kernel, stride, dilation, out_hw))
+        out = xp.empty((C * kh * kw, B, oh * width), xpad.dtype)
+    dst = out.reshape(C, kh, kw, B, oh * width)
+    sn, sc, sh, sw = xpad.strides
+    if tuple(stride) != (1, 1) or sh != width * sw or sw != xpad.itemsize:
+        raise ValueError(f"im2col: over-width columns need stride 1 and contiguous rows of pitch "
+                         f"{width}, got stride {tuple(stride)} and strides {xpad.strides}")
+    run = (oh - 1) * width + ow             # ends at the last element the windows read
+    runs = xp.lib.stride_tricks.as_strided(  # (C, kh, kw, B, run): one run per kernel offset
+        xpad, (C, kh, kw, B, run), (sc, sh * dh, sw * dw, sn, sw), writeable=False)
+    xp.copyto(dst[..., :run], runs)
+    dst[..., run:] = 0
+    zero_virtual_padding(dst.reshape(C, kh, kw, B, oh, width), hpad, Wp, dw, ow)
     return out
 
 
-def col2im(cols, xpad, kernel, stride, dilation, out_hw):
-    """Adjoint of im2col: add cols (N, C, kh, kw, oh, ow) into the padded planes xpad, in place."""
-    for i, j, (rows, colsl) in offset_slices(kernel, stride, dilation, out_hw):
-        xpad[:, :, rows, colsl] += cols[:, :, i, j]
+def zero_virtual_padding(cols, hpad, Wp, dw, ow):
+    """Zero the columns of over-width cols (C, kh, kw, B, oh, pitch) whose window reads the
+    virtual horizontal padding hpad = (left, right) of planes of padded width Wp."""
+    pl, pr = hpad
+    if not (pl or pr):
+        return
+    for j in range(cols.shape[2]):
+        lo, hi = pl - j * dw, Wp - pr - j * dw      # window column x reads the input iff lo ≤ x < hi
+        if lo > 0:
+            cols[:, :, j, :, :, :lo] = 0
+        if hi < ow:
+            cols[:, :, j, :, :, hi:ow] = 0
+
+
+def col2im(cols, xpad, kernel, stride, dilation, out_hw, hpad=(0, 0)):
+    """Adjoint of im2col: add cols (N, C, kh, kw, oh, ow) into the padded planes xpad, in place.
+
+    Over-width cols (N, C, kh, kw, oh, pitch) (stride 1, xpad's row pitch; see im2col) must be
+    zero in the garbage columns x ≥ ow; the columns that read virtual padding are zeroed here.
+    Each kernel offset is then one add of a long run of the flat plane."""
+    xp = array_module(xpad)
+    (kh, kw), (oh, ow) = kernel, out_hw
+    N, C, _, Wp = xpad.shape
+    pitch = cols.shape[5]
+    if pitch == ow and not any(hpad):
+        for i, j, (rows, colsl) in offset_slices(kernel, stride, dilation, out_hw):
+            xpad[:, :, rows, colsl] += cols[:, :, i, j]
+        return xpad
+    zero_virtual_padding(cols.transpose(1, 2, 3, 0, 4, 5), hpad, Wp, dilation[1], ow)
+    run = (oh - 1) * pitch + ow
+    sn, sc, _, sw = xpad.strides
+    for i in range(kh):
+        for j in range(kw):
+            runs = xp.lib.stride_tricks.as_strided(              # (N, C, run), writeable
+                xpad[:, :, i * dilation[0], j * dilation[1]:], (N, C, run), (sn, sc, sw))
+            runs += cols[:, :, i, j].reshape(N, C, oh * pitch)[..., :run]
     return xpad

@@ -2,7 +2,6 @@
 float64 central differences on the tiny ones, adjointness, and the errors."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -92,6 +91,36 @@ def test_blocked_paths(monkeypatch, block):
         shapes[0] = (3,) + shapes[0][1:]
         _run(F.conv2d, TF.conv2d, shapes, params, bias, False)
         _run(F.conv_transpose2d, TF.conv_transpose2d, *_conv_case(seed, 2, True)[:3], False)
+
+
+@pytest.mark.parametrize("run_cost", [0, 10**9])      # packed / over-width columns
+@pytest.mark.parametrize("block", [40, 1 << 20])       # row bands / whole-batch blocks
+@pytest.mark.parametrize("k,p,d,cin,cout", [
+    (3, 1, 1, 2, 3),             # 'same' padding: virtual, no garbage columns
+    (5, 0, 1, 1, 4),             # 'valid' (LeNet): garbage columns; K ≫ C: dx by col2im
+    (3, 2, 1, 3, 2),             # padding beyond the kernel's reach: stored in the buffer
+    (3, 2, 2, 2, 2),             # dilated 'same'
+    ((2, 3), (0, 1), 1, 1, 6),   # non-square kernel, vertical padding only
+    (4, "same", 1, 2, 2),        # even kernel: the odd pixel of padding right/bottom
+    (2, (1, 0), (2, 1), 2, 4),   # padding on top only, dilated rows
+])
+def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout):
+    """Stride-1 convolutions through packed and over-width columns (virtual or stored padding),
+    whole-batch blocks and row bands: the output, the input gradient (gather or col2im) and the
+    weight gradient, and conv-transpose (whose forward is the col2im path)."""
+    monkeypatch.setattr(conv_ops, "_RUN_COST", run_cost)
+    monkeypatch.setattr(conv_ops, "_BLOCK", block)
+    ks = (k, k) if isinstance(k, int) else k
+    params = {"padding": p, "dilation": d}
+    check_op(lambda x, w, b: F.conv2d(x, w, b, **params),
+             lambda x, w, b: TF.conv2d(x, w, b, **params),
+             shapes=[(3, cin, 7, 6), (cout, cin) + ks, (cout,)], numeric=False,
+             dtypes=(np.float64, np.float32))
+    if isinstance(p, str):
+        return
+    check_op(lambda x, w, b: F.conv_transpose2d(x, w, b, **params),
+             lambda x, w, b: TF.conv_transpose2d(x, w, b, **params),
+             shapes=[(3, cin, 7, 6), (cin, cout) + ks, (cout,)], numeric=False)
 
 
 @pytest.mark.parametrize("shape,params", [

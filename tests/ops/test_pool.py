@@ -89,6 +89,23 @@ def test_max_pool_ties_and_infinities():
              shapes=[(2, 3, 8, 8)], dtypes=(np.float32,), numeric=False)
 
 
+@pytest.mark.parametrize("kernel,shape", [(2, (2, 3, 8, 6)), ((2, 3), (1, 2, 4, 9)),
+                                          (3, (2, 1, 6, 6)), ((1, 2), (2, 2, 3, 4))])
+def test_max_pool_tiles(kernel, shape):
+    """Windows that tile the plane (kernel = stride, no padding): the reshape path, with ties
+    (first maximum), −∞ windows, indices for max_unpool, gradients, and float32."""
+    x = np.random.default_rng(0).integers(0, 3, size=shape) / 2.0      # many ties
+    x[0, 0, :kernel if isinstance(kernel, int) else kernel[0]] = -np.inf
+    check_op(lambda x: F.max_pool2d(x, kernel, return_indices=True),
+             lambda x: TF.max_pool2d(x, kernel, return_indices=True), arrays=[x],
+             numeric=False, dtypes=(np.float64, np.float32))
+    with gw.no_grad():
+        y = F.max_pool2d(gw.tensor(x), kernel)
+    np.testing.assert_array_equal(y.data, TF.max_pool2d(torch.tensor(x), kernel).numpy())
+    check_op(lambda x: F.max_pool2d(x, kernel), lambda x: TF.max_pool2d(x, kernel),
+             arrays=[np.random.default_rng(1).permutation(np.prod(shape)).reshape(shape) / 7.0])
+
+
 @pytest.mark.parametrize("out", [1, 2, (3, 2), (5, 7), (None, 3), (8, 1), (4, None)])
 def test_adaptive_pool2d(out):
     check_op(lambda x: F.adaptive_avg_pool2d(x, out), lambda x: TF.adaptive_avg_pool2d(x, out),
