@@ -16,7 +16,7 @@ from .. import nn
 from ..nn import functional as F
 from ..nn import init
 from .inputs import check_image_batch
-from .registry import register
+from .registry import register_residual_and_plain
 from .resnet import BasicBlock, PlainBasicBlock, conv1x1
 
 
@@ -88,18 +88,9 @@ class CifarResNet(nn.Module):
 
 
 def _register_depth(depth):
-    @register(f"resnet{depth}")
-    def resnet(**kwargs):
-        return CifarResNet(depth, **kwargs)
-
-    @register(f"plain{depth}")
-    def plain(**kwargs):
-        return CifarResNet(depth, plain=True, **kwargs)
-
-    resnet.__name__, plain.__name__ = f"resnet{depth}", f"plain{depth}"
-    resnet.__doc__ = f"CIFAR ResNet-{depth} (He et al. 2016, §4.2), n = {(depth - 2) // 6}."
-    plain.__doc__ = f"CIFAR plain-{depth}: ResNet-{depth} without shortcuts (§4.2, Fig. 6)."
-    return resnet, plain
+    return register_residual_and_plain(
+        depth, CifarResNet, "CIFAR ResNet-{depth} (He et al. 2016, §4.2), n = {n}.",
+        "CIFAR plain-{depth}: ResNet-{depth} without shortcuts (§4.2, Fig. 6).")
 
 
 resnet8, plain8 = _register_depth(8)

@@ -19,6 +19,23 @@ def register(name):
     return add
 
 
+def register_residual_and_plain(depth, build, residual_doc, plain_doc):
+    """Register `resnet{depth}` and `plain{depth}` (the same net without shortcuts, for the
+    decks' residual-vs-plain comparison) as `build(depth, plain=…, **kwargs)`; returns both
+    constructors. The docs are formatted with `depth`."""
+    def resnet(**kwargs):
+        return build(depth, **kwargs)
+
+    def plain(**kwargs):
+        return build(depth, plain=True, **kwargs)
+
+    for fn, kind, doc in ((resnet, "resnet", residual_doc), (plain, "plain", plain_doc)):
+        fn.__name__ = fn.__qualname__ = f"{kind}{depth}"
+        fn.__doc__ = doc.format(depth=depth, n=(depth - 2) // 6)
+        register(f"{kind}{depth}")(fn)
+    return resnet, plain
+
+
 def list_models():
     """The registered model names, sorted."""
     return sorted(_MODELS)

@@ -15,7 +15,7 @@ Parameters at 1000 classes: 11,689,512 / 21,797,672 / 25,557,032 / 44,549,160 / 
 from .. import nn
 from ..nn import init
 from .inputs import check_image_batch
-from .registry import register
+from .registry import register_residual_and_plain
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -179,18 +179,9 @@ def _resnet(depth, plain=False, **kwargs):
 
 
 def _register_depth(depth):
-    @register(f"resnet{depth}")
-    def resnet(**kwargs):
-        return _resnet(depth, **kwargs)
-
-    @register(f"plain{depth}")
-    def plain(**kwargs):
-        return _resnet(depth, plain=True, **kwargs)
-
-    resnet.__name__, plain.__name__ = f"resnet{depth}", f"plain{depth}"
-    resnet.__doc__ = f"ResNet-{depth} (He et al. 2016, Table 1), torchvision's layout."
-    plain.__doc__ = f"The plain {depth}-layer net: ResNet-{depth} without shortcuts (§4.1)."
-    return resnet, plain
+    return register_residual_and_plain(
+        depth, _resnet, "ResNet-{depth} (He et al. 2016, Table 1), torchvision's layout.",
+        "The plain {depth}-layer net: ResNet-{depth} without shortcuts (§4.1).")
 
 
 resnet18, plain18 = _register_depth(18)
