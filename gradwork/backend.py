@@ -4,6 +4,9 @@ This is the only file that imports NumPy by name. Everything above it asks for t
 array module of its inputs (`xp = array_module(a)`) so that the same kernels could run on
 CuPy, whose arrays expose the same interface.
 """
+import ctypes
+import os
+
 import numpy as np
 
 float32 = np.float32
@@ -14,6 +17,26 @@ int32 = np.int32
 bool_ = np.bool_
 
 DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def _keep_large_blocks_in_the_heap():
+    """glibc hands out every block above 128 KiB as fresh pages from the kernel, which zeroes
+    them on first touch; a training step allocates and frees gigabytes of such temporaries, so
+    that zeroing was ≈ 10 % of a LeNet-5 step and ≈ 6 % of a ResNet-20 step (benchmarks/
+    RESULTS.md). Raising the mmap threshold to its maximum (32 MiB) and the trim threshold
+    lets freed blocks be reused. Process-wide; set GRADWORK_MALLOC_TUNING=0 to keep glibc's
+    defaults. A no-op where the C library has no mallopt (not glibc)."""
+    if os.environ.get("GRADWORK_MALLOC_TUNING", "1") == "0":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 1 << 30))
+
+
+MALLOC_TUNED = _keep_large_blocks_in_the_heap()
 
 _DTYPE_NAMES = {
     "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
