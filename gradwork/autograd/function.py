@@ -6,7 +6,7 @@ one per input (None where the input needs none). Nodes point to the nodes that m
 their inputs (never to the input tensors), so activations that no backward needs are
 freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
 """
-from ..backend import np as _np
+from ..backend import array_module, np as _np
 from .grad_mode import is_grad_enabled
 
 _GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
@@ -124,7 +124,6 @@ def _topological_order(root):
 
 def run_backward(root_tensor, grad, retain_graph=False):
     """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array)."""
-    from .tensor import Tensor  # noqa: PLC0415
     root = root_tensor._ctx
     pending = {root: _slots(root)}
     pending[root][root_tensor._idx] = grad
@@ -136,7 +135,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
         if node.versions:
             _check_versions(node)
         if node.out_meta is not None:
-            xp = _xp(gouts)
+            xp = array_module(*[g for g in gouts if g is not None])
             gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
         for idx, t in node.retained:
             if gouts[idx] is not None:
@@ -156,8 +155,6 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 if slots is None:
                     slots = pending[ctx] = _slots(ctx)
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
-            elif e.grad is not None and g.shape == e.data.shape and g.dtype == e.data.dtype:
-                e.grad.data = e.grad.data + g   # the common case of _accumulate_leaf, inlined
             else:
                 _accumulate_leaf(e, g, handed_out)
 
@@ -172,13 +169,7 @@ def _slots(node):
     return [None] * (1 if node.out_meta is None else len(node.out_meta))
 
 
-def _xp(arrays):
-    from ..backend import array_module  # noqa: PLC0415
-    return array_module(*[a for a in arrays if a is not None])
-
-
 def _accumulate_leaf(t, g, handed_out):
-    from .tensor import Tensor  # noqa: PLC0415
     if g.shape != t.data.shape:
         raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
                            f"{t.data.shape}")

@@ -105,7 +105,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass)."""
-        from .function import run_backward  # noqa: PLC0415
+        from .function import _accumulate_leaf, run_backward  # noqa: PLC0415
         if not self.requires_grad:
             raise RuntimeError("backward: element 0 of tensors does not require grad and does "
                                "not have a grad_fn")
@@ -123,7 +123,7 @@ class Tensor:
                                    f"the tensor's shape {tuple(self.shape)}")
             grad = grad.astype(self.data.dtype, copy=False)
         if self._ctx is None:
-            self.grad = Tensor(grad.copy() if self.grad is None else self.grad.data + grad)
+            _accumulate_leaf(self, grad, {id(grad)})   # the seed may be the caller's array
             return
         run_backward(self, grad, retain_graph)
 
