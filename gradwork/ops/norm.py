@@ -2,9 +2,11 @@
 
 Each is one fused op whose backward is the closed-form gradient, not a chain of primitives.
 Batch norm reduces a (N, C, *) input over every axis but C; the input is viewed as
-(N, C, M) with M the product of the spatial sizes, and per-channel sums are `einsum`s,
-which NumPy does in one pass without a temporary or a float64 promotion.
+(N, C, M) with M the product of the spatial sizes. Its passes are compiled kernels
+(gradwork.kernels: two passes each way instead of NumPy's nine); the other norms' per-channel
+sums are `einsum`s, which NumPy does in one pass without a temporary.
 """
+from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 
@@ -31,38 +33,68 @@ def _per_channel(v):
 # Training: x̂ = (x − μ_B)/√(σ²_B + ε), y = γx̂ + β over the mini-batch
 # (Ioffe & Szegedy 2015, Alg. 1; decks 000, 002); backward by their closed form:
 # dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
+# Each direction is two passes of compiled kernels (gradwork.kernels): the sums, then the map.
 class BatchNormTrain(Function):
     def forward(self, x, weight, bias, running_mean, running_var, momentum, eps):
-        x3 = _as3(x)                                        # (N, C, M)
-        n = x3.shape[0] * x3.shape[2]
-        mean = _channel_sum(x3) / n
-        xc = x3 - _per_channel(mean)                        # x − μ_B
-        var = _channel_dot(xc, xc) / n                      # biased σ²_B
+        xp = array_module(x)
+        x3 = _kernel_input(x)                               # (N, C, M)
+        N, C, M = x3.shape
+        n = N * M
+        mean, var = xp.empty(C), xp.empty(C)                # float64
+        kernels.channel_moments(x3, mean, var)
         _blend_(running_mean, mean, momentum)
         _blend_(running_var, var * (n / (n - 1)), momentum)  # unbiased, as PyTorch keeps it
-        invstd = 1 / array_module(x).sqrt(var + eps)
+        invstd = 1 / xp.sqrt(var + eps)
         scale = invstd if weight is None else weight * invstd
-        y = xc * _per_channel(scale)
-        if bias is not None:
-            y += _per_channel(bias)
-        self.xc, self.invstd, self.weight, self.shape = xc, invstd, weight, x.shape
-        return y.reshape(x.shape)
+        mean_hi, mean_lo = _split(mean, x3.dtype)
+        shift = -mean_lo * scale if bias is None else bias - mean_lo * scale
+        y = xp.empty_like(x3)
+        kernels.channel_affine(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
+        self.x3, self.mean, self.invstd, self.weight, self.shape = x3, mean, invstd, weight, x.shape
+        return y.reshape(x.shape).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        g3 = _as3(g)
-        n = g3.shape[0] * g3.shape[2]
-        sum_g = _channel_sum(g3)                            # Σ dy
-        sum_gx = _channel_dot(g3, self.xc) * self.invstd    # Σ dy·x̂
+        xp, x3 = array_module(g), self.x3
+        N, C, M = x3.shape
+        n = N * M
+        g3 = _kernel_input(g, x3.dtype)
+        sum_g, sum_gxc = xp.empty(C), xp.empty(C)
+        kernels.channel_grad_sums(g3, x3, self.mean, sum_g, sum_gxc)
+        sum_gx = sum_gxc * self.invstd                      # Σ dy·x̂
         dx = None
         if self.needs_input_grad[0]:
             k = self.invstd if self.weight is None else self.weight * self.invstd   # γ/σ
-            dx = g3 * _per_channel(k)
-            dx -= self.xc * _per_channel(k * self.invstd * sum_gx / n)
-            dx -= _per_channel(k * sum_g / n)
-            dx = dx.reshape(self.shape)
-        dw = sum_gx if self.needs_input_grad[1] else None
-        db = sum_g if self.needs_input_grad[2] else None
+            kx, k0 = -k * self.invstd * sum_gx / n, -k * sum_g / n
+            mean_hi, mean_lo = _split(self.mean, x3.dtype)
+            dx, dt = xp.empty_like(x3), x3.dtype
+            kernels.batch_norm_input_grad(g3, x3, mean_hi, k.astype(dt), kx.astype(dt),
+                                          (k0 - mean_lo * kx).astype(dt), dx)
+            dx = dx.reshape(self.shape).astype(g.dtype, copy=False)
+        dw = sum_gx.astype(g.dtype) if self.needs_input_grad[1] else None
+        db = sum_g.astype(g.dtype) if self.needs_input_grad[2] else None
         return dx, dw, db
+
+
+def _kernel_input(a, dtype=None):
+    """a (N, C, *) as the C-contiguous (N, C, M) float32/float64 array the kernels take
+    (float16 and the like are widened to float32); `dtype` forces one."""
+    if dtype is None:
+        dtype = a.dtype if a.dtype.itemsize >= 4 else "float32"
+    a3 = _as3(a)
+    return array_module(a).ascontiguousarray(a3, dtype=dtype)
+
+
+def _split(mean, dtype):
+    """The float64 mean as hi (in dtype) + lo (float64): x − hi is exact for x near the mean
+    (Sterbenz), so the kernels compute (x − hi)·a + (b − lo·a) and a float32 input whose mean
+    dwarfs its spread keeps its accuracy."""
+    hi = mean.astype(dtype)
+    return hi, mean - hi
+
+
+def _shift(xp, bias, c, dtype):
+    """β as the kernels' per-channel shift (zeros without an affine bias)."""
+    return xp.zeros(c, dtype) if bias is None else bias.astype(dtype, copy=False)
 
 
 def _blend_(running, stat, momentum):
@@ -77,27 +109,32 @@ def _blend_(running, stat, momentum):
 class BatchNormEval(Function):
     def forward(self, x, weight, bias, running_mean, running_var, eps):
         xp = array_module(x)
-        invstd = (1 / xp.sqrt(running_var + eps)).astype(x.dtype, copy=False)
-        mean = running_mean.astype(x.dtype, copy=False)
-        scale = invstd if weight is None else weight * invstd
-        shift = -mean * scale
-        if bias is not None:
-            shift += bias
-        x3 = _as3(x)                                        # (N, C, M)
-        y = x3 * _per_channel(scale)
-        y += _per_channel(shift)
-        self.scale, self.invstd, self.mean = scale, invstd, mean
+        x3 = _kernel_input(x)
+        dt = x3.dtype
+        invstd = 1 / xp.sqrt(running_var.astype(xp.float64) + eps)
+        scale = (invstd if weight is None else weight * invstd).astype(dt)
+        mean = running_mean.astype(dt)
+        y = xp.empty_like(x3)
+        kernels.channel_affine(x3, mean, scale, _shift(xp, bias, x3.shape[1], dt), y)
+        self.scale, self.invstd, self.mean = scale, invstd, running_mean.astype(xp.float64)
         # Only dγ reads x; needs_input_grad exists only when the op is recorded.
         self.x3 = x3 if getattr(self, "needs_input_grad", (0, 0))[1] else None
-        return y.reshape(x.shape)
+        return y.reshape(x.shape).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        g3 = _as3(g)
-        dx = (g3 * _per_channel(self.scale)).reshape(g.shape) if self.needs_input_grad[0] else None
-        dw = None
-        if self.needs_input_grad[1]:   # Σ dy·x̂ = (Σ dy·x − μ Σ dy)/σ
-            dw = (_channel_dot(g3, self.x3) - self.mean * _channel_sum(g3)) * self.invstd
-        db = _channel_sum(g3) if self.needs_input_grad[2] else None
+        xp, need = array_module(g), self.needs_input_grad
+        dx = (_as3(g) * _per_channel(self.scale.astype(g.dtype))).reshape(g.shape) if need[0] \
+            else None
+        dw = db = None
+        if need[1]:                 # Σ dy·x̂ = Σ dy·(x − E[x]) / √(Var + ε), and Σ dy with it
+            C = g.shape[1]
+            sum_g, sum_gxc = xp.empty(C), xp.empty(C)
+            kernels.channel_grad_sums(_kernel_input(g, self.x3.dtype), self.x3, self.mean,
+                                      sum_g, sum_gxc)
+            dw = (sum_gxc * self.invstd).astype(g.dtype)
+            db = sum_g.astype(g.dtype) if need[2] else None
+        elif need[2]:
+            db = _channel_sum(_as3(g))
         return dx, dw, db
 
 

@@ -40,6 +40,17 @@ def test_gradient_at_zero_matches_pytorch(name):
     check_op(g, t, arrays=[np.array([-1.0, 0.0, 1.0])], numeric=False, dtypes=BOTH)
 
 
+def test_relu_backward_takes_strided_gradients_and_half_precision():
+    """relu's one-pass backward (gradwork.kernels) with a transposed incoming gradient, and
+    float16, which takes NumPy's mask-and-multiply."""
+    check_op(lambda x: F.relu(x).transpose(0, 1) * 3, lambda x: TF.relu(x).transpose(0, 1) * 3,
+             arrays=[AWAY], dtypes=BOTH)
+    x = gw.tensor(AWAY.astype(np.float16), requires_grad=True)
+    F.relu(x).sum().backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_array_equal(x.grad.data, (AWAY > 0).astype(np.float16))
+
+
 @pytest.mark.parametrize("dim", [0, 1, -1, 2])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax(name, dim):

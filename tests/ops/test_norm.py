@@ -165,3 +165,44 @@ def test_batch_norm_invariants(n, c, m, seed):
     (y * gw.tensor(rng.standard_normal(y.shape))).sum().backward()
     np.testing.assert_allclose(x.grad.data.sum(axis=(0, 2)), 0, atol=1e-9)
     np.testing.assert_allclose((x.grad.data * y.data).sum(axis=(0, 2)), 0, atol=1e-9)
+
+
+def test_batch_norm_kernels_take_strided_large_mean_and_float16_inputs():
+    """The compiled passes (gradwork.kernels) see contiguous float32/64 copies of whatever comes:
+    a permuted view, a mean 10⁴ times the spread (the sums are taken about a shift and in
+    float64, so float32 keeps full accuracy: the reference is PyTorch in float64 on the same
+    float32 data; PyTorch's own float32 dγ is off by 2 % here), float16."""
+    rng = np.random.default_rng(4)
+    base = (rng.standard_normal((6, 5, 4, 3)) + 1e4).astype(np.float32)
+    g = rng.standard_normal((6, 3, 4, 5)).astype(np.float32)
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    gx = gw.tensor(base, requires_grad=True)
+    gw_w, gw_b = gw.tensor(w, requires_grad=True), gw.tensor(b, requires_grad=True)
+    y = F.batch_norm(gx.permute(0, 3, 2, 1), None, None, gw_w, gw_b, training=True)
+    (y * gw.tensor(g)).sum().backward()
+    tx, tw, tb = (to_torch(a.astype(np.float64), requires_grad=True) for a in (base, w, b))
+    ty = TF.batch_norm(tx.permute(0, 3, 2, 1), None, None, tw, tb, training=True)
+    (ty * torch.from_numpy(g.astype(np.float64))).sum().backward()
+    assert y.dtype == np.float32 and gx.grad.dtype == np.float32
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=1e-5)
+    for ours, theirs in ((gx, tx), (gw_w, tw), (gw_b, tb)):
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
+    half = (base[:2] - 1e4).astype(np.float16)
+    h = F.batch_norm(gw.tensor(half), None, None, training=True)
+    assert h.dtype == np.float16
+    ref = TF.batch_norm(torch.from_numpy(half.astype(np.float32)), None, None, training=True)
+    np.testing.assert_allclose(h.data.astype(np.float32), ref.numpy(), atol=2e-2)
+
+
+def test_batch_norm_eval_gradient_of_bias_alone():
+    rng = np.random.default_rng(5)
+    x = gw.tensor(rng.standard_normal((4, 3, 2)).astype(np.float32), requires_grad=True)
+    rm, rv = gw.zeros(3), gw.ones(3)
+    w = gw.tensor(rng.standard_normal(3).astype(np.float32))              # frozen
+    b = gw.tensor(np.zeros(3, np.float32), requires_grad=True)
+    g = rng.standard_normal((4, 3, 2)).astype(np.float32)
+    (F.batch_norm(x, rm, rv, w, b, training=False) * gw.tensor(g)).sum().backward()
+    np.testing.assert_allclose(b.grad.data, g.sum(axis=(0, 2)), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data, g * (w.data / np.sqrt(1 + 1e-5))[:, None],
+                               rtol=1e-6)
+    assert w.grad is None

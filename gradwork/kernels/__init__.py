@@ -1,0 +1,19 @@
+"""Compiled CPU kernels (Numba) for the passes NumPy cannot fuse.
+
+A NumPy expression makes one pass over memory per operator and a temporary per intermediate:
+batch norm's backward, `k·dy + c·(x − μ) + b` per channel, is five passes and two temporaries
+in NumPy and one pass here. Each kernel below replaced a NumPy expression where the benchmark
+showed the difference (benchmarks/RESULTS.md gives the figures); everything else stays NumPy.
+
+The kernels take NumPy arrays (float32 or float64, C-contiguous), write into the outputs they
+are given and release the GIL. They are compiled on first use for each dtype and cached on
+disk (`cache=True`), so only the first run of a fresh install pays the compilation. Serial by
+design: the arrays they walk are memory-bound, and Numba's parallel layer is not safe to enter
+from two Python threads at once.
+"""
+from .batch_norm import (batch_norm_input_grad, channel_affine, channel_grad_sums,
+                         channel_moments)
+from .relu import relu_backward
+
+__all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",
+           "relu_backward"]
