@@ -7,7 +7,9 @@ Three kernels on raw arrays, each im2col/col2im (ops/window.py) plus one batched
     conv_backward_weight  dW = Σₙ dy · colsᵀ          (im2col, then dy·colsᵀ)
 
 Conv's input gradient is conv-transpose's forward and conv-transpose's input gradient is conv's
-forward, so the two Functions share all three. With stride 1, conv_backward_input is itself a
+forward, so the two Functions share all three. Where the input gradient is a gather (stride 1,
+below), `conv_backward` takes the weight gradient from the same columns of dy as well, so a
+training step gathers x once (forward) and dy once (backward). With stride 1, conv_backward_input is itself a
 convolution (of dy, fully padded, with the flipped kernel): a gather instead of col2im's
 scatter-add, taken where it is measured to be faster. The batch (or, for a big single image, the
 output rows) is cut into blocks whose columns fit in cache, so each gather is consumed by its
@@ -141,16 +143,24 @@ def _columns(x, kernel, stride, pads, dilation, out_hw, pitch):
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
-    """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g.
+    """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g."""
+    out = array_module(x, w).empty((x.shape[0], w.shape[0], *out_hw), x.dtype)
+    for _ in _forward_blocks(x, w, b, stride, pads, dilation, groups, out):
+        pass
+    return out
+
+
+def _forward_blocks(x, w, b, stride, pads, dilation, groups, out):
+    """conv_forward's loop, writing y into `out` block by block; after each block's GEMM it
+    yields (n0, n1, r0, r1, cols, pitch) so that a caller can use the same columns again.
     Packed columns (or one sample without garbage columns): one GEMM per sample, written in
     y's layout. Over-width columns: one GEMM for the whole block, then y's columns copied out."""
     xp = array_module(x, w)
-    N, K, G = x.shape[0], w.shape[0], groups
-    oh, ow = out_hw
+    K, G = w.shape[0], groups
+    oh, ow = out_hw = out.shape[2:]
     ckk = w[0].size                                     # C/G · kh · kw
     wg = w.reshape(G, K // G, ckk)                      # (G, K/G, C/G·kh·kw)
     bias = None if b is None else b.reshape(K, 1, 1)
-    out = xp.empty((N, K, oh, ow), x.dtype)
     pitch = _pitch(x.shape, K // G, w.shape[2:], stride, pads, dilation, ow)
     ybuf = None
     for n0, n1, r0, r1, cols in _columns(x, w.shape[2:], stride, pads, dilation, out_hw, pitch):
@@ -160,6 +170,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
             xp.matmul(wg, cols.reshape(B, G, ckk, M), out=_view(dst, (B, G, K // G, M)))
             if bias is not None:
                 dst += bias
+            yield n0, n1, r0, r1, cols, None
             continue
         if ybuf is None:
             ybuf = _workspace(xp, "y", K * B * M, x.dtype)
@@ -170,7 +181,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
             dst[...] = y
         else:
             xp.add(y, bias, out=dst)
-    return out
+        yield n0, n1, r0, r1, cols, pitch
 
 
 def _full_padding(x_shape, g_shape, w_shape, stride, pads, dilation):
@@ -187,6 +198,25 @@ def _full_padding(x_shape, g_shape, w_shape, stride, pads, dilation):
             return None
         out.append((lo, hi))
     return tuple(out)
+
+
+def _gather_padding(x_shape, g_shape, w_shape, stride, pads, dilation):
+    """The padding of dy under which conv_backward_input is a gather: for stride 1,
+    dx = dy ⋆ flip(W)ᵀ with "full" padding (measured ≈2× faster than col2im's scatter-add at
+    ResNet shapes). None where that does not apply, or is not worth it (K ≫ C)."""
+    full = _full_padding(x_shape, g_shape, w_shape, stride, pads, dilation)
+    K, C = w_shape[0], x_shape[1]
+    if full is None or K * x_shape[2] * x_shape[3] > 2 * C * g_shape[2] * g_shape[3]:
+        return None
+    return full
+
+
+def _flipped(w, groups):
+    """The kernel of the adjoint: W (K, C/G, kh, kw) → (C, K/G, kh, kw), each group's
+    transpose with its taps reversed."""
+    K, Cg, kh, kw = w.shape
+    wf = w.reshape(groups, K // groups, Cg, kh, kw)[..., ::-1, ::-1].swapaxes(1, 2)
+    return array_module(w).ascontiguousarray(wf).reshape(Cg * groups, K // groups, kh, kw)
 
 
 def _batch_major(g, n0, n1, r0, r1, width, out):
@@ -206,13 +236,9 @@ def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
     N, C, H, W = x_shape
     K, Cg, kh, kw = w.shape
     G, (oh, ow) = groups, g.shape[2:]
-    full = _full_padding(x_shape, g.shape, w.shape, stride, pads, dilation)
-    if full is not None and K * H * W <= 2 * C * oh * ow:
-        # stride 1: dx = dy ⋆ flip(W)ᵀ with "full" padding, a gather instead of a scatter-add
-        # (measured ≈2× faster than col2im at ResNet shapes); not worth it when K ≫ C.
-        wf = w.reshape(G, K // G, Cg, kh, kw)[..., ::-1, ::-1].swapaxes(1, 2)
-        return conv_forward(g, xp.ascontiguousarray(wf).reshape(C, K // G, kh, kw), b,
-                            stride, full, dilation, groups, (H, W))
+    full = _gather_padding(x_shape, g.shape, w.shape, stride, pads, dilation)
+    if full is not None:
+        return conv_forward(g, _flipped(w, groups), b, stride, full, dilation, groups, (H, W))
     g = xp.ascontiguousarray(g)
     wt = w.reshape(G, K // G, Cg * kh * kw).swapaxes(1, 2)  # (G, C/G·kh·kw, K/G)
     bias = None if b is None else b.reshape(C, 1, 1)
@@ -273,6 +299,41 @@ def conv_backward_weight(x, g, w_shape, stride, pads, dilation, groups):
     return xp.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
 
 
+def conv_backward(g, x, w, stride, pads, dilation, groups, need_input=True, need_weight=True):
+    """(dx, dW) of y = W ⋆ x, None for what is not needed. Where dx is the stride-1 gather
+    (dy's columns under the flipped kernel), dW comes from the same columns instead of a
+    second gather of x: with dy's columns cols[(k, i′, j′), q] = dy_pad[k, q + (i′, j′)],
+        dW[k, c, i, j] = Σ_q x[c, q] · cols[(k, kh−1−i, kw−1−j), q],
+    one GEMM per block against x laid out like the columns (batch-major, zero garbage)."""
+    full = _gather_padding(x.shape, g.shape, w.shape, stride, pads, dilation)
+    if full is None or not (need_input and need_weight):
+        gx = conv_backward_input(g, w, x.shape, stride, pads, dilation, groups) \
+            if need_input else None
+        gw = conv_backward_weight(x, g, w.shape, stride, pads, dilation, groups) \
+            if need_weight else None
+        return gx, gw
+    xp = array_module(g, x, w)
+    K, Cg, kh, kw = w.shape
+    G, C = groups, x.shape[1]
+    kk = K // G * kh * kw
+    dx = xp.empty(x.shape, g.dtype)
+    dwf = xp.zeros((G, kk, Cg), g.dtype)                # [(k, i′, j′), c] per group
+    xbuf = None
+    for n0, n1, r0, r1, cols, pitch in _forward_blocks(g, _flipped(w, G), None, stride, full,
+                                                       dilation, G, dx):
+        B, M = n1 - n0, cols.shape[2]
+        if pitch is None:                               # per sample, x in its own layout
+            xb = x[n0:n1, :, r0:r1].reshape(B, G, Cg, M)
+            dwf += xp.matmul(cols.reshape(B, G, kk, M), xb.swapaxes(2, 3)).sum(axis=0)
+            continue
+        if xbuf is None:
+            xbuf = _workspace(xp, "x batch-major", C * B * M, x.dtype)
+        xb = _batch_major(x, n0, n1, r0, r1, pitch, xbuf)        # (C, B·R·pitch)
+        dwf += xp.matmul(cols.reshape(G, kk, B * M), xb.reshape(G, Cg, B * M).swapaxes(1, 2))
+    dw = dwf.reshape(G, K // G, kh, kw, Cg)[:, :, ::-1, ::-1].transpose(0, 1, 4, 2, 3)
+    return dx, xp.ascontiguousarray(dw).reshape(w.shape)
+
+
 # y[n,k,u,v] = b[k] + Σ_{c,i,j} W[k,c,i,j] · x[n, c, u·s + i·d − p, v·s + j·d − p]   (deck 002)
 class Conv(Function):
     def forward(self, x, w, b, stride, pads, dilation, groups, out_hw):
@@ -281,8 +342,7 @@ class Conv(Function):
 
     def backward(self, g):
         need = self.needs_input_grad
-        gx = conv_backward_input(g, self.w, self.x.shape, *self.geom) if need[0] else None
-        gw = conv_backward_weight(self.x, g, self.w.shape, *self.geom) if need[1] else None
+        gx, gw = conv_backward(g, self.x, self.w, *self.geom, need[0], need[1])
         gb = g.sum(axis=(0, 2, 3)) if need[2] else None
         return gx, gw, gb
 
