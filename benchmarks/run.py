@@ -4,7 +4,10 @@
 
 Prints one JSON line per (framework, workload) on stdout (WORKLOADS.md's format) and the
 ratio gradwork/PyTorch per workload on stderr. Both frameworks run in this process, one after
-the other on each workload; `memory` runs each framework in its own subprocess.
+the other on each workload (WORKLOADS.md's timing loop: the JSON lines and the first ratio),
+then alternating in blocks (`harness.interleaved_ratio`: the median of the per-block-pair
+ratios, which cancels the drift of a shared machine's load; the gradwork line's
+`ratio_interleaved`); `memory` runs each framework in its own subprocess.
 """
 import argparse
 import gc
@@ -42,8 +45,14 @@ def run_timed(name, quick, profile=False):
     lines = {}
     for framework in FRAMEWORKS:
         lines[framework] = harness.measure(module, framework, quick)
-        harness.emit(lines[framework])
         gc.collect()
+    if not any("error" in line for line in lines.values()):
+        ratio, blocks = harness.interleaved_ratio(module, quick)
+        lines["gradwork"].update(ratio_interleaved=ratio,
+                                 ratio_blocks=blocks if ratio is not None else None)
+        gc.collect()
+    for framework in FRAMEWORKS:
+        harness.emit(lines[framework])
     print(harness.ratio_line(name, lines["gradwork"], lines["torch"]), file=sys.stderr,
           flush=True)
 
