@@ -62,14 +62,18 @@ def _blocks(N, oh, per_row):
 _RUN_COST = 320
 
 
-def _pitch(x_shape, k_per_group, kernel, stride, pads, dilation, ow):
+def _pitch(x_shape, c_per_group, k_per_group, kernel, stride, pads, dilation, ow):
     """Row pitch of over-width columns for a stride-1 convolution, or None for packed ones.
 
     The input's own width W where the padding is within the kernel's reach (pl + pr ≤
     d(kw − 1): 'same', 'valid'; the horizontal padding is then virtual and a 'same'
-    convolution has no garbage columns at all), else the padded width. None for 1×1 kernels
-    and where the extra GEMM work outweighs the copy it saves."""
+    convolution has no garbage columns at all), else the padded width. None for 1×1 kernels,
+    where the extra GEMM work outweighs the copy it saves, and where a batch's columns are
+    not much larger than its output (C/G·kh·kw < 2·K/G: a network's 3-channel stem): the
+    batch-major layout then costs more in the copies of y and dy than it saves in im2col."""
     if tuple(stride) != (1, 1) or tuple(kernel) == (1, 1):
+        return None
+    if x_shape[0] > 1 and c_per_group * kernel[0] * kernel[1] < 2 * k_per_group:
         return None
     W, (pl, pr) = x_shape[3], pads[1]
     pitch = W if pl + pr <= dilation[1] * (kernel[1] - 1) else W + pl + pr
@@ -161,7 +165,7 @@ def _forward_blocks(x, w, b, stride, pads, dilation, groups, out):
     ckk = w[0].size                                     # C/G · kh · kw
     wg = w.reshape(G, K // G, ckk)                      # (G, K/G, C/G·kh·kw)
     bias = None if b is None else b.reshape(K, 1, 1)
-    pitch = _pitch(x.shape, K // G, w.shape[2:], stride, pads, dilation, ow)
+    pitch = _pitch(x.shape, w.shape[1], K // G, w.shape[2:], stride, pads, dilation, ow)
     ybuf = None
     for n0, n1, r0, r1, cols in _columns(x, w.shape[2:], stride, pads, dilation, out_hw, pitch):
         B, R, M = n1 - n0, r1 - r0, cols.shape[2]
@@ -246,7 +250,7 @@ def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
     if _is_pointwise((kh, kw), stride, pads, (H, W), (oh, ow)):
         xp.matmul(wt, g.reshape(N, G, K // G, H * W), out=dx.reshape(N, G, Cg, H * W))
         return dx if bias is None else xp.add(dx, bias, out=dx)
-    pitch = _pitch(x_shape, K // G, (kh, kw), stride, pads, dilation, ow)
+    pitch = _pitch(x_shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
     n0, n1, r0, r1 = blocks[0]
@@ -284,7 +288,7 @@ def conv_backward_weight(x, g, w_shape, stride, pads, dilation, groups):
     K, Cg, kh, kw = w_shape
     G, ow, ckk = groups, g.shape[3], Cg * kh * kw
     dwt = xp.zeros((G, ckk, K // G), g.dtype)
-    pitch = _pitch(x.shape, K // G, (kh, kw), stride, pads, dilation, ow)
+    pitch = _pitch(x.shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
     gbuf = None
     for n0, n1, r0, r1, cols in _columns(x, (kh, kw), stride, pads, dilation, g.shape[2:], pitch):
         B, M = n1 - n0, cols.shape[2]
