@@ -21,7 +21,7 @@ long run of the flattened plane, the GEMM covers a whole block at once, and the 
 accepted as in PyTorch.
 """
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, scratch_empty
 from .shape import reshape
 from .window import as_planes, col2im, im2col, normalize_tuple, out_size, window_params
 
@@ -40,7 +40,7 @@ def _workspace(xp, role, size, dtype, zero=False):
     """A flat array of `size` elements for `role`, reused across calls (zeroed if asked)."""
     buf = _scratch.get(role)
     if buf is None or buf.size < size or buf.dtype != dtype or array_module(buf) is not xp:
-        buf = _scratch[role] = xp.empty(size, dtype)
+        buf = _scratch[role] = scratch_empty(xp, size, dtype)
     buf = buf[:size]
     if zero:
         buf.fill(0)
