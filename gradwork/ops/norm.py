@@ -156,6 +156,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input must have shape (N, C, *), got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"batch_norm: input must be a floating-point tensor, got {input.dtype}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

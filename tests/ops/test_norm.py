@@ -85,6 +85,8 @@ def test_batch_norm_float32_stays_float32_and_matches_on_large_batch():
 
 
 def test_batch_norm_errors():
+    with pytest.raises(TypeError, match="input must be a floating-point tensor, got int64"):
+        F.batch_norm(gw.tensor(np.arange(6).reshape(2, 3)), None, None, training=True)
     x = gw.randn(1, 3)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
         F.batch_norm(x, None, None, training=True)
