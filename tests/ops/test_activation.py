@@ -40,9 +40,25 @@ def test_gradient_at_zero_matches_pytorch(name):
     check_op(g, t, arrays=[np.array([-1.0, 0.0, 1.0])], numeric=False, dtypes=BOTH)
 
 
+@pytest.mark.parametrize("dtype", BOTH)
+def test_relu_compiled_backward_on_large_arrays_with_strided_gradients(dtype):
+    """From 2^20 elements relu's backward is one compiled pass (gradwork.kernels); fed a
+    transposed incoming gradient and exact zeros, it must match PyTorch bit for bit."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1024, 1030)).astype(dtype)
+    x[::7, ::5] = 0.0
+    g = rng.standard_normal((1030, 1024)).astype(dtype)
+    gx = gw.tensor(x, requires_grad=True)
+    (F.relu(gx).transpose(0, 1) * gw.tensor(g)).sum().backward()
+    tx = torch.from_numpy(x).requires_grad_()
+    (TF.relu(tx).transpose(0, 1) * torch.from_numpy(g)).sum().backward()
+    assert gx.grad.dtype == dtype
+    np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())
+
+
 def test_relu_backward_takes_strided_gradients_and_half_precision():
-    """relu's one-pass backward (gradwork.kernels) with a transposed incoming gradient, and
-    float16, which takes NumPy's mask-and-multiply."""
+    """relu's backward with a transposed incoming gradient, and float16 (NumPy's
+    mask-and-multiply at any size)."""
     check_op(lambda x: F.relu(x).transpose(0, 1) * 3, lambda x: TF.relu(x).transpose(0, 1) * 3,
              arrays=[AWAY], dtypes=BOTH)
     x = gw.tensor(AWAY.astype(np.float16), requires_grad=True)
