@@ -109,40 +109,6 @@ def measure(module, framework, quick=False):
     return record(framework, module.NAME, stats, module.GFLOP_PER_STEP, **extra)
 
 
-def interleaved_ratio(module, quick=False, block_s=1.0, pause_s=0.2):
-    """gradwork/PyTorch as the median over pairs of alternating blocks of the ratio of the two
-    blocks' median s/step, with both frameworks' steps built in this process.
-
-    Each block is ≈ block_s of timed steps (at least 2), after a pause of pause_s (OpenBLAS's
-    worker threads spin for ≈ 0.1 s after a call; the pause lets either framework's threads go
-    idle before the other runs) and one untimed step; the order alternates from pair to pair.
-    Both frameworks thus see the same stretch of machine load: on a shared machine the load
-    drifts 2–5× within a minute, which the sequential runs of `measure` cannot cancel.
-    Returns (median ratio, the per-pair ratios) or (None, error text)."""
-    try:
-        steps = {"gradwork": module.build_gradwork(), "torch": module.build_torch()}
-        for step in steps.values():
-            step()
-        ratios, order = [], list(steps)
-        for _ in range(3 if quick else 7):
-            med = {}
-            for framework in order:
-                time.sleep(pause_s)
-                steps[framework]()
-                times, end = [], time.perf_counter() + (block_s / 3 if quick else block_s)
-                while len(times) < 2 or time.perf_counter() < end:
-                    t0 = time.perf_counter()
-                    steps[framework]()
-                    times.append(time.perf_counter() - t0)
-                med[framework] = statistics.median(times)
-            ratios.append(med["gradwork"] / med["torch"])
-            order.reverse()
-    except Exception as exc:  # noqa: BLE001 - reported in the ratio line
-        traceback.print_exc(file=sys.stderr)
-        return None, f"{type(exc).__name__}: {exc}"
-    return statistics.median(ratios), ratios
-
-
 def profile(module, steps=3, top=25):
     """cProfile `steps` gradwork steps (after one warmup step); print the top entries by
     tottime on stderr."""
@@ -164,9 +130,9 @@ def emit(line):
 
 
 def ratio_line(workload, ours, theirs):
-    """'W1: gradwork 0.0312 s/step, torch 0.0121 s/step, ratio 2.58; interleaved 2.49 [...]'
-    (or why there is none). The interleaved figure is the gradwork line's
-    `ratio_interleaved`, when it has one."""
+    """'W1: gradwork 0.0312 s/step, torch 0.0121 s/step, ratio 2.58; interleaved 2.49 (...)
+    [...]' (or why there is none). The interleaved figures are the gradwork line's
+    `ratio_interleaved`, `interleaved_median_s` and `ratio_blocks`, when it has them."""
     if "error" in ours or "error" in theirs:
         return f"{workload}: no ratio ({ours.get('error') or theirs.get('error')})"
     r = ours["median_s"] / theirs["median_s"]
@@ -174,5 +140,7 @@ def ratio_line(workload, ours, theirs):
             f"s/step, ratio gradwork/torch {r:.2f} (loadavg {ours['loadavg_1m']:.2f})")
     if ours.get("ratio_interleaved") is not None:
         blocks = " ".join(f"{b:.2f}" for b in ours["ratio_blocks"])
-        line += f"; interleaved {ours['ratio_interleaved']:.2f} [{blocks}]"
+        med = ours["interleaved_median_s"]
+        line += (f"; interleaved {ours['ratio_interleaved']:.2f} ({med['gradwork']:.4g} vs "
+                 f"{med['torch']:.4g} s/step) [{blocks}]")
     return line

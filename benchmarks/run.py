@@ -5,16 +5,16 @@
 Prints one JSON line per (framework, workload) on stdout (WORKLOADS.md's format) and the
 ratio gradwork/PyTorch per workload on stderr. Both frameworks run in this process, one after
 the other on each workload (WORKLOADS.md's timing loop: the JSON lines and the first ratio),
-then alternating in blocks (`harness.interleaved_ratio`: the median of the per-block-pair
-ratios, which cancels the drift of a shared machine's load; the gradwork line's
-`ratio_interleaved`); `memory` runs each framework in its own subprocess.
+then each in its own worker process, alternating in blocks (interleave.py: the median of the
+per-block-pair ratios, which cancels the drift of a shared machine's load; the gradwork
+line's `ratio_interleaved`); `memory` runs each framework in its own subprocess.
 """
 import argparse
 import gc
 import importlib
 import sys
 
-from . import equivalence, harness, memory
+from . import equivalence, harness, interleave, memory
 
 # Workload name → module (or module:object); each defines NAME, BUDGET, GFLOP_PER_STEP,
 # build_gradwork() and build_torch() (see harness.py).
@@ -47,9 +47,10 @@ def run_timed(name, quick, profile=False):
         lines[framework] = harness.measure(module, framework, quick)
         gc.collect()
     if not any("error" in line for line in lines.values()):
-        ratio, blocks = harness.interleaved_ratio(module, quick)
+        ratio, blocks, medians = interleave.interleaved_ratio(WORKLOADS[name], quick)
         lines["gradwork"].update(ratio_interleaved=ratio,
-                                 ratio_blocks=blocks if ratio is not None else None)
+                                 ratio_blocks=blocks if ratio is not None else None,
+                                 interleaved_median_s=medians)
         gc.collect()
     for framework in FRAMEWORKS:
         harness.emit(lines[framework])
