@@ -6,8 +6,9 @@ framework, builds the model and the batch, reads its resident set size (VmRSS, t
 baseline), resets the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), runs 2 training
 steps and reads the peak (VmHWM). The figure compared is peak − baseline: the memory the
 step itself needs (activations saved for backward, gradients, momentum buffers,
-temporaries), without the imported libraries. (`ru_maxrss` would not do: Linux carries the
-parent's peak into a child across exec.) Linux only.
+temporaries), without the imported libraries (Numba included, which gradwork imports
+lazily). (`ru_maxrss` would not do: Linux carries the parent's peak into a child across
+exec.) Linux only.
 """
 import importlib
 import json
@@ -37,6 +38,10 @@ def child(framework, module_name=DEFAULT_MODULE):
     """Build, read the baseline, run the steps, print one JSON line."""
     module = importlib.import_module(module_name)
     step = module.build_gradwork() if framework == "gradwork" else module.build_torch()
+    if framework == "gradwork":
+        # gradwork imports Numba at its first kernel call (gradwork/kernels/jit.py); import it
+        # here so that, as PyTorch's libraries are, it is in the baseline (≈ 70 MiB).
+        importlib.import_module("numba")
     baseline = _status_mib("VmRSS")
     _reset_peak()
     for _ in range(STEPS):
