@@ -7,11 +7,11 @@ Three kernels on raw arrays, each im2col/col2im (ops/window.py) plus one batched
     conv_backward_weight  dW = Σₙ dy · colsᵀ          (im2col, then dy·colsᵀ)
 
 Conv's input gradient is conv-transpose's forward and conv-transpose's input gradient is conv's
-forward, so the two Functions share all three. Where the input gradient is a gather (stride 1,
-below), `conv_backward` takes the weight gradient from the same columns of dy as well, so a
-training step gathers x once (forward) and dy once (backward). With stride 1, conv_backward_input is itself a
+forward, so the two Functions share all three. With stride 1, conv_backward_input is itself a
 convolution (of dy, fully padded, with the flipped kernel): a gather instead of col2im's
-scatter-add, taken where it is measured to be faster. The batch (or, for a big single image, the
+scatter-add, taken where it is measured to be faster; `conv_backward` then takes the weight
+gradient from the same columns of dy, so a training step gathers x once (forward) and dy once
+(backward). The batch (or, for a big single image, the
 output rows) is cut into blocks whose columns fit in cache, so each gather is consumed by its
 GEMM before it is evicted; 1×1 stride-1 convolutions skip im2col (the input is its own columns).
 Stride-1 convolutions use over-width columns (window.py): each kernel offset's windows are one

@@ -46,10 +46,7 @@ class BatchNormTrain(Function):
         _blend_(running_var, var * (n / (n - 1)), momentum)  # unbiased, as PyTorch keeps it
         invstd = 1 / xp.sqrt(var + eps)
         scale = invstd if weight is None else weight * invstd
-        mean_hi, mean_lo = _split(mean, x3.dtype)
-        shift = -mean_lo * scale if bias is None else bias - mean_lo * scale
-        y = xp.empty_like(x3)
-        kernels.channel_affine(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
+        y = _normalize(x3, mean, scale, bias)
         self.x3, self.mean, self.invstd, self.weight, self.shape = x3, mean, invstd, weight, x.shape
         return y.reshape(x.shape).astype(x.dtype, copy=False)
 
@@ -92,9 +89,14 @@ def _split(mean, dtype):
     return hi, mean - hi
 
 
-def _shift(xp, bias, c, dtype):
-    """β as the kernels' per-channel shift (zeros without an affine bias)."""
-    return xp.zeros(c, dtype) if bias is None else bias.astype(dtype, copy=False)
+def _normalize(x3, mean, scale, bias):
+    """y = (x − μ)·scale + β per channel in one compiled pass, with the float64 mean μ split
+    as in _split (β absent: 0)."""
+    mean_hi, mean_lo = _split(mean, x3.dtype)
+    shift = -mean_lo * scale if bias is None else bias - mean_lo * scale
+    y = array_module(x3).empty_like(x3)
+    kernels.channel_affine(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
+    return y
 
 
 def _blend_(running, stat, momentum):
@@ -110,13 +112,11 @@ class BatchNormEval(Function):
     def forward(self, x, weight, bias, running_mean, running_var, eps):
         xp = array_module(x)
         x3 = _kernel_input(x)
-        dt = x3.dtype
         invstd = 1 / xp.sqrt(running_var.astype(xp.float64) + eps)
-        scale = (invstd if weight is None else weight * invstd).astype(dt)
-        mean = running_mean.astype(dt)
-        y = xp.empty_like(x3)
-        kernels.channel_affine(x3, mean, scale, _shift(xp, bias, x3.shape[1], dt), y)
-        self.scale, self.invstd, self.mean = scale, invstd, running_mean.astype(xp.float64)
+        scale = invstd if weight is None else weight * invstd
+        self.mean = running_mean.astype(xp.float64)
+        y = _normalize(x3, self.mean, scale, bias)
+        self.scale, self.invstd = scale.astype(x3.dtype), invstd
         # Only dγ reads x; needs_input_grad exists only when the op is recorded.
         self.x3 = x3 if getattr(self, "needs_input_grad", (0, 0))[1] else None
         return y.reshape(x.shape).astype(x.dtype, copy=False)
