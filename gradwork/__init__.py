@@ -15,6 +15,7 @@ from .ops import (abs, add, amax, amin, arange, argmax, argmin, as_tensor, broad
                   std, sub, sum, tanh, tensor, transpose, unbind, unsqueeze, var, where, zeros,
                   zeros_like)
 from .serialization import load, save
+from .threads import get_num_threads, set_num_threads
 
 float = float32  # noqa: A001 - PyTorch's aliases
 double = float64

@@ -5,6 +5,7 @@ array module of its inputs (`xp = array_module(a)`) so that the same kernels cou
 CuPy, whose arrays expose the same interface.
 """
 import ctypes
+import glob
 import mmap
 import os
 
@@ -61,6 +62,20 @@ def scratch_empty(xp, size, dtype):
     raw = np.frombuffer(region, np.uint8)     # keeps the mapping alive
     start = -raw.ctypes.data % _HUGE_PAGE
     return raw[start:start + nbytes].view(dtype)
+
+
+def blas_library():
+    """NumPy's own OpenBLAS (from its wheel; already loaded, so ctypes returns its handle), for
+    gradwork.threads to set its thread counts; None where NumPy was built otherwise."""
+    root = os.path.dirname(np.__file__)
+    for pattern in ("../numpy.libs/lib*openblas*.so*", ".dylibs/lib*openblas*.dylib"):
+        for path in sorted(glob.glob(os.path.join(root, pattern))):
+            try:
+                return ctypes.CDLL(path)
+            except OSError:
+                continue
+    return None
+
 
 _DTYPE_NAMES = {
     "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,

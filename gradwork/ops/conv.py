@@ -20,39 +20,65 @@ long run of the flattened plane, the GEMM covers a whole block at once, and the 
 1-D convolutions are 2-D ones on planes of height 1. Unbatched inputs ((C, H, W) or (C, L)) are
 accepted as in PyTorch.
 """
+import math
+import threading
+
 from ..autograd import Function
 from ..backend import array_module, scratch_empty
+from ..threads import over_ranges, sharing
 from .shape import reshape
 from .window import as_planes, col2im, im2col, normalize_tuple, out_size, window_params
 
 # Elements of one im2col block (4 MB in float32), small enough to stay in cache between the
-# gather and the GEMM that reads it (measured faster than whole-batch columns).
+# gather and the GEMM that reads it (measured faster than whole-batch columns); threads that
+# work at once share it (half each on two threads: measured 7 % faster on ResNet-20 than
+# 4 MB each, while serial LeNet-5 and VGG-16 lose 5–8 % with 2 MB).
 _BLOCK = 1 << 20
 
 
-# Scratch buffers (columns, padded planes, GEMM results) kept between calls, one per role: a
-# fresh multi-megabyte array is mapped from the OS and page-faulted on every call (measured at
-# a third of LeNet's step time); the kernels below never hold two uses of one role at once.
-_scratch = {}
+# Scratch buffers (columns, padded planes, GEMM results) kept between calls, one per role and
+# thread: a fresh multi-megabyte array is mapped from the OS and page-faulted on every call
+# (measured at a third of LeNet's step time); the kernels below never hold two uses of one
+# role at once.
+_scratch = threading.local()
 
 
 def _workspace(xp, role, size, dtype, zero=False):
     """A flat array of `size` elements for `role`, reused across calls (zeroed if asked)."""
-    buf = _scratch.get(role)
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    buf = buffers.get(role)
     if buf is None or buf.size < size or buf.dtype != dtype or array_module(buf) is not xp:
-        buf = _scratch[role] = scratch_empty(xp, size, dtype)
+        buf = buffers[role] = scratch_empty(xp, size, dtype)
     buf = buf[:size]
     if zero:
         buf.fill(0)
     return buf
 
 
+# Below this many multiply-adds a convolution runs in the calling thread: handing its halves
+# to the pool costs more than it saves (measured at LeNet-5's, of 7–15 M).
+_PARALLEL_MACS = 1 << 25
+
+
+def _over_batch(fn, N, w_shape, out_hw):
+    """fn(n0, n1) over ranges of the batch, one per thread (gradwork.threads), or over the
+    whole batch in this thread where the convolution is small; the list of results."""
+    macs = N * math.prod(w_shape) * out_hw[0] * out_hw[1]
+    if macs < _PARALLEL_MACS:
+        return [fn(0, N)]
+    return over_ranges(fn, N)
+
+
 def _blocks(N, oh, per_row):
-    """(n0, n1, r0, r1): whole samples while their columns fit in _BLOCK, else row bands of one."""
-    if per_row * oh <= _BLOCK:
-        step = max(1, _BLOCK // (per_row * oh))
+    """(n0, n1, r0, r1): whole samples while their columns fit in this thread's share of
+    _BLOCK, else row bands of one."""
+    block = _BLOCK // sharing()
+    if per_row * oh <= block:
+        step = max(1, block // (per_row * oh))
         return [(n0, min(N, n0 + step), 0, oh) for n0 in range(0, N, step)]
-    step = max(1, _BLOCK // per_row)
+    step = max(1, block // per_row)
     return [(n, n + 1, r0, min(oh, r0 + step)) for n in range(N) for r0 in range(0, oh, step)]
 
 
@@ -149,8 +175,11 @@ def _columns(x, kernel, stride, pads, dilation, out_hw, pitch):
 def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
     """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g."""
     out = array_module(x, w).empty((x.shape[0], w.shape[0], *out_hw), x.dtype)
-    for _ in _forward_blocks(x, w, b, stride, pads, dilation, groups, out):
-        pass
+
+    def part(n0, n1):
+        for _ in _forward_blocks(x[n0:n1], w, b, stride, pads, dilation, groups, out[n0:n1]):
+            pass
+    _over_batch(part, x.shape[0], w.shape, out_hw)
     return out
 
 
@@ -237,20 +266,32 @@ def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
     """dx (x_shape) = col2im(Wᵀ · dy): the adjoint of conv_forward in x (and conv-transpose's
     forward, plus its bias b). dy: (N, K, oh, ow); W: (K, C/G, kh, kw)."""
     xp = array_module(g, w)
-    N, C, H, W = x_shape
-    K, Cg, kh, kw = w.shape
-    G, (oh, ow) = groups, g.shape[2:]
     full = _gather_padding(x_shape, g.shape, w.shape, stride, pads, dilation)
     if full is not None:
-        return conv_forward(g, _flipped(w, groups), b, stride, full, dilation, groups, (H, W))
+        return conv_forward(g, _flipped(w, groups), b, stride, full, dilation, groups,
+                            x_shape[2:])
     g = xp.ascontiguousarray(g)
+    dx = xp.empty(x_shape, g.dtype)
+    _over_batch(lambda n0, n1: _scatter_input_grad(g[n0:n1], w, dx[n0:n1], stride, pads,
+                                                   dilation, groups, b),
+                g.shape[0], w.shape, g.shape[2:])
+    return dx
+
+
+def _scatter_input_grad(g, w, dx, stride, pads, dilation, groups, b):
+    """conv_backward_input's col2im path on one range of the batch, written into dx."""
+    xp = array_module(g, w)
+    N, C, H, W = dx.shape
+    K, Cg, kh, kw = w.shape
+    G, (oh, ow) = groups, g.shape[2:]
     wt = w.reshape(G, K // G, Cg * kh * kw).swapaxes(1, 2)  # (G, C/G·kh·kw, K/G)
     bias = None if b is None else b.reshape(C, 1, 1)
-    dx = xp.empty(x_shape, g.dtype)
     if _is_pointwise((kh, kw), stride, pads, (H, W), (oh, ow)):
         xp.matmul(wt, g.reshape(N, G, K // G, H * W), out=dx.reshape(N, G, Cg, H * W))
-        return dx if bias is None else xp.add(dx, bias, out=dx)
-    pitch = _pitch(x_shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
+        if bias is not None:
+            dx += bias
+        return
+    pitch = _pitch(dx.shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
     n0, n1, r0, r1 = blocks[0]
@@ -277,13 +318,22 @@ def conv_backward_input(g, w, x_shape, stride, pads, dilation, groups, b=None):
             dx[n0:n1] = inner[:B]
             if bias is not None:
                 dx[n0:n1] += bias
-    return dx
 
 
 def conv_backward_weight(x, g, w_shape, stride, pads, dilation, groups):
-    """dW (K, C/G, kh, kw) = Σₙ dy[n] · cols(x)[n]ᵀ, per group. Packed columns: one GEMM per
-    sample, from dy's layout. Over-width columns: one GEMM per block (as cols · dyᵀ, measured
-    faster) with dy widened by zeros where the columns are garbage."""
+    """dW (K, C/G, kh, kw) = Σₙ dy[n] · cols(x)[n]ᵀ, per group, summed over the threads'
+    ranges of the batch."""
+    parts = _over_batch(lambda n0, n1: _weight_grad(x[n0:n1], g[n0:n1], w_shape, stride, pads,
+                                                    dilation, groups),
+                        x.shape[0], w_shape, g.shape[2:])
+    dwt = sum(parts[1:], parts[0])
+    return array_module(x, g).ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
+
+
+def _weight_grad(x, g, w_shape, stride, pads, dilation, groups):
+    """dWᵀ per group (G, C/G·kh·kw, K/G) of one range of the batch. Packed columns: one GEMM
+    per sample, from dy's layout. Over-width columns: one GEMM per block (as cols · dyᵀ,
+    measured faster) with dy widened by zeros where the columns are garbage."""
     xp = array_module(x, g)
     K, Cg, kh, kw = w_shape
     G, ow, ckk = groups, g.shape[3], Cg * kh * kw
@@ -300,7 +350,7 @@ def conv_backward_weight(x, g, w_shape, stride, pads, dilation, groups):
             gbuf = _workspace(xp, "dy", K * B * M, g.dtype)
         gb = _batch_major(g, n0, n1, r0, r1, pitch, gbuf)
         dwt += xp.matmul(cols.reshape(G, ckk, B * M), gb.reshape(G, K // G, B * M).swapaxes(1, 2))
-    return xp.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
+    return dwt
 
 
 def conv_backward(g, x, w, stride, pads, dilation, groups, need_input=True, need_weight=True):
@@ -318,13 +368,27 @@ def conv_backward(g, x, w, stride, pads, dilation, groups, need_input=True, need
         return gx, gw
     xp = array_module(g, x, w)
     K, Cg, kh, kw = w.shape
-    G, C = groups, x.shape[1]
-    kk = K // G * kh * kw
     dx = xp.empty(x.shape, g.dtype)
-    dwf = xp.zeros((G, kk, Cg), g.dtype)                # [(k, i′, j′), c] per group
+    wf = _flipped(w, groups)
+    parts = _over_batch(lambda n0, n1: _gather_grads(g[n0:n1], x[n0:n1], wf, dx[n0:n1], full,
+                                                     dilation, groups),
+                        x.shape[0], w.shape, g.shape[2:])
+    dwf = sum(parts[1:], parts[0])
+    dw = dwf.reshape(groups, K // groups, kh, kw, Cg)[:, :, ::-1, ::-1].transpose(0, 1, 4, 2, 3)
+    return dx, xp.ascontiguousarray(dw).reshape(w.shape)
+
+
+def _gather_grads(g, x, wf, dx, full, dilation, groups):
+    """conv_backward's gather path on one range of the batch: dx written into dx, and the
+    weight gradient per group [(k, i′, j′), c] (G, K/G·kh·kw, C/G) returned."""
+    xp = array_module(g, x, wf)
+    C, Kg, kh, kw = wf.shape
+    G = groups
+    kk, Cg = Kg * kh * kw, C // G
+    dwf = xp.zeros((G, kk, Cg), g.dtype)
     xbuf = None
-    for n0, n1, r0, r1, cols, pitch in _forward_blocks(g, _flipped(w, G), None, stride, full,
-                                                       dilation, G, dx):
+    for n0, n1, r0, r1, cols, pitch in _forward_blocks(g, wf, None, (1, 1), full, dilation, G,
+                                                       dx):
         B, M = n1 - n0, cols.shape[2]
         if pitch is None:                               # per sample, x in its own layout
             xb = x[n0:n1, :, r0:r1].reshape(B, G, Cg, M)
@@ -334,8 +398,7 @@ def conv_backward(g, x, w, stride, pads, dilation, groups, need_input=True, need
             xbuf = _workspace(xp, "x batch-major", C * B * M, x.dtype)
         xb = _batch_major(x, n0, n1, r0, r1, pitch, xbuf)        # (C, B·R·pitch)
         dwf += xp.matmul(cols.reshape(G, kk, B * M), xb.reshape(G, Cg, B * M).swapaxes(1, 2))
-    dw = dwf.reshape(G, K // G, kh, kw, Cg)[:, :, ::-1, ::-1].transpose(0, 1, 4, 2, 3)
-    return dx, xp.ascontiguousarray(dw).reshape(w.shape)
+    return dwf
 
 
 # y[n,k,u,v] = b[k] + Σ_{c,i,j} W[k,c,i,j] · x[n, c, u·s + i·d − p, v·s + j·d − p]   (deck 002)

@@ -123,6 +123,48 @@ def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout
              shapes=[(3, cin, 7, 6), (cin, cout) + ks, (cout,)], numeric=False)
 
 
+@pytest.fixture
+def two_threads(monkeypatch):
+    """Every convolution split over two pool threads, however small."""
+    monkeypatch.setattr(conv_ops, "_PARALLEL_MACS", 0)
+    before = gw.get_num_threads()
+    gw.set_num_threads(2)
+    yield
+    gw.set_num_threads(before)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batch_split_over_threads(two_threads, seed):
+    """The batch cut into one range per thread: conv and conv-transpose (forward, and the
+    gather, col2im, pointwise and strided backward paths) equal PyTorch's, with the weight
+    gradient summed over the ranges."""
+    for transposed in (False, True):
+        shapes, params, bias, _ = _conv_case(seed, 2, transposed)
+        shapes[0] = (2 + seed % 3,) + shapes[0][1:]
+        fns = (F.conv_transpose2d, TF.conv_transpose2d) if transposed else (F.conv2d, TF.conv2d)
+        _run(*fns, shapes, params, bias, False, dtypes=(np.float64, np.float32))
+    check_op(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1),
+             shapes=[(5, 4, 9, 8), (6, 4, 3, 3)], numeric=False, dtypes=(np.float32,))
+
+
+def test_threads_split_the_batch(two_threads):
+    """Each range of the batch is computed by a pool worker, not the calling thread."""
+    import threading
+
+    seen = set()
+    part = conv_ops._forward_blocks
+
+    def spy(*args):
+        seen.add(threading.current_thread().name)
+        yield from part(*args)
+    conv_ops._forward_blocks = spy
+    try:
+        F.conv2d(gw.randn(4, 2, 5, 5), gw.randn(3, 2, 3, 3), padding=1)
+    finally:
+        conv_ops._forward_blocks = part
+    assert len(seen) == 2 and all(name.startswith("gradwork") for name in seen)
+
+
 @pytest.mark.parametrize("shape,params", [
     ((2, 4, 6, 5), dict()),                      # 1×1 stride 1: the GEMM-only path
     ((2, 4, 7, 6), dict(stride=2)),              # 1×1 stride 2 (ResNet projection)

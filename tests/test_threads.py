@@ -1,0 +1,65 @@
+"""gradwork.threads: the thread count (PyTorch's names) and the batch split over pool workers."""
+import threading
+
+import numpy as np
+import pytest
+
+import gradwork as gw
+from gradwork import threads
+
+
+@pytest.fixture
+def three_threads():
+    before = gw.get_num_threads()
+    gw.set_num_threads(3)
+    yield
+    gw.set_num_threads(before)
+
+
+def test_set_and_get_num_threads(three_threads):
+    assert gw.get_num_threads() == 3
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_set_num_threads_rejects(bad):
+    with pytest.raises(ValueError, match="set_num_threads: n must be a positive integer"):
+        gw.set_num_threads(bad)
+
+
+@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+def test_ranges_cover_in_order_on_distinct_workers(three_threads):
+    assert threads.parallel_ranges(10) == [(0, 3), (3, 6), (6, 10)]
+    assert threads.parallel_ranges(2) == [(0, 1), (1, 2)]
+    out = threads.over_ranges(lambda a, b: (a, b, threading.current_thread().name), 10)
+    assert [o[:2] for o in out] == [(0, 3), (3, 6), (6, 10)]
+    assert len({o[2] for o in out}) == 3
+    # BLAS in a worker gives the same product as in the caller
+    a = np.random.default_rng(0).standard_normal((64, 64))
+    prods = threads.over_ranges(lambda i, j: a @ a, 3)
+    for p in prods:
+        np.testing.assert_allclose(p, a @ a, rtol=1e-12)
+
+
+@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+def test_nested_calls_run_inline(three_threads):
+    inner = threads.over_ranges(lambda a, b: threads.over_ranges(lambda c, d: (c, d), 4), 2)
+    assert inner == [[(0, 4)], [(0, 4)]]
+
+
+def test_one_range_runs_in_the_caller():
+    assert threads.over_ranges(lambda a, b: (a, b, threading.current_thread()), 1) == \
+        [(0, 1, threading.current_thread())]
+
+
+@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+def test_errors_reach_the_caller_after_every_range_is_done(three_threads):
+    done = []
+
+    def fn(a, b):
+        if a == 0:
+            raise KeyError("range 0")
+        threading.Event().wait(0.05)
+        done.append(a)
+    with pytest.raises(KeyError, match="range 0"):
+        threads.over_ranges(fn, 3)
+    assert sorted(done) == [1, 2]
