@@ -25,7 +25,7 @@ import threading
 
 from ..autograd import Function
 from ..backend import array_module, scratch_empty
-from ..threads import over_ranges, sharing
+from ..threads import get_num_threads, over_ranges, sharing
 from .shape import reshape
 from .window import as_planes, col2im, im2col, normalize_tuple, out_size, window_params
 
@@ -62,11 +62,14 @@ def _workspace(xp, role, size, dtype, zero=False):
 _PARALLEL_MACS = 1 << 25
 
 
+def _is_large(N, w_shape, out_hw):
+    return N * math.prod(w_shape) * out_hw[0] * out_hw[1] >= _PARALLEL_MACS
+
+
 def _over_batch(fn, N, w_shape, out_hw):
     """fn(n0, n1) over ranges of the batch, one per thread (gradwork.threads), or over the
     whole batch in this thread where the convolution is small; the list of results."""
-    macs = N * math.prod(w_shape) * out_hw[0] * out_hw[1]
-    if macs < _PARALLEL_MACS:
+    if not _is_large(N, w_shape, out_hw):
         return [fn(0, N)]
     return over_ranges(fn, N)
 
@@ -176,11 +179,28 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
     """y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W) + b, per group: W_g · cols_g."""
     out = array_module(x, w).empty((x.shape[0], w.shape[0], *out_hw), x.dtype)
 
-    def part(n0, n1):
+    def samples(n0, n1):
         for _ in _forward_blocks(x[n0:n1], w, b, stride, pads, dilation, groups, out[n0:n1]):
             pass
-    _over_batch(part, x.shape[0], w.shape, out_hw)
+
+    def rows(r0, r1):
+        slab, slab_pads = _row_slab(x, r0, r1, w.shape[2], stride[0], pads, dilation[0])
+        for _ in _forward_blocks(slab, w, b, stride, slab_pads, dilation, groups,
+                                 out[:, :, r0:r1]):
+            pass
+    if x.shape[0] < get_num_threads() and _is_large(x.shape[0], w.shape, out_hw):
+        over_ranges(rows, out_hw[0])            # a single image: its output rows
+    else:
+        _over_batch(samples, x.shape[0], w.shape, out_hw)
     return out
+
+
+def _row_slab(x, r0, r1, kh, s, pads, d):
+    """The rows of x (and their vertical padding) that output rows [r0, r1) read: a
+    convolution of the slab with these pads gives exactly those rows."""
+    H, (pt, pb) = x.shape[2], pads[0]
+    lo, hi = r0 * s - pt, (r1 - 1) * s - pt + d * (kh - 1) + 1
+    return x[:, :, max(lo, 0):min(hi, H)], ((max(-lo, 0), max(hi - H, 0)), pads[1])
 
 
 def _forward_blocks(x, w, b, stride, pads, dilation, groups, out):

@@ -147,6 +147,21 @@ def test_batch_split_over_threads(two_threads, seed):
              shapes=[(5, 4, 9, 8), (6, 4, 3, 3)], numeric=False, dtypes=(np.float32,))
 
 
+@pytest.mark.parametrize("k,s,p,d", [(3, 1, 1, 1), (3, 2, 1, 1), (3, 1, 0, 1), (5, 2, 2, 1),
+                                     (3, 1, 2, 2), ((2, 3), 3, (1, 0), 1), (1, 1, 0, 1),
+                                     (4, 1, "same", 1)])
+def test_row_split_of_one_image(two_threads, k, s, p, d):
+    """A single image is split by output rows, each thread convolving the slab of input rows
+    (and vertical padding) its rows read; the seams must not show."""
+    ks = (k, k) if isinstance(k, int) else k
+    params = {"stride": s, "padding": p, "dilation": d}
+    for shape in [(1, 3, 11, 9), (3, 10, 7)]:
+        check_op(lambda x, w, b: F.conv2d(x, w, b, **params),
+                 lambda x, w, b: TF.conv2d(x, w, b, **params),
+                 shapes=[shape, (4, 3) + ks, (4,)], numeric=False,
+                 dtypes=(np.float64, np.float32))
+
+
 def test_threads_split_the_batch(two_threads):
     """Each range of the batch is computed by a pool worker, not the calling thread."""
     import threading
