@@ -109,6 +109,13 @@ def measure(module, framework, quick=False):
     return record(framework, module.NAME, stats, module.GFLOP_PER_STEP, **extra)
 
 
+def measure_spec(spec, framework, quick=False):
+    """measure() of the workload named by a spec ('benchmarks.w3_lstm:GRU'), for a worker
+    process."""
+    from .interleave import load  # noqa: PLC0415 - interleave imports nothing from here
+    return measure(load(spec), framework, quick)
+
+
 def profile(module, steps=3, top=25):
     """cProfile `steps` gradwork steps (after one warmup step); print the top entries by
     tottime on stderr."""

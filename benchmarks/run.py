@@ -3,15 +3,15 @@
     python -m benchmarks.run [--workload W1 W2 ...] [--quick] [--profile | --check]
 
 Prints one JSON line per (framework, workload) on stdout (WORKLOADS.md's format) and the
-ratio gradwork/PyTorch per workload on stderr. Both frameworks run in this process, one after
-the other on each workload (WORKLOADS.md's timing loop: the JSON lines and the first ratio),
-then each in its own worker process, alternating in blocks (interleave.py: the median of the
-per-block-pair ratios, which cancels the drift of a shared machine's load; the gradwork
-line's `ratio_interleaved`); `memory` runs each framework in its own subprocess.
+ratio gradwork/PyTorch per workload on stderr. Each framework runs in a fresh process of its
+own, one after the other on each workload (WORKLOADS.md's timing loop: the JSON lines and the
+first ratio), then the two in worker processes that alternate in blocks (interleave.py: the
+median of the per-block-pair ratios, which cancels the drift of a shared machine's load; the
+gradwork line's `ratio_interleaved`); `memory` runs each framework in its own subprocess.
 """
 import argparse
-import gc
 import importlib
+import multiprocessing
 import sys
 
 from . import equivalence, harness, interleave, memory
@@ -31,6 +31,15 @@ DEFAULT = ["W1", "W2", "W3", "W3-GRU", "W4", "overhead", "memory"]
 FRAMEWORKS = ("gradwork", "torch")
 
 
+def measure_alone(spec, framework, quick):
+    """harness.measure in a fresh interpreter of its own. In one process the second framework
+    would run under the first one's allocator and threads: gradwork raises glibc's mmap
+    threshold at import (backend.py), which made PyTorch's W2 step 5–25 % faster than PyTorch
+    as users run it."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(harness.measure_spec, (spec, framework, quick))
+
+
 def run_timed(name, quick, profile=False):
     path, _, attr = WORKLOADS[name].partition(":")
     try:
@@ -42,16 +51,13 @@ def run_timed(name, quick, profile=False):
     if profile:
         harness.profile(module)
         return
-    lines = {}
-    for framework in FRAMEWORKS:
-        lines[framework] = harness.measure(module, framework, quick)
-        gc.collect()
+    lines = {framework: measure_alone(WORKLOADS[name], framework, quick)
+             for framework in FRAMEWORKS}
     if not any("error" in line for line in lines.values()):
         ratio, blocks, medians = interleave.interleaved_ratio(WORKLOADS[name], quick)
         lines["gradwork"].update(ratio_interleaved=ratio,
                                  ratio_blocks=blocks if ratio is not None else None,
                                  interleaved_median_s=medians)
-        gc.collect()
     for framework in FRAMEWORKS:
         harness.emit(lines[framework])
     print(harness.ratio_line(name, lines["gradwork"], lines["torch"]), file=sys.stderr,
