@@ -17,6 +17,9 @@ GEMM before it is evicted; 1×1 stride-1 convolutions skip im2col (the input is 
 Stride-1 convolutions use over-width columns (window.py): each kernel offset's windows are one
 long run of the flattened plane, the GEMM covers a whole block at once, and the padding of a
 'same' convolution is virtual (no padded copy, no garbage columns).
+Large convolutions run on all threads (gradwork.threads): the batch is cut into one range of
+samples per thread, or a single image into bands of output rows (each the convolution of the
+slab of input rows it reads), and every thread gathers and multiplies its own part.
 1-D convolutions are 2-D ones on planes of height 1. Unbatched inputs ((C, H, W) or (C, L)) are
 accepted as in PyTorch.
 """
@@ -62,14 +65,15 @@ def _workspace(xp, role, size, dtype, zero=False):
 _PARALLEL_MACS = 1 << 25
 
 
-def _is_large(N, w_shape, out_hw):
+def _worth_splitting(N, w_shape, out_hw):
+    """At least _PARALLEL_MACS multiply-adds."""
     return N * math.prod(w_shape) * out_hw[0] * out_hw[1] >= _PARALLEL_MACS
 
 
 def _over_batch(fn, N, w_shape, out_hw):
     """fn(n0, n1) over ranges of the batch, one per thread (gradwork.threads), or over the
     whole batch in this thread where the convolution is small; the list of results."""
-    if not _is_large(N, w_shape, out_hw):
+    if not _worth_splitting(N, w_shape, out_hw):
         return [fn(0, N)]
     return over_ranges(fn, N)
 
@@ -188,7 +192,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, out_hw):
         for _ in _forward_blocks(slab, w, b, stride, slab_pads, dilation, groups,
                                  out[:, :, r0:r1]):
             pass
-    if x.shape[0] < get_num_threads() and _is_large(x.shape[0], w.shape, out_hw):
+    if x.shape[0] < get_num_threads() and _worth_splitting(x.shape[0], w.shape, out_hw):
         over_ranges(rows, out_hw[0])            # a single image: its output rows
     else:
         _over_batch(samples, x.shape[0], w.shape, out_hw)
