@@ -1,4 +1,6 @@
 """gradwork.threads: the thread count (PyTorch's names) and the batch split over pool workers."""
+import multiprocessing
+import os
 import threading
 
 import numpy as np
@@ -18,6 +20,8 @@ def three_threads():
 
 def test_set_and_get_num_threads(three_threads):
     assert gw.get_num_threads() == 3
+    if threads._get_global is not None:             # NumPy's BLAS follows
+        assert threads._get_global() == 3
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
@@ -63,3 +67,22 @@ def test_errors_reach_the_caller_after_every_range_is_done(three_threads):
     with pytest.raises(KeyError, match="range 0"):
         threads.over_ranges(fn, 3)
     assert sorted(done) == [1, 2]
+
+
+def _split_in_child(queue):
+    queue.put(threads.over_ranges(lambda a, b: (a, b), 4))
+
+
+@pytest.mark.skipif(threads._set_local is None or not hasattr(os, "fork"),
+                    reason="no thread-local BLAS setting, or no fork")
+def test_a_forked_child_starts_its_own_workers(three_threads):
+    """The parent's workers do not exist in a forked child: it must start its own rather
+    than queue work for threads that will never run it."""
+    threads.over_ranges(lambda a, b: None, 3)                  # the parent's pool is running
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_split_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == [(0, 1), (1, 2), (2, 4)]
