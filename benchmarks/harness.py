@@ -118,7 +118,7 @@ def measure_spec(spec, framework, quick=False):
 
 def profile(module, steps=3, top=25):
     """cProfile `steps` gradwork steps (after one warmup step); print the top entries by
-    tottime on stderr."""
+    tottime on stderr (the calling thread's: pool workers are not profiled)."""
     import cProfile  # noqa: PLC0415
     import pstats  # noqa: PLC0415
     step = module.build_gradwork()
@@ -128,7 +128,10 @@ def profile(module, steps=3, top=25):
     for _ in range(steps):
         step()
     prof.disable()
-    print(f"--- {module.NAME}: cProfile of {steps} gradwork steps, by tottime", file=sys.stderr)
+    print(f"--- {module.NAME}: cProfile of {steps} gradwork steps, by tottime. cProfile sees "
+          "the calling thread only: the convolutions run in gradwork's pool workers "
+          "(gradwork/threads.py), and the caller's wait for them shows as `acquire` of "
+          "_thread.lock", file=sys.stderr)
     pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(top)
 
 
