@@ -54,7 +54,7 @@ def test_eval_prints_accuracy_per_class_and_writes_a_confusion_matrix(tmp_path, 
     assert main(["eval", str(tmp_path / "e" / "best.safetensors"), "--limit-test", "50"]) == 0
     out = capsys.readouterr().out
     assert "accuracy:" in out and out.count("(5 samples)") == 10
-    assert open(tmp_path / "e" / "confusion_matrix.png", "rb").read(4) == b"\x89PNG"
+    assert (tmp_path / "e" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_plot_overlays_runs(tmp_path, capsys):
