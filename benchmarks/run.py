@@ -10,7 +10,6 @@ median of the per-block-pair ratios, which cancels the drift of a shared machine
 gradwork line's `ratio_interleaved`); `memory` runs each framework in its own subprocess.
 """
 import argparse
-import importlib
 import multiprocessing
 import sys
 
@@ -41,10 +40,8 @@ def measure_alone(spec, framework, quick):
 
 
 def run_timed(name, quick, profile=False):
-    path, _, attr = WORKLOADS[name].partition(":")
     try:
-        module = importlib.import_module(path)
-        module = getattr(module, attr) if attr else module
+        module = interleave.load(WORKLOADS[name])
     except ModuleNotFoundError as exc:
         print(f"{name}: skipped ({exc})", file=sys.stderr)
         return
