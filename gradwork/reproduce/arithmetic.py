@@ -7,7 +7,7 @@ from .. import nn
 from ..autograd import Tensor, no_grad
 from ..backend import np
 from ..tools.summary import summary
-from .claim import DOES_NOT_HOLD, HOLDS, Claim, Verdict
+from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import bars
 
 # ---------------------------------------------------------------- conv arithmetic (deck 002)
@@ -200,7 +200,7 @@ def decide_resnet_flops(rows):
     depth's Table 1 figure to ±0.1 G multiply-adds (He et al.'s "FLOPs" are multiply-adds)."""
     v1 = [r for r in rows if r["variant"].startswith("v1 ") and r["input"] == 224]
     if not v1:
-        return Verdict("INCONCLUSIVE", {}, "no 224×224 rows (quick mode)")
+        return Verdict(INCONCLUSIVE, {}, "no 224×224 rows (quick mode)")
     off = [r["depth"] for r in v1 if abs(r["gmacs"] - r["table_gmacs"]) > 0.1]
     numbers = {f"resnet{r['depth']}_v1_GMACs": r["gmacs"] for r in v1}
     numbers.update({f"resnet{r['depth']}_v1.5_GMACs": r["gmacs"] for r in rows
