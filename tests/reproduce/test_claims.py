@@ -194,3 +194,15 @@ def test_shift_moves_the_image_and_fills_the_border():
     moved = pooling._shift(x, 1, 0)
     assert np.array_equal(moved[0, 0, :, 1:], x[0, 0, :, :3])
     assert np.array_equal(moved[0, 0, :, 0], x[0, 0, :, 0])
+
+
+def test_densenet_efficiency_rule():
+    from gradwork.reproduce import efficiency
+
+    def rows(dense_err, res_err):
+        return [{"seed": 0, "model": "DenseNet-BC-28 (k=12)", "params": 102298,
+                 "test_err": dense_err},
+                {"seed": 0, "model": "ResNet-20", "params": 269434, "test_err": res_err}]
+    assert efficiency.decide_efficiency(rows(0.03, 0.04)).status == HOLDS
+    assert efficiency.decide_efficiency(rows(0.05, 0.04)).status == DOES_NOT_HOLD
+    assert efficiency.decide_efficiency(rows(0.03, 0.04)[:1]).status == INCONCLUSIVE
