@@ -235,11 +235,49 @@ def cmd_plot(args):
     return 0
 
 
+def _add_reproduce(sub):
+    p = sub.add_parser("reproduce", help="run a claim of the decks: results, plot, verdict",
+                       description="Run one of the decks' claims as an experiment: writes "
+                       "OUT/NAME/results.csv, plot.png and verdict.json and prints HOLDS, "
+                       "DOES NOT HOLD or INCONCLUSIVE with the numbers it rests on. The "
+                       "verdict rule of each claim is declared in its code before it runs.")
+    p.add_argument("claim", nargs="?", help="the claim's name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the claims and exit")
+    p.add_argument("--quick", action="store_true",
+                   help="the same code on a sliver of data, in seconds: checks the pipeline, "
+                   "not the claim")
+    p.add_argument("--seeds", type=_positive_int, help="seeds to run (default: the claim's)")
+    p.add_argument("--data", default="mnist", choices=list(DATASETS),
+                   help="data set for training claims (default: the bundled digits)")
+    p.add_argument("--data-dir", help="folder with the data set's files")
+    p.add_argument("--out", default="reproductions", help="folder of results (default "
+                   "reproductions)")
+    p.set_defaults(func=cmd_reproduce)
+
+
+def cmd_reproduce(args):
+    from ..reproduce import CLAIMS, get_claim, run_claim  # noqa: PLC0415
+    if args.list or not args.claim:
+        for c in CLAIMS.values():
+            print(f"{c.name}\n    {c.statement}\n    deck {c.deck}, \"{c.slide}\"; "
+                  f"{c.paper}\n    full run: {c.full_time}")
+        return 0
+    claim = get_claim(args.claim)
+    verdict = run_claim(claim, quick=args.quick, seeds=args.seeds, data=args.data,
+                        data_dir=args.data_dir, out=args.out,
+                        log=lambda msg: print(msg, file=sys.stderr))
+    note = " [quick: a pipeline check on a sliver, not evidence]" if args.quick else ""
+    print(verdict.line(claim.name) + note)
+    print(f"results: {os.path.join(args.out, claim.name)}", file=sys.stderr)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="gradwork", description="gradwork: train, evaluate "
                                      "and inspect the models of the decks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_eval, _add_models, _add_summary, _add_plot):
+    for add in (_add_train, _add_eval, _add_models, _add_summary, _add_plot,
+                _add_reproduce):
         add(sub)
     return parser
 

@@ -4,8 +4,9 @@ Table 1) and their plain counterparts (§4.1, Fig. 3 middle), decks 000 and 002'
 A residual block learns F(x) and outputs ReLU(F(x) + shortcut(x)); the shortcut is the identity,
 or a strided 1×1 conv + BN (projection, option B) where the shape changes. BasicBlock:
 3×3 → 3×3 (ResNet-18/34); Bottleneck: 1×1 → 3×3 → 1×1 with 4× expansion (ResNet-50/101/152),
-with the stride on the 3×3 conv (torchvision's "v1.5"; the paper strides the first 1×1, which is
-why its Table 1 gives 3.8 rather than 4.1 GFLOPs for ResNet-50). A plain net is the same stack
+with the stride on the 3×3 conv (torchvision's "v1.5") by default; `stride_in_1x1=True` strides
+the first 1×1 instead, as the paper does ("v1"), which is why its Table 1 gives 3.8 rather than
+4.1 G multiply-adds for ResNet-50 (parameters are the same). A plain net is the same stack
 without shortcuts (so no projections either).
 
 Layout, keys and initialisation are torchvision's (conv kaiming_normal_ fan_out, BN 1/0,
@@ -64,13 +65,14 @@ class Bottleneck(nn.Module):
     residual = True
 
     def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
-                 dilation=1, norm_layer=None):
+                 dilation=1, norm_layer=None, stride_in_1x1=False):
         super().__init__()
         norm_layer = norm_layer or nn.BatchNorm2d
         width = int(planes * (base_width / 64.0)) * groups
-        self.conv1 = conv1x1(inplanes, width)
+        s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)    # v1 (paper) or v1.5
+        self.conv1 = conv1x1(inplanes, width, s1)
         self.bn1 = norm_layer(width)
-        self.conv2 = conv3x3(width, width, stride, groups, dilation)
+        self.conv2 = conv3x3(width, width, s3, groups, dilation)
         self.bn2 = norm_layer(width)
         self.conv3 = conv1x1(width, planes * self.expansion)
         self.bn3 = norm_layer(planes * self.expansion)
@@ -105,10 +107,14 @@ class ResNet(nn.Module):
 
     def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1,
                  width_per_group=64, replace_stride_with_dilation=None, norm_layer=None,
-                 in_channels=3):
+                 in_channels=3, stride_in_1x1=False):
         super().__init__()
         if len(layers) != 4:
             raise ValueError(f"ResNet: layers must list 4 stage depths, got {layers!r}")
+        if stride_in_1x1 and not issubclass(block, Bottleneck):
+            raise ValueError("ResNet: stride_in_1x1 applies to bottleneck blocks (ResNet-50 and "
+                             "deeper); a basic block has no 1×1 convolution")
+        self._block_options = {"stride_in_1x1": True} if stride_in_1x1 else {}
         replace_stride_with_dilation = replace_stride_with_dilation or [False, False, False]
         if len(replace_stride_with_dilation) != 3:
             raise ValueError("ResNet: replace_stride_with_dilation must have 3 entries, got "
@@ -150,7 +156,7 @@ class ResNet(nn.Module):
             downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
                                        norm_layer(planes * block.expansion))
         layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width,
-                        previous_dilation, norm_layer)]
+                        previous_dilation, norm_layer, **self._block_options)]
         self.inplanes = planes * block.expansion
         for _ in range(1, blocks):
             layers.append(block(self.inplanes, planes, groups=self.groups,

@@ -1,12 +1,16 @@
-"""Dropout with inverted scaling (Srivastava et al. 2014; deck 002): y = m ⊙ x / (1 − p)."""
+"""Dropout (Srivastava et al. 2014). Inverted scaling (deck 002, PyTorch): y = m ⊙ x / (1 − p)
+in training, y = x in eval. The original form (deck 001): y = m ⊙ x in training and
+y = (1 − p) x at test time. With the same mask the two differ by the constant factor 1 − p in
+both modes, so a net trained with one equals a net trained with the other whose next layer's
+weights are scaled by 1/(1 − p)."""
 from ..autograd import Function
 from ..backend import generator
 
 
 class Dropout(Function):
-    def forward(self, x, p, mask_shape):
+    def forward(self, x, p, mask_shape, scale):
         keep = generator().random(mask_shape, dtype=x.dtype if x.dtype.kind == "f" else "float32")
-        self.mask = (keep >= p).astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+        self.mask = (keep >= p).astype(x.dtype) * x.dtype.type(scale)
         return x * self.mask
 
     def backward(self, g):
@@ -18,21 +22,23 @@ def check_probability(p):
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
 
 
-def dropout(x, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p and scale survivors by 1/(1−p); identity in eval."""
+def _dropout(x, p, training, inverted, mask_shape):
     check_probability(p)
-    if not training or p == 0:
+    if not training:
+        return x if inverted or p == 0 else x * (1.0 - p)
+    if p == 0:
         return x
     if p == 1:
         return x * 0.0
-    return Dropout.apply(x, p=p, mask_shape=x.shape)
+    return Dropout.apply(x, p=p, mask_shape=mask_shape, scale=1.0 / (1.0 - p) if inverted else 1.0)
 
 
-def dropout2d(x, p=0.5, training=True, inplace=False):
+def dropout(x, p=0.5, training=True, inplace=False, inverted=True):
+    """Zero each element with probability p and scale survivors by 1/(1−p); identity in eval.
+    `inverted=False` is deck 001's original form: no scaling in training, × (1 − p) in eval."""
+    return _dropout(x, p, training, inverted, x.shape)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False, inverted=True):
     """Drop whole channels: one mask value per (N, C) of an (N, C, H, W) input."""
-    check_probability(p)
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0.0
-    return Dropout.apply(x, p=p, mask_shape=x.shape[:2] + (1,) * (x.ndim - 2))
+    return _dropout(x, p, training, inverted, x.shape[:2] + (1,) * (x.ndim - 2))

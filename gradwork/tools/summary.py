@@ -77,8 +77,9 @@ class ModelSummary:
         lines += ["=" * len(head),
                   f"Total params: {self.total_params:,} (trainable {self.trainable_params:,}; "
                   f"{_bytes(self.param_bytes)})",
-                  f"Total mult-adds (conv/linear): {self.total_macs:,} "
-                  f"({2 * self.total_macs / 1e9:.4g} GFLOP forward)",
+                  f"Total multiply-adds (conv/linear): {self.total_macs:,} = "
+                  f"{self.total_macs / 1e9:.4g} G MACs = {2 * self.total_macs / 1e9:.4g} GFLOP "
+                  "forward (1 MAC = 2 FLOPs; He et al.'s \"FLOPs\" count MACs)",
                   f"Activation memory (forward, with the input): {_bytes(self.activation_bytes)}"
                   f" = {self.activation_bytes / self.itemsize / 1e6:.1f} M values; "
                   f"{_bytes(self.activation_bytes_in_place)} = "

@@ -70,7 +70,7 @@ def test_models_and_summary(capsys):
     assert "lenet5" in capsys.readouterr().out.split()
     assert main(["summary", MLP, "--input-size", "1", "28", "28", "--num-classes", "10"]) == 0
     out = capsys.readouterr().out
-    assert "Total params: 25,514" in out and "Total mult-adds (conv/linear): 25,408" in out
+    assert "Total params: 25,514" in out and "Total multiply-adds (conv/linear): 25,408" in out
 
 
 def test_errors_say_what_is_valid(tmp_path, capsys):

@@ -98,3 +98,21 @@ def test_resnet18_trains_round_trips_and_checks_input(tmp_path):
                                          r"got \(2, 1, 32, 32\)"):
         model(gw.randn(2, 1, 32, 32))
     assert get_model("resnet18", in_channels=1).eval()(gw.randn(1, 1, 28, 28)).shape == (1, 1000)
+
+
+def test_stride_in_1x1_is_the_papers_v1_bottleneck():
+    """He et al.'s Table 1 strides the bottleneck's first 1×1 (v1); torchvision the 3×3
+    (v1.5). Same parameters, same output shape, fewer multiply-adds for v1."""
+    from gradwork.models import resnet18, resnet50
+    from gradwork.tools.summary import summary
+    v1, v15 = resnet50(stride_in_1x1=True), resnet50()
+    first = v1.layer2[0]
+    assert first.conv1.stride == (2, 2) and first.conv2.stride == (1, 1)
+    assert v15.layer2[0].conv1.stride == (1, 1) and v15.layer2[0].conv2.stride == (2, 2)
+    assert v1.layer1[0].conv1.stride == (1, 1)            # stage 1 does not downsample
+    s1, s15 = summary(v1, (3, 64, 64)), summary(v15, (3, 64, 64))
+    assert s1.total_params == s15.total_params == 25_557_032
+    assert s1.rows[-1].output_shape == s15.rows[-1].output_shape
+    assert s1.total_macs < s15.total_macs
+    with pytest.raises(ValueError, match="stride_in_1x1"):
+        resnet18(stride_in_1x1=True)

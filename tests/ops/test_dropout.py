@@ -96,3 +96,27 @@ def test_gradcheck_with_a_fixed_mask(fn):
 
     x = gw.tensor(np.random.default_rng(0).standard_normal((2, 3, 2, 2)), requires_grad=True)
     assert gradcheck(seeded, [x])
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_original_dropout_equals_inverted_up_to_the_keep_probability(p):
+    """Deck 001's dropout (no scaling in training, × (1 − p) at test time) and inverted
+    dropout differ by the constant 1 − p in both modes, with the same mask: a net trained
+    with one is the net trained with the other with the next layer scaled by 1/(1 − p)."""
+    import gradwork as gw
+    x = gw.randn(64, 32, dtype=gw.float64, requires_grad=True)
+    gw.manual_seed(7)
+    inverted = gw.nn.Dropout(p)(x)
+    gw.manual_seed(7)
+    original = gw.nn.Dropout(p, inverted=False)(x)
+    kept = original.detach().numpy()
+    np.testing.assert_allclose(kept, (1 - p) * inverted.detach().numpy(), rtol=1e-12)
+    original.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), (kept != 0) * 1.0)
+    layer = gw.nn.Dropout(p, inverted=False).eval()
+    np.testing.assert_allclose(layer(x).detach().numpy(), (1 - p) * x.detach().numpy())
+    assert "inverted=False" in repr(layer)
+    # the expectation over masks of the training output is the test-time output
+    gw.manual_seed(0)
+    big = gw.ones(200_000, dtype=gw.float64)
+    assert abs(gw.nn.functional.dropout(big, p, inverted=False).numpy().mean() - (1 - p)) < 5e-3

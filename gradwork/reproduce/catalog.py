@@ -1,0 +1,22 @@
+"""Every claim `gradwork reproduce` knows, in the order `--list` prints them."""
+from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
+from .batchnorm import BATCHNORM_SPEED
+from .efficiency import DENSENET_EFFICIENCY
+from .initialisation import INITIALISATION
+from .pooling import POOLING_INVARIANCE
+from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
+from .residual import RESIDUAL_VS_PLAIN
+from .schedule import PLATEAU
+
+CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
+                              RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
+                              AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
+                              POOLING_INVARIANCE, DENSENET_EFFICIENCY)}
+
+
+def get_claim(name):
+    """The claim called `name`; an unknown name is refused with the list of known ones."""
+    if name not in CLAIMS:
+        raise ValueError(f"reproduce: unknown claim {name!r}; known claims: "
+                         + ", ".join(CLAIMS))
+    return CLAIMS[name]
