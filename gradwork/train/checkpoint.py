@@ -67,8 +67,11 @@ def first_nonfinite(named_arrays):
     A finite sum proves every element finite, so the full check runs only when it is not."""
     for name, a in named_arrays.items():
         a = np.asarray(a)
-        if a.dtype.kind not in "fc" or math.isfinite(float(np.abs(a.sum()))):
+        if a.dtype.kind not in "fc":
             continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            if math.isfinite(float(np.abs(a.sum()))):
+                continue
         if np.isnan(a).any():
             return name, "NaN"
         if np.isinf(a).any():
