@@ -18,6 +18,7 @@ import json
 import math
 import numbers
 import os
+import warnings
 
 from ..backend import np
 from ..errors import CheckpointError, DataFormatError, NonFiniteError
@@ -129,7 +130,22 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path}: its checksum is missing, so its content cannot be "
                               f"trusted; fall back to the previous checkpoint{_fallback(path)}")
     validate_info(info, path)
+    _warn_if_sidecar_differs(path, meta[_META_KEY])
     return arrays, info
+
+
+def _warn_if_sidecar_differs(path, text):
+    """`NAME.json` is a copy for people; an edit to it would silently do nothing, so say so."""
+    sidecar = path[:-len(".safetensors")] + ".json"
+    try:
+        with open(sidecar, "rb") as f:
+            same = f.read() == text.encode()
+    except OSError:
+        return
+    if not same:
+        warnings.warn(f"{sidecar} differs from {os.path.basename(path)} (edited by hand, or a "
+                      "write was cut short): it is not read; the checkpoint's own checksummed "
+                      "copy is used", stacklevel=3)
 
 
 def _fallback(path):

@@ -32,7 +32,8 @@ from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import atomic_write_bytes
-from . import checkpoint as ckpt, preflight
+from . import checkpoint as ckpt
+from . import preflight
 from .logging import SummaryWriter, write_csv
 from .metrics import Meter
 

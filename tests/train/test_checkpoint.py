@@ -176,3 +176,12 @@ def test_remove_temp_files_keeps_everything_else(tmp_path):
         (tmp_path / name).write_text("x")
     assert ckpt.remove_temp_files(tmp_path) == [".tmp-abc-last.safetensors", ".tmp-x-config.json"]
     assert sorted(os.listdir(tmp_path)) == ["last.json", "tmp.txt"]
+
+
+def test_an_edited_sidecar_json_is_not_taken_and_says_so(tmp_path):
+    run = _trainer_checkpoints(tmp_path)
+    edited = json.loads((run / "last.json").read_text())
+    edited["epoch"] = 7
+    (run / "last.json").write_text(json.dumps(edited))
+    with pytest.warns(UserWarning, match=r"last.json differs from last.safetensors .*not read"):
+        assert load_checkpoint(run)[1]["epoch"] == 1

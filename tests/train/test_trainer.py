@@ -187,7 +187,7 @@ def test_mid_epoch_checkpoints_every_m_minutes(tmp_path, monkeypatch):
     clock = iter(range(0, 10 ** 6, 25))                    # 25 s per reading
     monkeypatch.setattr(trainer_module, "time", types.SimpleNamespace(
         monotonic=lambda: next(clock), perf_counter=time.perf_counter))
-    model, opt, sched, train, val = make_run()
+    model, opt, _, train, val = make_run()
     trainer = Trainer(model, opt, train, val, run_dir=str(tmp_path), progress=False,
                       checkpoint_minutes=1.0)
     saved = []
