@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from gradwork import threads
 from gradwork.cli.main import main
@@ -114,3 +115,11 @@ def test_killed_after_a_mid_epoch_checkpoint_resumes_bit_identical(tmp_path):
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert load_checkpoint(checkpoint)[1]["step"] == 12
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that makes the NaN
+def test_a_diverging_run_exits_non_zero_without_a_nan_checkpoint(tmp_path, capsys):
+    assert _train(tmp_path, "nan", "--epochs", "1", "--lr", "1e30", "--schedule", "none") == 2
+    err = capsys.readouterr().err
+    assert "at epoch 1, step" in err and "Traceback" not in err
+    assert not (tmp_path / "nan" / "last.safetensors").exists()
