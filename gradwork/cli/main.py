@@ -8,15 +8,18 @@
 """
 import argparse
 import dataclasses
+import errno
 import os
 import sys
 
 from ..data import DATASETS
+from ..errors import GradworkError
 from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
 _USER_ERRORS = (ValueError, FileNotFoundError, FloatingPointError, NotADirectoryError,
-                PermissionError)
+                PermissionError, GradworkError)
+EX_IOERR = 74                         # sysexits.h: a disk full while writing
 
 
 def _positive_int(text):
@@ -75,6 +78,10 @@ def _add_train(sub):
     p.add_argument("--pad", type=int, help="zero-pad images by N pixels per side (default: "
                    "to the model's input_size, e.g. 28→32 for lenet5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoint-steps", type=int, default=0, metavar="N",
+                   help="also checkpoint inside an epoch every N steps (default 0: off)")
+    p.add_argument("--checkpoint-minutes", type=float, default=10.0, metavar="M",
+                   help="also checkpoint inside an epoch every M minutes (default 10; 0: off)")
     p.set_defaults(func=cmd_train)
 
 
@@ -114,7 +121,7 @@ def cmd_train(args):
     if trainer.stopped:
         print(f"stopped; checkpoint in {folder}. Continue with: gradwork train {config.model} "
               f"--name {os.path.basename(folder)} --out {config.out} --resume", file=sys.stderr)
-        return 130
+        return 128 + int(trainer.stop_signal or 2)          # 130 for SIGINT, 143 for SIGTERM
     if history:
         last = history[-1]
         print(f"test accuracy: {last.get('val_acc1', float('nan')):.4f} "
@@ -140,7 +147,7 @@ def cmd_eval(args):
     from ..backend import np  # noqa: PLC0415
     from ..train import checkpoint as ckpt  # noqa: PLC0415
     from ..train.build import build_model_and_data  # noqa: PLC0415
-    from ..train.metrics import confusion_matrix, per_class_accuracy  # noqa: PLC0415
+    from ..train.metrics import confusion_matrix, per_class_accuracy, predict  # noqa: PLC0415
     from ..train.plots import plot_confusion_matrix  # noqa: PLC0415
     path = ckpt.resolve(args.checkpoint)
     arrays, info = ckpt.load_checkpoint(path)
@@ -158,13 +165,16 @@ def cmd_eval(args):
     preds, targets = [], []
     with no_grad():
         for x, y in loader:
-            preds.append(model(x).data.argmax(axis=1))
+            preds.append(predict(model(x)))                # -1: a non-finite row
             targets.append(y.data)
     preds, targets = np.concatenate(preds), np.concatenate(targets)
     matrix = confusion_matrix(preds, targets, len(classes))
+    totals = np.bincount(targets, minlength=len(classes))
     print(f"{path}: {config.model} on {config.data} ({len(targets)} test samples)")
     print(f"accuracy: {(preds == targets).mean():.4f}")
-    for name, acc, n in zip(classes, per_class_accuracy(matrix), matrix.sum(axis=1)):
+    if (preds < 0).any():
+        print(f"non-finite predictions (counted as wrong): {int((preds < 0).sum())}")
+    for name, acc, n in zip(classes, per_class_accuracy(matrix, totals), totals):
         print(f"  {name:>16}: {acc:.4f}  ({n} samples)")
     output = args.output or os.path.join(os.path.dirname(path), "confusion_matrix.png")
     plot_confusion_matrix(matrix, classes, output,
@@ -287,6 +297,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT) and not isinstance(e, _USER_ERRORS):
+            raise
+        text = e.strerror if isinstance(e, GradworkError) and e.strerror else e
+        print(f"gradwork {args.command}: error: {text}", file=sys.stderr)
+        return EX_IOERR if e.errno in (errno.ENOSPC, errno.EDQUOT) else 2
     except _USER_ERRORS as e:
         print(f"gradwork {args.command}: error: {e}", file=sys.stderr)
         return 2

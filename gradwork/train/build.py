@@ -116,4 +116,6 @@ def build_trainer(config):
     return Trainer(model, optimizer, train_loader, test_loader, scheduler=scheduler,
                    clip_grad=config.clip_grad, penalty=config.penalty,
                    penalty_strength=config.penalty_strength, run_dir=run_dir(config),
-                   config=config, progress=config.progress)
+                   config=config, progress=config.progress,
+                   checkpoint_steps=config.checkpoint_steps,
+                   checkpoint_minutes=config.checkpoint_minutes)

@@ -39,6 +39,8 @@ class TrainConfig:
     limit_test: int | None = None
     pad: int | None = None          # zero-padding of images (None: fit the model's input_size)
     progress: bool = True
+    checkpoint_steps: int = 0       # also write `last` inside an epoch every N steps (0: never)
+    checkpoint_minutes: float = 10.0  # ... and every M minutes (0: never)
 
     def __post_init__(self):
         self.validate()
@@ -71,6 +73,10 @@ class TrainConfig:
             value = getattr(self, name)
             check(value is None or (_int(value) and value >= 1), name, "a positive int or None")
         check(self.pad is None or (_int(self.pad) and self.pad >= 0), "pad", "an int ≥ 0")
+        check(_int(self.checkpoint_steps) and self.checkpoint_steps >= 0, "checkpoint_steps",
+              "an int ≥ 0")
+        check(_num(self.checkpoint_minutes) and 0 <= self.checkpoint_minutes < float("inf"),
+              "checkpoint_minutes", "a number ≥ 0")
 
     def to_dict(self):
         return dataclasses.asdict(self)

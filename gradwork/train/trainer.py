@@ -3,12 +3,16 @@
     for each batch: forward → loss (+ λ·penalty) → backward → clip → step → log
     then: validate → schedule → log the epoch → checkpoint (last, and best on val accuracy)
 
-Ctrl-C asks the loop to stop after the current step; it then writes `last` (mid-epoch: the
-loader's position and the epoch's running sums go in too) and returns. A second Ctrl-C
-aborts at once. A NaN or infinite loss stops with the epoch and step where it appeared.
-`resume(path)` restores everything a checkpoint holds, so that a resumed run ends with the
-same weights, bit for bit, as one that was never interrupted.
+Before the first step, the run folder and the data are checked (`preflight`). `last` is also
+written inside an epoch every `checkpoint_steps` steps or `checkpoint_minutes` minutes
+(with the loader's position, the epoch's running sums and the RNG states).
+Ctrl-C (SIGINT) or SIGTERM asks the loop to stop after the current step; it then writes
+`last` and returns, `stop_signal` telling which. A second signal aborts at once. A NaN or
+infinite loss or weight stops with the epoch, the step and the first offending parameter,
+before any checkpoint holds it. `resume(path)` restores everything a checkpoint holds, so that
+a resumed run ends with the same weights, bit for bit, as one that was never interrupted.
 """
+import errno
 import json
 import math
 import os
@@ -21,12 +25,15 @@ from tqdm import tqdm
 
 from .. import backend
 from ..autograd import no_grad
+from ..errors import CheckpointError, NonFiniteError, RunFolderError, check_nonnegative, \
+    check_nonnegative_int
 from ..nn import CrossEntropyLoss
 from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import atomic_write_bytes
 from . import checkpoint as ckpt
+from . import preflight
 from .logging import SummaryWriter, write_csv
 from .metrics import Meter
 
@@ -41,11 +48,14 @@ class Trainer:
     "l1" or "elastic" (deck 002), added as `penalty_strength · R(W)`. run_dir: where
     config.json, metrics.csv, TensorBoard events, checkpoints and plots go (None: nowhere).
     config: a `TrainConfig` (or dict) saved with the run and its checkpoints.
+    checkpoint_steps / checkpoint_minutes: also write `last` inside an epoch every so many
+    steps / minutes (0: only at the end of each epoch).
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, loss_fn=None,
                  scheduler=None, clip_grad=None, penalty=None, penalty_strength=0.0,
-                 run_dir=None, config=None, progress=True, log_every=10):
+                 run_dir=None, config=None, progress=True, log_every=10, checkpoint_steps=0,
+                 checkpoint_minutes=0.0):
         if penalty not in (None, "none", *PENALTIES):
             raise ValueError(f"Trainer: penalty must be one of {sorted(PENALTIES)} or None, "
                              f"got {penalty!r}")
@@ -60,6 +70,11 @@ class Trainer:
         self.epoch, self.step = 0, 0          # epochs completed, optimizer steps taken
         self.history, self.best_acc = [], -1.0
         self.stopped = False                  # True when Ctrl-C ended the last fit()
+        self.stop_signal = None               # signal.SIGINT or SIGTERM when one stopped it
+        self.checkpoint_steps = check_nonnegative_int("Trainer", "checkpoint_steps",
+                                                      checkpoint_steps)
+        self.checkpoint_minutes = check_nonnegative("Trainer", "checkpoint_minutes",
+                                                    checkpoint_minutes)
         self._meter = Meter()                 # the running epoch's sums
         self._stop_requested = False
         self._writer = None
@@ -68,6 +83,9 @@ class Trainer:
     def fit(self, epochs):
         """Train until `epochs` epochs are complete (counting those of a resumed run)."""
         self.stopped = self._stop_requested = False
+        self.stop_signal = None
+        self._preflight()
+        self._last_save = time.monotonic()            # the clock of checkpoint_minutes
         with self._ctrl_c_stops(), self._event_writer():
             self._write_config()
             while self.epoch < epochs:
@@ -106,7 +124,7 @@ class Trainer:
                     loss + self.penalty_strength * self.penalty(self.model)  # + λ·R(W)
                 value = float(loss.item())
                 if not math.isfinite(value):
-                    raise FloatingPointError(
+                    raise NonFiniteError(
                         f"loss is {value} at epoch {self.epoch + 1}, step {self.step + 1} "
                         f"(batch {batch} of {total}); try a smaller --lr "
                         "or --clip-grad")
@@ -116,6 +134,7 @@ class Trainer:
                     clip_grad_norm_(self.model.parameters(), self.clip_grad)  # clip
                 self.optimizer.step()                                 # step
                 self.step += 1
+                self._check_weights(batch, total)
                 meter.update(value, out, y)                           # log
                 images += len(y)
                 bar.update(1)
@@ -126,12 +145,31 @@ class Trainer:
                     self._writer.add_scalar("train/batch_loss", value, self.step)
                 if self._stop_requested:
                     return False
+                if batch < total and self._mid_epoch_checkpoint_due():
+                    self.save("last")                                 # checkpoint
         finally:
             batches.close()
             bar.close()
         self._epoch_time = time.perf_counter() - start
         self._images_per_s = images / max(self._epoch_time, 1e-9)
         return True
+
+    def _check_weights(self, batch, total):
+        """Stop at the step that made a weight NaN or infinite, before a checkpoint holds it."""
+        bad = ckpt.first_nonfinite(dict(self.model.named_parameters()))
+        if bad is not None:
+            raise NonFiniteError(
+                f"parameter {bad[0]!r} became {bad[1]} at epoch {self.epoch + 1}, step "
+                f"{self.step} (batch {batch} of {total}); no checkpoint was written, the "
+                "previous ones are kept; try a smaller --lr or --clip-grad")
+
+    def _mid_epoch_checkpoint_due(self):
+        if self.run_dir is None:
+            return False
+        by_steps = self.checkpoint_steps and self.step % self.checkpoint_steps == 0
+        by_time = self.checkpoint_minutes and \
+            time.monotonic() - self._last_save >= 60 * self.checkpoint_minutes
+        return bool(by_steps or by_time)
 
     def evaluate(self, loader):
         """{"loss", "acc1", "acc5"} of the model (eval mode, no gradients) on `loader`."""
@@ -142,7 +180,8 @@ class Trainer:
                 out = self.model(x)
                 meter.update(float(self.loss_fn(out, y).item()), out, y)
         self.model.train()
-        return {"loss": meter.loss, "acc1": meter.acc1, "acc5": meter.acc5}
+        return {"loss": meter.loss, "acc1": meter.acc1, "acc5": meter.acc5,
+                "nonfinite": meter.nonfinite}
 
     def _schedule(self, val_loss):
         if isinstance(self.scheduler, ReduceLROnPlateau):
@@ -157,6 +196,9 @@ class Trainer:
         if val is not None:
             row.update({"val_loss": val["loss"], "val_acc1": val["acc1"],
                         "val_acc5": val["acc5"]})
+        for split, count in (("train", train.nonfinite), ("val", (val or {}).get("nonfinite"))):
+            if count:
+                row[f"{split}_nonfinite"] = count   # predictions counted as wrong
         row.update({"time_s": round(getattr(self, "_epoch_time", 0.0), 3),
                     "images_per_s": round(getattr(self, "_images_per_s", 0.0), 1)})
         self.history.append(row)
@@ -164,6 +206,9 @@ class Trainer:
         if val is not None:
             summary += f" | val loss {val['loss']:.4f} acc {val['acc1']:.4f} " \
                        f"top-5 {val['acc5']:.4f}"
+        if row.get("train_nonfinite") or row.get("val_nonfinite"):
+            summary += (f" | non-finite predictions (counted as wrong): train "
+                        f"{row.get('train_nonfinite', 0)}, val {row.get('val_nonfinite', 0)}")
         if self.progress:
             _progress_write(summary)
         if self.run_dir is not None:
@@ -196,9 +241,9 @@ class Trainer:
         is_best = acc > self.best_acc
         self.best_acc = max(acc, self.best_acc)
         blob, text = self._encode()
-        ckpt.write(os.path.join(self.run_dir, "last"), blob, text)
+        self._write("last", blob, text)
         if is_best:
-            ckpt.write(os.path.join(self.run_dir, "best"), blob, text)
+            self._write("best", blob, text)
 
     def _encode(self):
         return ckpt.encode(
@@ -211,11 +256,34 @@ class Trainer:
         """Write `name`.safetensors + `name`.json into the run folder now."""
         if self.run_dir is None:
             raise ValueError("Trainer.save: no run_dir to save into")
-        ckpt.write(os.path.join(self.run_dir, name), *self._encode())
+        self._write(name, *self._encode())
+
+    def _write(self, name, blob, text):
+        """Write a checkpoint; a full disk becomes a one-line `RunFolderError` (errno ENOSPC)."""
+        stem = os.path.join(self.run_dir, name)
+        try:
+            ckpt.write(stem, blob, text)
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise RunFolderError(e.errno, f"disk full while writing {stem}.safetensors (after "
+                                 f"epoch {self.epoch}, step {self.step}); the previous "
+                                 "checkpoint is intact: free some space and resume") from None
+        self._last_save = time.monotonic()
 
     def resume(self, path):
         """Restore model, optimizer, scheduler, counters, history and RNG states."""
         arrays, info = ckpt.load_checkpoint(path)
+        missing = [k for k in ("epoch", "step", "best_acc", "history", "epoch_sums", "rng")
+                   if k not in info]
+        if missing:
+            raise CheckpointError(f"{path}: the checkpoint lacks {missing}, so the run cannot "
+                                  "resume from it")
+        if info["rng"]["loader"]["batch"] > len(self.train_loader):
+            raise CheckpointError(
+                f"{path}: the checkpoint stopped at batch {info['rng']['loader']['batch']} of an "
+                f"epoch, but the training loader has only {len(self.train_loader)} batches: it "
+                "was written with other data or another batch size")
         ckpt.restore(arrays, info, self.model, self.optimizer, self.scheduler)
         self.epoch, self.step = info["epoch"], info["step"]
         self.best_acc, self.history = info["best_acc"], info["history"]
@@ -227,9 +295,19 @@ class Trainer:
         return info
 
     # ------------------------------------------------------------------ plumbing
+    def _preflight(self):
+        """Before the first step: a writable run folder (stale temp files removed) and data
+        a classifier can learn from."""
+        if self.run_dir is not None:
+            removed = preflight.check_run_folder(self.run_dir)
+            if removed and self.progress:
+                _progress_write(f"removed {len(removed)} temp file(s) of an interrupted write")
+        preflight.check_data(self.model, self.train_loader, self.val_loader)
+
     @contextmanager
     def _ctrl_c_stops(self):
-        """First Ctrl-C: finish this step, checkpoint, return. Second: KeyboardInterrupt."""
+        """First SIGINT (Ctrl-C) or SIGTERM: finish this step, checkpoint, return, with the
+        signal in `stop_signal`. A second one: KeyboardInterrupt."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -237,14 +315,16 @@ class Trainer:
         def handler(signum, frame):
             if self._stop_requested:
                 raise KeyboardInterrupt
-            self._stop_requested = True
-            _progress_write("Interrupted: stopping after this step and writing a checkpoint "
-                            "(press Ctrl-C again to abort now)")
-        previous = signal.signal(signal.SIGINT, handler)
+            self._stop_requested, self.stop_signal = True, signal.Signals(signum)
+            _progress_write(f"{self.stop_signal.name}: stopping after this step and writing a "
+                            "checkpoint (press Ctrl-C again to abort now)")
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.signal(s, handler) for s in stops}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for s in stops:
+                signal.signal(s, previous[s])
 
     @contextmanager
     def _event_writer(self):

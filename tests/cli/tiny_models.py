@@ -1,4 +1,6 @@
 """Small models for the CLI tests, reached as `tests.cli.tiny_models:NAME`."""
+import os
+import signal
 import time
 
 from gradwork import nn
@@ -24,3 +26,27 @@ class _Slow(nn.Module):
 
 def slow_mlp(num_classes):
     return _Slow(num_classes)
+
+
+class _Signalling(nn.Module):
+    """An MLP that sends its own process `signum` at its 3rd training forward, as a user's
+    Ctrl-C or a scheduler's SIGTERM would."""
+
+    def __init__(self, num_classes, signum):
+        super().__init__()
+        self.net, self.signum, self.calls = mlp(num_classes), signum, 0
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            if self.calls == 3:
+                os.kill(os.getpid(), self.signum)
+        return self.net(x)
+
+
+def sigterm_mlp(num_classes):
+    return _Signalling(num_classes, signal.SIGTERM)
+
+
+def sigint_mlp(num_classes):
+    return _Signalling(num_classes, signal.SIGINT)

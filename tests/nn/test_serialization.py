@@ -146,3 +146,60 @@ def test_torch_loads_a_file_written_by_gradwork(tmp_path):
     gw.save(mine.state_dict(), tmp_path / "gw.safetensors")
     ref.load_state_dict(load_file(str(tmp_path / "gw.safetensors")))
     _same_outputs(mine, ref)
+
+
+def _flip_bit(path, offset_from_end=5, bit=0x08):
+    raw = bytearray(path.read_bytes())
+    raw[-offset_from_end] ^= bit
+    path.write_bytes(bytes(raw))
+
+
+def _header(path):
+    import json  # noqa: PLC0415
+    raw = path.read_bytes()
+    return json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+
+
+def test_saved_files_carry_a_checksum_and_a_flipped_bit_is_refused(tmp_path):
+    path = tmp_path / "w.safetensors"
+    gw.save(arrays(), path, metadata={"epoch": 3})
+    assert len(_header(path)["__metadata__"][serialization.CHECKSUM_KEY]) == 64
+    assert serialization.load_metadata(path) == {"epoch": "3"}    # the checksum stays inside
+    _flip_bit(path)
+    with pytest.raises(gw.errors.CheckpointError, match=r"w.safetensors is corrupt.*checksum "
+                       r"does not match.*fall back to the previous checkpoint"):
+        gw.load(path)
+
+
+@pytest.mark.parametrize("offset", [1, 30, 60, 90])
+def test_every_tensor_byte_is_covered(tmp_path, offset):
+    path = tmp_path / "w.safetensors"
+    gw.save(arrays(), path)
+    _flip_bit(path, offset, 0x01)
+    with pytest.raises(gw.errors.CheckpointError, match="corrupt"):
+        gw.load(path, as_arrays=True)
+
+
+def test_edited_metadata_or_shape_is_refused(tmp_path):
+    """Same byte length, different meaning: the metadata and the header count too."""
+    path = tmp_path / "w.safetensors"
+    gw.save({"w": np.ones((2, 3), np.float32)}, path, metadata={"epoch": 3})
+    for old, new in ((b'"epoch":"3"', b'"epoch":"9"'), (b'"shape":[2,3]', b'"shape":[3,2]')):
+        raw = path.read_bytes()
+        assert old in raw
+        edited = tmp_path / "edited.safetensors"
+        edited.write_bytes(raw.replace(old, new))
+        with pytest.raises(gw.errors.CheckpointError, match="edited.safetensors is corrupt"):
+            gw.load(edited)
+
+
+def test_checksum_ignores_byte_order_and_is_what_torch_files_lack(tmp_path):
+    big = {"w": np.arange(6, dtype=">f4").reshape(2, 3)}
+    assert serialization.checksum(big, {}) == \
+        serialization.checksum({"w": big["w"].astype("<f4")}, {})
+    gw.save(big, tmp_path / "big.safetensors")
+    np.testing.assert_array_equal(gw.load(tmp_path / "big.safetensors")["w"].data, big["w"])
+    save_file({"w": torch.ones(2)}, str(tmp_path / "t.safetensors"))   # no checksum: loads
+    assert serialization.CHECKSUM_KEY not in (_header(tmp_path / "t.safetensors")
+                                              .get("__metadata__") or {})
+    np.testing.assert_array_equal(gw.load(tmp_path / "t.safetensors")["w"].data, np.ones(2))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gradwork as gw
+from gradwork.errors import CheckpointError, NonFiniteError
 from gradwork.train import Trainer, checkpoint as ckpt, load_checkpoint, restore, save_checkpoint
 
 from .helpers import make_run, mlp, weights
@@ -99,3 +100,88 @@ def test_unwritable_path_raises_and_keeps_nothing_half_written(tmp_path):
     with pytest.raises(OSError):
         save_checkpoint(str(blocker / "last"), model, opt, sched)
     assert blocker.read_text() == "a file where the run folder should be"
+
+
+def _trainer_checkpoints(tmp_path):
+    run = tmp_path / "run"
+    model, opt, sched, train, val = make_run()
+    Trainer(model, opt, train, val, scheduler=sched, run_dir=str(run), progress=False).fit(1)
+    return run
+
+
+def test_a_flipped_bit_is_refused_naming_the_file_and_the_fallback(tmp_path):
+    run = _trainer_checkpoints(tmp_path)
+    path = run / "last.safetensors"
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0x04                                             # one bit of one array
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match=r"last.safetensors is corrupt.*fall back to the "
+                       r"previous checkpoint"):
+        load_checkpoint(run)
+    load_checkpoint(run / "best.safetensors")                    # the fallback still loads
+
+
+def test_a_damaged_header_is_refused_with_the_fallback(tmp_path):
+    run = _trainer_checkpoints(tmp_path)
+    path = run / "last.safetensors"
+    raw = path.read_bytes()
+    path.write_bytes(raw[:8] + raw[8:40].replace(b"{", b"[", 1) + raw[40:])
+    with pytest.raises(ValueError, match=r"not a gradwork checkpoint, or a corrupt one.*fall "
+                       r"back to the previous checkpoint \(.*best.safetensors\)"):
+        load_checkpoint(run)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("epoch", -1), ("step", "12"), ("best_acc", 7.0), ("history", [{"epoch": "one"}]),
+    ("epoch_sums", {"loss_sum": 1.0, "correct1": 5, "correct5": 3, "count": 4}),
+    ("rng", {"gradwork": {}, "loader": {"seed": 0, "epoch": 0, "batch": -2}}),
+    ("config", ["lenet5"])])
+def test_fields_of_wrong_type_or_range_are_refused(tmp_path, field, value):
+    """A checkpoint re-signed after a hand edit (or written by another tool) is still checked
+    field by field: refused, not half-accepted."""
+    model, opt, sched = _trained_adam()
+    save_checkpoint(str(tmp_path / "ck"), model, opt, sched, **{field: value})
+    with pytest.raises(CheckpointError, match=f"field '{field}' must be .*refused"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_version_1_without_checksum_loads_and_version_2_without_is_refused(tmp_path):
+    from safetensors.numpy import save as st_save  # noqa: PLC0415
+    weights = {"model.w": np.ones(3, np.float32)}
+    for version in (1, 2):
+        text = json.dumps({"format": ckpt.FORMAT, "version": version, "epoch": 1})
+        (tmp_path / f"v{version}.safetensors").write_bytes(
+            st_save(weights, metadata={"gradwork.checkpoint": text}))
+    assert load_checkpoint(tmp_path / "v1")[1]["epoch"] == 1
+    with pytest.raises(CheckpointError, match="v2.safetensors: its checksum is missing"):
+        load_checkpoint(tmp_path / "v2")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_weights_never_become_a_checkpoint(tmp_path, bad):
+    model, opt, sched = _trained_adam()
+    save_checkpoint(str(tmp_path / "ck"), model, opt, sched, epoch=1, step=3)
+    before = (tmp_path / "ck.safetensors").read_bytes()
+    model[4].weight.data[1, 2] = bad
+    with pytest.raises(NonFiniteError, match=r"model.4.weight holds (NaN|inf) .*epoch 1, step 3"
+                       r".*previous checkpoints are kept"):
+        save_checkpoint(str(tmp_path / "ck"), model, opt, sched, epoch=1, step=3)
+    assert (tmp_path / "ck.safetensors").read_bytes() == before
+    assert ckpt.first_nonfinite({"a": np.ones(3), "b": np.array([1.0, bad])})[0] == "b"
+    assert ckpt.first_nonfinite({"big": np.full(4, 3e38, np.float32)}) is None   # sum overflows
+
+
+def test_remove_temp_files_keeps_everything_else(tmp_path):
+    for name in (".tmp-abc-last.safetensors", ".tmp-x-config.json", "last.json", "tmp.txt"):
+        (tmp_path / name).write_text("x")
+    assert ckpt.remove_temp_files(tmp_path) == [".tmp-abc-last.safetensors", ".tmp-x-config.json"]
+    assert sorted(os.listdir(tmp_path)) == ["last.json", "tmp.txt"]
+
+
+def test_an_edited_sidecar_json_is_not_taken_and_says_so(tmp_path):
+    run = _trainer_checkpoints(tmp_path)
+    edited = json.loads((run / "last.json").read_text())
+    edited["epoch"] = 7
+    (run / "last.json").write_text(json.dumps(edited))
+    with pytest.warns(UserWarning, match=r"last.json differs from last.safetensors .*not read"):
+        assert load_checkpoint(run)[1]["epoch"] == 1
