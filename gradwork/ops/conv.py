@@ -156,6 +156,8 @@ def _columns(x, kernel, stride, pads, dilation, out_hw, pitch):
         return
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
+    if not blocks:                                  # an empty batch (N = 0): no columns
+        return
     n0, n1, r0, r1 = blocks[0]
     padded = inner = None
     hpad = (0, 0)
@@ -318,6 +320,8 @@ def _scatter_input_grad(g, w, dx, stride, pads, dilation, groups, b):
     pitch = _pitch(dx.shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
+    if not blocks:                                  # an empty batch (N = 0): no columns
+        return
     n0, n1, r0, r1 = blocks[0]
     padded, inner, hpad = _pad_buffer(xp, (n1 - n0, C, H, W), pads, pitch, g.dtype, "pad dx")
     colbuf = _workspace(xp, "cols", (n1 - n0) * C * kh * kw * (r1 - r0) * width, g.dtype)

@@ -6,14 +6,16 @@ Batch norm reduces a (N, C, *) input over every axis but C; the input is viewed 
 (gradwork.kernels: two passes each way instead of NumPy's nine); the other norms' per-channel
 sums are `einsum`s, which NumPy does in one pass without a temporary.
 """
+import math
+
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 
 
 def _as3(x):
-    """(N, C, *spatial) → (N, C, M) view."""
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    """(N, C, *spatial) → (N, C, M) view (M explicit: N may be 0)."""
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
 
 
 def _channel_sum(a3):

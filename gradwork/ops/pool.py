@@ -332,9 +332,10 @@ def _separable(x, ph, pw):
     xp = array_module(x)
     N, C, H, W = x.shape
     t = x.reshape(-1, W) @ pw.T                                       # (N·C·H, ow)
-    t = xp.ascontiguousarray(t.reshape(N * C, H, -1).swapaxes(1, 2))  # (N·C, ow, H)
+    oh, ow = ph.shape[0], pw.shape[0]                                 # explicit: N may be 0
+    t = xp.ascontiguousarray(t.reshape(N * C, H, ow).swapaxes(1, 2))  # (N·C, ow, H)
     y = t.reshape(-1, H) @ ph.T                                       # (N·C·ow, oh)
-    return xp.ascontiguousarray(y.reshape(N, C, -1, ph.shape[0]).swapaxes(2, 3))
+    return xp.ascontiguousarray(y.reshape(N, C, ow, oh).swapaxes(2, 3))
 
 
 # y = P_h · x · P_wᵀ per plane (windows [⌊iH/o⌋, ⌈(i+1)H/o⌉));  dx = P_hᵀ · dy · P_w
