@@ -40,8 +40,9 @@ class RunFolderError(GradworkError, OSError):
     """A run folder that cannot be used: locked, read-only, missing, or not a run."""
 
 
-class NonFiniteError(GradworkError, FloatingPointError):
-    """A NaN or infinity where a finite number is required (loss, weights, gradient norm)."""
+class NonFiniteError(GradworkError, FloatingPointError, RuntimeError):
+    """A NaN or infinity where a finite number is required (loss, weights, gradient norm).
+    Also a `RuntimeError`, what PyTorch raises there (`clip_grad_norm_(error_if_nonfinite=True)`)."""
 
 
 def _is_int(value):
@@ -110,3 +111,16 @@ def check_choice(where, name, value, choices):
 def plural(count, noun):
     """'1 epoch', '2 epochs': a count with its noun, for messages that speak to users."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# dtype names as PyTorch's messages print them ("mat1 and mat2 must have the same dtype, but got
+# Long and Float"), so that its users recognise the error
+_TORCH_DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                      "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def torch_dtype_name(dtype):
+    """PyTorch's scalar-type name of a NumPy dtype: int64 → 'Long', float32 → 'Float'."""
+    return _TORCH_DTYPE_NAMES.get(str(dtype), str(dtype))

@@ -2,9 +2,9 @@
 `LocalResponseNorm`."""
 from .. import backend
 from ..autograd import Tensor
+from ..errors import check_positive_int
 from ..ops import norm
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 

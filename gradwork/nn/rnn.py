@@ -22,12 +22,12 @@ import math
 
 from .. import backend
 from ..autograd import Tensor
+from ..errors import DTypeError, check_positive_int
 from ..ops import cat, expand, squeeze, stack, transpose, unsqueeze
 from ..ops.dropout import dropout as _dropout
 from ..ops.recurrent import (check_lengths, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell,
                              rnn_layer)
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -69,8 +69,8 @@ def _check_options(layer, input_size, hidden_size, nonlinearity=None):
 
 def _check_dtype(layer, x, weight):
     if x.dtype != weight.dtype:
-        raise TypeError(f"{layer}: input has dtype {x.dtype} but the parameters are "
-                        f"{weight.dtype}; convert one (module.double() or input.float())")
+        raise DTypeError(f"{layer}: input has dtype {x.dtype} but the parameters are "
+                         f"{weight.dtype}; convert one (module.double() or input.float())")
 
 
 class _RNNBase(Module):

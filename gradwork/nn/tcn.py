@@ -12,12 +12,12 @@ Attribute names follow the reference implementation (locuslab/TCN: conv1, chomp1
 dropout1, …, net, downsample, relu; TemporalConvNet.network), so the state dict keys are its
 keys (conv1 and conv2 appear again as net.0 and net.4) and its weights load unchanged.
 """
+from ..errors import check_positive_int
 from . import init
 from .activation import ReLU
 from .containers import Sequential
 from .conv import Conv1d
 from .dropout import Dropout
-from .linear import check_positive_int
 from .module import Module
 from .utils.weight_norm import weight_norm
 

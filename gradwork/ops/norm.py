@@ -11,6 +11,7 @@ import math
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import DTypeError, torch_dtype_name
 
 
 def _as3(x):
@@ -159,7 +160,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input must have shape (N, C, *), got {tuple(input.shape)}")
     if input.dtype.kind != "f":
-        raise TypeError(f"batch_norm: input must be a floating-point tensor, got {input.dtype}")
+        raise DTypeError(f"batch_norm: \"batch_norm\" not implemented for "
+                         f"'{torch_dtype_name(input.dtype)}': input must be a floating-point "
+                         f"tensor, got {input.dtype}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
