@@ -77,27 +77,27 @@ def check_finite_number(where, name, value):
 
 def check_nonnegative(where, name, value):
     """Return ``float(value)`` if it is a finite number ≥ 0."""
-    value = check_finite_number(where, name, value)
-    if value < 0:
+    number = check_finite_number(where, name, value)
+    if number < 0:
         _fail(where, name, "a finite number >= 0", value)
-    return value
+    return number
 
 
 def check_positive(where, name, value):
     """Return ``float(value)`` if it is a finite number > 0."""
-    value = check_finite_number(where, name, value)
-    if value <= 0:
+    number = check_finite_number(where, name, value)
+    if number <= 0:
         _fail(where, name, "a finite number > 0", value)
-    return value
+    return number
 
 
 def check_probability(where, name, value, *, inclusive_high=True):
     """Return ``float(value)`` if 0 ≤ value ≤ 1 (or < 1 with ``inclusive_high=False``)."""
-    value = check_finite_number(where, name, value)
-    high_ok = value <= 1 if inclusive_high else value < 1
-    if value < 0 or not high_ok:
+    number = check_finite_number(where, name, value)
+    high_ok = number <= 1 if inclusive_high else number < 1
+    if number < 0 or not high_ok:
         _fail(where, name, "in [0, 1]" if inclusive_high else "in [0, 1)", value)
-    return value
+    return number
 
 
 def check_choice(where, name, value, choices):
