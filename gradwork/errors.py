@@ -42,7 +42,7 @@ class RunFolderError(GradworkError, OSError):
 
 class NonFiniteError(GradworkError, FloatingPointError, RuntimeError):
     """A NaN or infinity where a finite number is required (loss, weights, gradient norm).
-    Also a `RuntimeError`, what PyTorch raises there (`clip_grad_norm_(error_if_nonfinite=True)`)."""
+    Also a `RuntimeError`, what PyTorch raises there (clip_grad_norm_'s error_if_nonfinite)."""
 
 
 def _is_int(value):

@@ -80,12 +80,13 @@ def load_idx_pair(root, train):
     images, labels = read_idx(img_path), read_idx(lbl_path)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataFormatError(f"{img_path}: expected uint8 images of shape (N, H, W), got "
-                         f"{images.dtype} {images.shape}")
+                              f"{images.dtype} {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise DataFormatError(f"{lbl_path}: {labels.shape} labels for the {images.shape[0]} images in "
-                         f"{img_path}")
+        raise DataFormatError(f"{lbl_path}: {labels.shape} labels for the {images.shape[0]} "
+                              f"images in {img_path}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataFormatError(f"{lbl_path}: labels must be 0..9, got {labels.min()}..{labels.max()}")
+        raise DataFormatError(f"{lbl_path}: labels must be 0..9, got "
+                              f"{labels.min()}..{labels.max()}")
     return images, labels
 
 

@@ -13,8 +13,9 @@ class Adam(Optimizer):
         v̂ ← max(v̂, v) (amsgrad, Reddi et al. 2018)  else v̂ = v
         θ ← θ − lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + ε)
 
-    lr ≥ 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, all finite, else PyTorch's ValueError
-    ("Invalid learning rate: nan"); unlike PyTorch, eps = 0 is refused (0/0 where v = 0). State per parameter: step,
+    lr ≥ 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, all finite, else PyTorch's
+    ValueError ("Invalid learning rate: nan"); unlike PyTorch, eps = 0 is refused (0/0 where
+    v = 0). State per parameter: step,
     exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (amsgrad).
     """
 
