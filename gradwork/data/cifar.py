@@ -56,8 +56,11 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def _check_declared_lengths(raw):
     """Walk the opcodes without building anything: a length that runs past the end of the
-    file (the C unpickler would allocate it first) or a malformed opcode raises ValueError."""
-    for opcode, _, _ in pickletools.genops(raw):
+    file (the C unpickler would allocate it first), a memo index beyond any real pickle's
+    (the C unpickler grows its memo table to it) or a malformed opcode raises ValueError."""
+    for opcode, arg, pos in pickletools.genops(raw):
+        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and int(arg) > len(raw):
+            raise ValueError(f"memo index {arg} at byte {pos}, beyond the {len(raw)}-byte file")
         if opcode.name == "STOP":
             return
     raise ValueError("no STOP opcode")
