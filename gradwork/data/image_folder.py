@@ -11,7 +11,7 @@ import os
 import warnings
 
 from ..backend import np
-from ..errors import DataFormatError
+from ..errors import DataFormatError, check_choice
 from .dataset import ArrayDataset
 
 IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff",
@@ -62,8 +62,7 @@ class ImageFolder(ArrayDataset):
     """
 
     def __init__(self, root, transform=None, size=None, mode="RGB"):
-        if mode not in ("RGB", "L"):
-            raise ValueError(f"ImageFolder: mode must be 'RGB' or 'L', got {mode!r}")
+        check_choice("ImageFolder", "mode", mode, ("RGB", "L"))
         if size is not None:
             size = (size, size) if isinstance(size, int) else tuple(size)
         self.root = root

@@ -1,6 +1,7 @@
 """Dropout with inverted scaling (Srivastava et al. 2014; deck 002): y = m ⊙ x / (1 − p)."""
 from ..autograd import Function
 from ..backend import generator
+from ..errors import check_probability as check_probability_rule
 
 
 class Dropout(Function):
@@ -13,9 +14,9 @@ class Dropout(Function):
         return g * self.mask
 
 
-def check_probability(p):
-    if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
+def check_probability(p, where="dropout"):
+    """p, the probability of an element being zeroed, in [0, 1] (gradwork.errors' rule)."""
+    return check_probability_rule(where, "p", p)
 
 
 def dropout(x, p=0.5, training=True, inplace=False):

@@ -2,7 +2,7 @@
 cross-entropy (on probabilities and on logits) and the multiclass hinge loss."""
 from ..autograd import Function, Tensor
 from ..backend import array_module
-from ..errors import ShapeError, check_choice
+from ..errors import ShapeError, check_choice, check_probability
 from . import activation, arithmetic, compare, index, reduce, shape, unary
 from .broadcast import as_tensor_like, unbroadcast
 
@@ -114,8 +114,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """Softmax cross-entropy of logits (N, C, *) against class indices (N, *) or
     class probabilities (N, C, *); label smoothing mixes the target with uniform 1/C."""
     _check_reduction("cross_entropy", reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_probability("cross_entropy", "label_smoothing", label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     logp = activation.log_softmax(input, class_dim)
