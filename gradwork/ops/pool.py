@@ -5,6 +5,8 @@ and unbatched inputs are accepted as in PyTorch. Max-pooling's backward and max-
 one pair: both move values between an output and the flat positions `indices` of each input
 plane (position h·W + w), the first adding (windows may overlap), the second assigning.
 """
+import math
+
 from ..autograd import Function, is_grad_enabled
 from ..backend import array_module, int64
 from .window import as_planes, col2im, offset_slices, out_size, pad_planes, window_params
@@ -40,7 +42,7 @@ def _plane_index(xp, indices, plane):
     """Flat positions in the (N·C·plane) array of the per-plane positions `indices` (N, C, …)."""
     N, C = indices.shape[:2]
     base = xp.arange(N * C, dtype=int64).reshape(N, C, 1) * plane
-    return (indices.reshape(N, C, -1) + base).reshape(-1)
+    return (indices.reshape(N, C, math.prod(indices.shape[2:])) + base).reshape(-1)  # N may be 0
 
 
 def _tiles(shape, kernel, stride, pads, dilation, out_hw):
@@ -373,7 +375,7 @@ class AdaptiveMaxPool(MaxPool):
         nan = _has_nan(x)
         for u, (h0, h1) in enumerate(_adaptive_bounds(H, out_hw[0])):
             for v, (w0, w1) in enumerate(_adaptive_bounds(W, out_hw[1])):
-                cell = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+                cell = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
                 a = cell.argmax(axis=2)
                 if nan:                                  # PyTorch's arg max: the last NaN
                     isnan = xp.isnan(cell)
