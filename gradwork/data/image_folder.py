@@ -50,6 +50,9 @@ def _read_image(path, mode, size):
             return np.asarray(img, dtype=np.uint8)
     except DataFormatError:
         raise
+    except Image.DecompressionBombError as e:                 # Pillow's own, larger bound
+        raise DataFormatError(f"{path}: declares more pixels than MAX_IMAGE_PIXELS = "
+                              f"{MAX_IMAGE_PIXELS} ({e})") from None
     except Exception as e:      # noqa: BLE001 (Pillow's decoders raise many types on bad bytes)
         raise DataFormatError(f"{path}: not a readable image ({type(e).__name__}: "
                               f"{e})") from None
