@@ -11,7 +11,7 @@ import math
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
-from ..errors import DTypeError, torch_dtype_name
+from ..errors import DTypeError, check_positive_int, torch_dtype_name
 
 
 def _as3(x):
@@ -334,8 +334,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError("local_response_norm: expected 3D or higher dimensionality input (got "
                          f"{input.ndim} dimensions)")
-    if not isinstance(size, int) or size <= 0:
-        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    check_positive_int("local_response_norm", "size", size)
     return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
 
 
