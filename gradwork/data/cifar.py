@@ -3,7 +3,7 @@
 - the "python version" (`cifar-10-batches-py/data_batch_1..5, test_batch`, `cifar-100-python/
   train, test`): pickled dicts, read with a restricted unpickler that can build only what those
   files hold (a dict of bytes, lists, ints and one uint8 array), so a crafted file cannot run
-  code, after a walk over its opcodes (`pickletools`) that checks every length it declares
+  code, after a walk over its opcodes (`pickletools`' table) that checks every length it declares
   against the bytes that follow, so a crafted length cannot make the unpickler allocate
   gigabytes for a file of a few bytes;
 - the "binary version" (`cifar-10-batches-bin/data_batch_1..5.bin, test_batch.bin`,
@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import pickletools
+import struct
 
 from ..backend import np
 from ..errors import DataFormatError
@@ -54,15 +55,54 @@ class RestrictedUnpickler(pickle.Unpickler):
                                      "only a dict of bytes, lists and a uint8 array")
 
 
+_COUNTED = {pickletools.TAKEN_FROM_ARGUMENT1: ("<B", 1),      # length prefix: format, size
+            pickletools.TAKEN_FROM_ARGUMENT4: ("<i", 4),
+            pickletools.TAKEN_FROM_ARGUMENT4U: ("<I", 4),
+            pickletools.TAKEN_FROM_ARGUMENT8U: ("<Q", 8)}
+_MEMO_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+
+
 def _check_declared_lengths(raw):
-    """Walk the opcodes without building anything: a length that runs past the end of the
-    file (the C unpickler would allocate it first), a memo index beyond any real pickle's
-    (the C unpickler grows its memo table to it) or a malformed opcode raises ValueError."""
-    for opcode, arg, pos in pickletools.genops(raw):
-        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and int(arg) > len(raw):
-            raise ValueError(f"memo index {arg} at byte {pos}, beyond the {len(raw)}-byte file")
-        if opcode.name == "STOP":
-            return
+    """Walk the opcodes (pickletools' table) without building or decoding anything: a length
+    that runs past the end of the file (the C unpickler allocates it before reading), a memo
+    index beyond any real pickle's (the C unpickler grows its memo table to it), an unknown
+    opcode or a missing STOP raises ValueError."""
+    pos, end = 0, len(raw)
+    while pos < end:
+        op = pickletools.code2op.get(chr(raw[pos]))
+        if op is None:
+            raise ValueError(f"unknown opcode {raw[pos]:#04x} at byte {pos}")
+        start, pos = pos, pos + 1
+        n = None if op.arg is None else op.arg.n
+        if n is None:
+            if op.name == "STOP":
+                return
+            continue
+        if n == pickletools.UP_TO_NEWLINE:
+            lines = 2 if op.arg.name == "stringnl_noescape_pair" else 1
+            for _ in range(lines):
+                newline = raw.find(b"\n", pos)
+                if newline < 0:
+                    raise ValueError(f"{op.name} at byte {start}: no end of line")
+                value, pos = raw[pos:newline], newline + 1
+            if op.name == "PUT" and (not value.isdigit() or int(value) > end):
+                raise ValueError(f"memo index {value[:20]!r} at byte {start}, beyond the file")
+            continue
+        fmt, size = _COUNTED.get(n, (None, n))
+        if pos + size > end:
+            raise ValueError(f"{op.name} at byte {start}: truncated argument")
+        if fmt is not None:
+            length = struct.unpack_from(fmt, raw, pos)[0]
+            if length < 0 or pos + size + length > end:
+                raise ValueError(f"{op.name} at byte {start} declares {length} bytes, but only "
+                                 f"{end - pos - size} remain")
+            size += length
+        elif op.name in _MEMO_PUTS and int.from_bytes(raw[pos:pos + size], "little") > end:
+            raise ValueError(f"memo index {int.from_bytes(raw[pos:pos + size], 'little')} at "
+                             f"byte {start}, beyond the {end}-byte file")
+        elif op.name == "FRAME" and int.from_bytes(raw[pos:pos + size], "little") > end - pos:
+            raise ValueError(f"FRAME at byte {start} declares more bytes than remain")
+        pos += size
     raise ValueError("no STOP opcode")
 
 
