@@ -40,8 +40,9 @@ class RunFolderError(GradworkError, OSError):
     """A run folder that cannot be used: locked, read-only, missing, or not a run."""
 
 
-class NonFiniteError(GradworkError, FloatingPointError):
-    """A NaN or infinity where a finite number is required (loss, weights, gradient norm)."""
+class NonFiniteError(GradworkError, FloatingPointError, RuntimeError):
+    """A NaN or infinity where a finite number is required (loss, weights, gradient norm).
+    Also a `RuntimeError`, what PyTorch raises there (clip_grad_norm_'s error_if_nonfinite)."""
 
 
 def _is_int(value):
@@ -76,27 +77,27 @@ def check_finite_number(where, name, value):
 
 def check_nonnegative(where, name, value):
     """Return ``float(value)`` if it is a finite number ≥ 0."""
-    value = check_finite_number(where, name, value)
-    if value < 0:
+    number = check_finite_number(where, name, value)
+    if number < 0:
         _fail(where, name, "a finite number >= 0", value)
-    return value
+    return number
 
 
 def check_positive(where, name, value):
     """Return ``float(value)`` if it is a finite number > 0."""
-    value = check_finite_number(where, name, value)
-    if value <= 0:
+    number = check_finite_number(where, name, value)
+    if number <= 0:
         _fail(where, name, "a finite number > 0", value)
-    return value
+    return number
 
 
 def check_probability(where, name, value, *, inclusive_high=True):
     """Return ``float(value)`` if 0 ≤ value ≤ 1 (or < 1 with ``inclusive_high=False``)."""
-    value = check_finite_number(where, name, value)
-    high_ok = value <= 1 if inclusive_high else value < 1
-    if value < 0 or not high_ok:
+    number = check_finite_number(where, name, value)
+    high_ok = number <= 1 if inclusive_high else number < 1
+    if number < 0 or not high_ok:
         _fail(where, name, "in [0, 1]" if inclusive_high else "in [0, 1)", value)
-    return value
+    return number
 
 
 def check_choice(where, name, value, choices):
@@ -110,3 +111,16 @@ def check_choice(where, name, value, choices):
 def plural(count, noun):
     """'1 epoch', '2 epochs': a count with its noun, for messages that speak to users."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# dtype names as PyTorch's messages print them ("mat1 and mat2 must have the same dtype, but got
+# Long and Float"), so that its users recognise the error
+_TORCH_DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                      "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def torch_dtype_name(dtype):
+    """PyTorch's scalar-type name of a NumPy dtype: int64 → 'Long', float32 → 'Float'."""
+    return _TORCH_DTYPE_NAMES.get(str(dtype), str(dtype))

@@ -7,12 +7,13 @@ silently. Files without one (written by PyTorch or other tools) still load.
 """
 import hashlib
 import json
+import math
 import os
 import tempfile
 
 from . import backend
 from .autograd import Tensor
-from .errors import CheckpointError
+from .errors import CheckpointError, DataFormatError
 
 CHECKSUM_KEY = "gradwork.sha256"
 TEMP_PREFIX = ".tmp-"                 # atomic_write_bytes's temp files: TEMP_PREFIX + ... + name
@@ -53,8 +54,78 @@ def save(state_dict, path, metadata=None):
     atomic_write_bytes(path, st_save(arrays, metadata=with_checksum(arrays, meta)))
 
 
+# bytes per element of each safetensors dtype (the format's list, F8/F4 variants included)
+_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
+             "I16": 2, "U16": 2, "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4,
+             "I64": 8, "U64": 8, "F64": 8, "C64": 8}
+MAX_HEADER_BYTES = 100 * 1000 * 1000      # the safetensors library's own bound on the header
+
+
+def _shape_bytes(name, entry):
+    """The byte length a tensor entry's dtype and shape need; ValueError if malformed."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise ValueError(f"tensor {name!r}: expected keys dtype, shape, data_offsets, got "
+                         f"{sorted(entry) if isinstance(entry, dict) else type(entry).__name__}")
+    dtype, shape = entry["dtype"], entry["shape"]
+    if dtype not in _ITEMSIZE:
+        raise ValueError(f"tensor {name!r}: unknown dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise ValueError(f"tensor {name!r}: shape must be a list of integers >= 0, got {shape!r}")
+    return math.prod(shape) * _ITEMSIZE[dtype]
+
+
+def parse_header(raw):
+    """The header of a safetensors file held in `raw` (bytes): {name: entry}, metadata.
+
+    Checked before any tensor is built: the declared header length fits in the file (and in
+    MAX_HEADER_BYTES); the header is a JSON object; every entry's dtype is known and its shape
+    a list of sizes; its data_offsets [begin, end] lie inside the data, and end − begin is
+    exactly what dtype × shape needs; the tensors tile the data with no overlap, gap or
+    trailing byte (the format's rule). Raises ValueError naming the first violation."""
+    if len(raw) < 8:
+        raise ValueError(f"{len(raw)} bytes, shorter than the 8-byte header length")
+    n = int.from_bytes(raw[:8], "little")
+    if n > min(len(raw) - 8, MAX_HEADER_BYTES):
+        raise ValueError(f"the header declares {n} bytes, but the file holds {len(raw) - 8} "
+                         f"after the length (limit {MAX_HEADER_BYTES})")
+    try:
+        header = json.loads(bytes(raw[8:8 + n]))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"the header is not JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"the header must be a JSON object, got {type(header).__name__}")
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and not (isinstance(metadata, dict) and all(
+            isinstance(v, str) for v in metadata.values())):
+        raise ValueError("__metadata__ must map strings to strings")
+    spans = []
+    for name, entry in header.items():
+        size = _shape_bytes(name, entry)
+        offsets = entry["data_offsets"]
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(type(o) is int for o in offsets)):
+            raise ValueError(f"tensor {name!r}: data_offsets must be [begin, end], got {offsets!r}")
+        begin, end = offsets
+        if not 0 <= begin <= end or end - begin != size:
+            raise ValueError(f"tensor {name!r}: data_offsets {offsets} hold {end - begin} bytes; "
+                             f"dtype {entry['dtype']} and shape {entry['shape']} need {size}")
+        spans.append((begin, end, name))
+    position, data_size = 0, len(raw) - 8 - n
+    for begin, end, name in sorted(spans):
+        if begin != position:
+            raise ValueError(f"tensor {name!r}: data_offsets start at {begin}, expected "
+                             f"{position} ({'overlap' if begin < position else 'a gap'})")
+        position = end
+    if position != data_size:
+        raise ValueError(f"the tensors cover {position} bytes of data, the file holds "
+                         f"{data_size}")
+    return header, metadata or {}
+
+
 def load(path, as_arrays=False):
-    """Load a .safetensors file (PyTorch-written ones too) into a dict of name → Tensor."""
+    """Load a .safetensors file (PyTorch-written ones too) into a dict of name → Tensor.
+    The header is validated first (`parse_header`); a malformed file is a DataFormatError
+    (a ValueError) naming it."""
     from safetensors.numpy import load as st_load  # noqa: PLC0415
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -62,10 +133,11 @@ def load(path, as_arrays=False):
     with open(path, "rb") as f:
         raw = f.read()
     try:
+        _, metadata = parse_header(raw)
         arrays = st_load(raw)
     except Exception as e:
-        raise ValueError(f"load: {path} is not a valid safetensors file ({e})") from None
-    verify_checksum(path, arrays, header_metadata(raw))
+        raise DataFormatError(f"load: {path} is not a valid safetensors file ({e})") from None
+    verify_checksum(path, arrays, metadata)
     if as_arrays:
         return arrays
     return {k: Tensor(v) for k, v in arrays.items()}
@@ -97,12 +169,6 @@ def checksum(arrays, metadata):
 def with_checksum(arrays, metadata):
     """`metadata` plus its `gradwork.sha256` entry, ready for `safetensors.numpy.save`."""
     return {**metadata, CHECKSUM_KEY: checksum(arrays, metadata)}
-
-
-def header_metadata(raw):
-    """The `__metadata__` dict of a safetensors file's bytes (already validated by a load)."""
-    header_len = int.from_bytes(raw[:8], "little")
-    return json.loads(raw[8:8 + header_len]).get("__metadata__") or {}
 
 
 def verify_checksum(path, arrays, metadata):

@@ -18,6 +18,7 @@ import threading
 from concurrent.futures import Future, wait
 
 from .backend import blas_library
+from .errors import check_positive_int
 
 
 def _symbol(lib, *names):
@@ -79,8 +80,7 @@ def set_num_threads(n):
     """Use n threads: for NumPy's BLAS and for the batch-parallel kernels (PyTorch's
     `torch.set_num_threads`)."""
     global _threads, _workers
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    n = check_positive_int("set_num_threads", "n", n)
     if _set_global is not None:
         _set_global(n)
     for worker in _workers[1]:

@@ -3,7 +3,9 @@
 - the "python version" (`cifar-10-batches-py/data_batch_1..5, test_batch`, `cifar-100-python/
   train, test`): pickled dicts, read with a restricted unpickler that can build only what those
   files hold (a dict of bytes, lists, ints and one uint8 array), so a crafted file cannot run
-  code;
+  code, after a walk over its opcodes (`pickletools`' table) that checks every length it declares
+  against the bytes that follow, so a crafted length cannot make the unpickler allocate
+  gigabytes for a file of a few bytes;
 - the "binary version" (`cifar-10-batches-bin/data_batch_1..5.bin, test_batch.bin`,
   `cifar-100-binary/train.bin, test.bin`): fixed-size records of label byte(s) + 3,072 pixels
   (1,024 red, 1,024 green, 1,024 blue, row-major).
@@ -11,8 +13,11 @@
 import io
 import os
 import pickle
+import pickletools
+import struct
 
 from ..backend import np
+from ..errors import DataFormatError
 from .dataset import ArrayDataset
 
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
@@ -50,42 +55,99 @@ class RestrictedUnpickler(pickle.Unpickler):
                                      "only a dict of bytes, lists and a uint8 array")
 
 
+_COUNTED = {pickletools.TAKEN_FROM_ARGUMENT1: ("<B", 1),      # length prefix: format, size
+            pickletools.TAKEN_FROM_ARGUMENT4: ("<i", 4),
+            pickletools.TAKEN_FROM_ARGUMENT4U: ("<I", 4),
+            pickletools.TAKEN_FROM_ARGUMENT8U: ("<Q", 8)}
+_MEMO_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+
+
+def _check_declared_lengths(raw):
+    """Walk the opcodes (pickletools' table) without building or decoding anything: a length
+    that runs past the end of the file (the C unpickler allocates it before reading), a memo
+    index beyond any real pickle's (the C unpickler grows its memo table to it), an unknown
+    opcode or a missing STOP raises ValueError."""
+    pos, end = 0, len(raw)
+    while pos < end:
+        op = pickletools.code2op.get(chr(raw[pos]))
+        if op is None:
+            raise ValueError(f"unknown opcode {raw[pos]:#04x} at byte {pos}")
+        start, pos = pos, pos + 1
+        n = None if op.arg is None else op.arg.n
+        if n is None:
+            if op.name == "STOP":
+                return
+            continue
+        if n == pickletools.UP_TO_NEWLINE:
+            lines = 2 if op.arg.name == "stringnl_noescape_pair" else 1
+            for _ in range(lines):
+                newline = raw.find(b"\n", pos)
+                if newline < 0:
+                    raise ValueError(f"{op.name} at byte {start}: no end of line")
+                value, pos = raw[pos:newline], newline + 1
+            if op.name == "PUT" and (not value.isdigit() or int(value) > end):
+                raise ValueError(f"memo index {value[:20]!r} at byte {start}, beyond the file")
+            continue
+        fmt, size = _COUNTED.get(n, (None, n))
+        if pos + size > end:
+            raise ValueError(f"{op.name} at byte {start}: truncated argument")
+        if fmt is not None:
+            length = struct.unpack_from(fmt, raw, pos)[0]
+            if length < 0 or pos + size + length > end:
+                raise ValueError(f"{op.name} at byte {start} declares {length} bytes, but only "
+                                 f"{end - pos - size} remain")
+            size += length
+        elif op.name in _MEMO_PUTS and int.from_bytes(raw[pos:pos + size], "little") > end:
+            raise ValueError(f"memo index {int.from_bytes(raw[pos:pos + size], 'little')} at "
+                             f"byte {start}, beyond the {end}-byte file")
+        elif op.name == "FRAME" and int.from_bytes(raw[pos:pos + size], "little") > end - pos:
+            raise ValueError(f"FRAME at byte {start} declares more bytes than remain")
+        pos += size
+    raise ValueError("no STOP opcode")
+
+
 def load_pickle_batch(path, label_key):
     """(images (N, 32, 32, 3) uint8, labels (N,)) from one python-version batch file."""
     with open(path, "rb") as f:
         raw = f.read()
     try:
+        _check_declared_lengths(raw)
         obj = RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except UnsafePickleError as e:
-        raise ValueError(f"{path}: unsafe pickle ({e})") from None
+        raise DataFormatError(f"{path}: unsafe pickle ({e})") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError) as e:
-        raise ValueError(f"{path}: corrupt or truncated pickle ({type(e).__name__}: {e})") from None
+            AttributeError, MemoryError, OverflowError, RecursionError, UnicodeError) as e:
+        raise DataFormatError(f"{path}: corrupt or truncated pickle ({type(e).__name__}: "
+                              f"{e})") from None
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a dict, got {type(obj).__name__}")
+        raise DataFormatError(f"{path}: expected a dict, got {type(obj).__name__}")
     obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
     for key in ("data", label_key):
         if key not in obj:
-            raise ValueError(f"{path}: no {key!r} entry (found {sorted(obj)})")
-    data, labels = obj["data"], np.asarray(obj[label_key])
+            raise DataFormatError(f"{path}: no {key!r} entry (found {sorted(map(str, obj))})")
+    data = obj["data"]
+    try:
+        labels = np.asarray(obj[label_key], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise DataFormatError(f"{path}: {label_key!r} must be a list of integers ({e})") from None
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != _PIXELS:
-        raise ValueError(f"{path}: 'data' must be a uint8 array of shape (N, {_PIXELS}), got "
-                         f"{getattr(data, 'dtype', type(data).__name__)} "
-                         f"{getattr(data, 'shape', '')}")
+        raise DataFormatError(f"{path}: 'data' must be a uint8 array of shape "
+                              f"(N, {_PIXELS}), got {getattr(data, 'dtype', type(data).__name__)} "
+                              f"{getattr(data, 'shape', '')}")
     if labels.shape != (data.shape[0],):
-        raise ValueError(f"{path}: {labels.size} labels for {data.shape[0]} images")
+        raise DataFormatError(f"{path}: {labels.size} labels for {data.shape[0]} images")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)     # (N, 3072) → (N, 32, 32, 3)
     return images, labels.astype(np.int64)
 
 
 def load_binary_batch(path, label_bytes, label_index):
     """(images (N, 32, 32, 3) uint8, labels (N,)) from one binary-version file."""
+    record, size = label_bytes + _PIXELS, os.path.getsize(path)
+    if size == 0 or size % record:                                  # checked before reading
+        raise DataFormatError(f"{path}: {size} bytes is not a whole number of {record}-byte "
+                              "records (truncated or not a CIFAR binary file)")
     raw = np.fromfile(path, dtype=np.uint8)
-    record = label_bytes + _PIXELS
-    if raw.size == 0 or raw.size % record:
-        raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {record}-byte "
-                         "records (truncated or not a CIFAR binary file)")
     rows = raw.reshape(-1, record)                                  # (N, labels + 3072)
     images = rows[:, label_bytes:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # (N, 32, 32, 3)
     return images, rows[:, label_index].astype(np.int64)
@@ -116,7 +178,7 @@ class _CIFAR(ArrayDataset):
         images = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
         labels = np.concatenate([p[1] for p in parts])
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{root}: labels must be in [0, {num_classes}), got "
+            raise DataFormatError(f"{root}: labels must be in [0, {num_classes}), got "
                              f"{labels.min()}..{labels.max()}")
         classes = CIFAR10_CLASSES if num_classes == 10 else [str(c) for c in range(num_classes)]
         super().__init__(images, labels, transform, classes, source=root)

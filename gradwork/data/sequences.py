@@ -5,13 +5,13 @@ samples batch-first: a batch is (N, T, ...); transpose to (T, N, ...) for `batch
 layers. Token sequences are int64 ids (feed them to `nn.Embedding` or one-hot them).
 """
 from ..backend import np
+from ..errors import check_positive_int
 from .dataset import TensorDataset
 
 
 def _check(name, **values):
     for key, v in values.items():
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}: {key} must be a positive int, got {v!r}")
+        check_positive_int(name, key, v)
 
 
 class AddingProblem(TensorDataset):

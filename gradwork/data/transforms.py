@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from .. import backend
 from ..backend import np
+from ..errors import check_nonnegative_int
 
 _local = threading.local()
 
@@ -132,8 +133,7 @@ class Pad(Transform):
     digits centred in a 32×32 field: `Pad(2)`)."""
 
     def __init__(self, padding):
-        if not isinstance(padding, int) or padding < 0:
-            raise ValueError(f"Pad: padding must be a non-negative int, got {padding!r}")
+        check_nonnegative_int("Pad", "padding", padding)
         self.padding = padding
 
     def __call__(self, img):
@@ -151,8 +151,7 @@ class RandomCrop(Transform):
 
     def __init__(self, size, padding=0):
         self.size = _pair(size, "RandomCrop")
-        if not isinstance(padding, int) or padding < 0:
-            raise ValueError(f"RandomCrop: padding must be a non-negative int, got {padding!r}")
+        check_nonnegative_int("RandomCrop", "padding", padding)
         self.padding = padding
 
     def _padded(self, x):

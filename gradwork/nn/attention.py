@@ -16,8 +16,9 @@ import math
 
 from .. import backend
 from ..autograd import Tensor
+from ..errors import check_positive_int
 from ..ops import masked_fill, matmul, softmax, squeeze, tanh, transpose, unsqueeze
-from .linear import Linear, check_positive_int
+from .linear import Linear
 from .module import Module
 
 

@@ -6,11 +6,11 @@ bias (out,). Default initialisation is PyTorch's (`init.default_layer_init_`: U(
 with fan_in = weight.shape[1]·∏k, which for ConvTranspose is (out/groups)·∏k, as in PyTorch).
 """
 from .. import backend
-from ..ops.conv import (causal_conv1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d)
+from ..errors import check_positive_int
+from ..ops.conv import causal_conv1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..ops.pad import pad
 from ..ops.window import normalize_tuple
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 

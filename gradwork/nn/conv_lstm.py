@@ -17,10 +17,10 @@ peephole=False). The peephole weights `weight_ci`, `weight_cf`, `weight_co` are 
 They start at zero (the cell starts as a plain ConvLSTM).
 """
 from .. import backend
+from ..errors import check_positive_int
 from ..ops import cat, sigmoid, split, stack, tanh, unbind, zeros
 from .containers import ModuleList
 from .conv import Conv2d
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 

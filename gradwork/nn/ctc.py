@@ -1,4 +1,5 @@
 """`CTCLoss`: the connectionist temporal classification loss module (Graves et al. 2006)."""
+from ..errors import check_choice, check_nonnegative_int
 from ..ops import ctc
 from .module import Module
 
@@ -13,11 +14,8 @@ class CTCLoss(Module):
 
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         super().__init__()
-        if not isinstance(blank, int) or isinstance(blank, bool) or blank < 0:
-            raise ValueError(f"CTCLoss: blank must be a non-negative integer, got {blank!r}")
-        if reduction not in ctc._REDUCTIONS:
-            raise ValueError(f"CTCLoss: reduction must be one of {ctc._REDUCTIONS}, got "
-                             f"{reduction!r}")
+        check_nonnegative_int("CTCLoss", "blank", blank)
+        check_choice("CTCLoss", "reduction", reduction, ctc._REDUCTIONS)
         self.blank, self.reduction, self.zero_infinity = blank, reduction, bool(zero_infinity)
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):

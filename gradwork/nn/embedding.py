@@ -1,9 +1,9 @@
 """`Embedding`: a learnable lookup table of vectors, one row per index."""
 from .. import backend
 from ..autograd import Tensor, no_grad
+from ..errors import check_positive_int
 from ..ops.embedding import embedding
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 

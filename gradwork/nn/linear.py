@@ -1,14 +1,10 @@
 """Dense layers: `Linear`, `Identity`, `Flatten`, `Unflatten`."""
 from .. import backend
+from ..errors import check_positive_int
 from ..ops import flatten, linear, reshape
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def check_positive_int(layer, name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
 
 
 class Linear(Module):

@@ -2,9 +2,9 @@
 `LocalResponseNorm`."""
 from .. import backend
 from ..autograd import Tensor
+from ..errors import check_positive, check_positive_int, check_probability
 from ..ops import norm
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -25,10 +25,9 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         check_positive_int(name, "num_features", num_features)
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        if eps <= 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
+        if momentum is not None:
+            check_probability(name, "momentum", momentum)
+        check_positive(name, "eps", eps)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT

@@ -22,12 +22,12 @@ import math
 
 from .. import backend
 from ..autograd import Tensor
+from ..errors import DTypeError, check_positive_int, check_probability
 from ..ops import cat, expand, squeeze, stack, transpose, unsqueeze
 from ..ops.dropout import dropout as _dropout
 from ..ops.recurrent import (check_lengths, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell,
                              rnn_layer)
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -69,8 +69,8 @@ def _check_options(layer, input_size, hidden_size, nonlinearity=None):
 
 def _check_dtype(layer, x, weight):
     if x.dtype != weight.dtype:
-        raise TypeError(f"{layer}: input has dtype {x.dtype} but the parameters are "
-                        f"{weight.dtype}; convert one (module.double() or input.float())")
+        raise DTypeError(f"{layer}: input has dtype {x.dtype} but the parameters are "
+                         f"{weight.dtype}; convert one (module.double() or input.float())")
 
 
 class _RNNBase(Module):
@@ -87,8 +87,7 @@ class _RNNBase(Module):
         name = type(self).__name__
         _check_options(name, input_size, hidden_size, getattr(self, "nonlinearity", None))
         check_positive_int(name, "num_layers", num_layers)
-        if not (isinstance(dropout, (int, float)) and 0 <= dropout <= 1):
-            raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}")
+        check_probability(name, "dropout", dropout)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.learn_initial_state = bidirectional, learn_initial_state

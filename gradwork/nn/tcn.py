@@ -12,12 +12,12 @@ Attribute names follow the reference implementation (locuslab/TCN: conv1, chomp1
 dropout1, …, net, downsample, relu; TemporalConvNet.network), so the state dict keys are its
 keys (conv1 and conv2 appear again as net.0 and net.4) and its weights load unchanged.
 """
+from ..errors import check_nonnegative_int, check_positive_int
 from . import init
 from .activation import ReLU
 from .containers import Sequential
 from .conv import Conv1d
 from .dropout import Dropout
-from .linear import check_positive_int
 from .module import Module
 from .utils.weight_norm import weight_norm
 
@@ -56,9 +56,7 @@ class TemporalBlock(Module):
         for name, value in (("n_inputs", n_inputs), ("n_outputs", n_outputs), ("stride", stride),
                             ("kernel_size", kernel_size), ("dilation", dilation)):
             check_positive_int("TemporalBlock", name, value)
-        if not isinstance(padding, int) or padding < 0:
-            raise ValueError(f"TemporalBlock: padding must be a non-negative integer, got "
-                             f"{padding!r}")
+        check_nonnegative_int("TemporalBlock", "padding", padding)
         conv_args = (kernel_size, stride, padding, dilation)
         self.conv1 = _weight_normed_conv(n_inputs, n_outputs, *conv_args)
         self.chomp1 = Chomp1d(padding)

@@ -28,6 +28,7 @@ import threading
 
 from ..autograd import Function
 from ..backend import array_module, scratch_empty
+from ..errors import DTypeError, ShapeError, check_positive_int, torch_dtype_name
 from ..threads import get_num_threads, over_ranges, sharing
 from .shape import reshape
 from .window import as_planes, col2im, im2col, normalize_tuple, out_size, window_params
@@ -156,6 +157,8 @@ def _columns(x, kernel, stride, pads, dilation, out_hw, pitch):
         return
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
+    if not blocks:                                  # an empty batch (N = 0): no columns
+        return
     n0, n1, r0, r1 = blocks[0]
     padded = inner = None
     hpad = (0, 0)
@@ -318,6 +321,8 @@ def _scatter_input_grad(g, w, dx, stride, pads, dilation, groups, b):
     pitch = _pitch(dx.shape, Cg, K // G, (kh, kw), stride, pads, dilation, ow)
     width = ow if pitch is None else pitch
     blocks = _blocks(N, oh, C * kh * kw * width)
+    if not blocks:                                  # an empty batch (N = 0): no columns
+        return
     n0, n1, r0, r1 = blocks[0]
     padded, inner, hpad = _pad_buffer(xp, (n1 - n0, C, H, W), pads, pitch, g.dtype, "pad dx")
     colbuf = _workspace(xp, "cols", (n1 - n0) * C * kh * kw * (r1 - r0) * width, g.dtype)
@@ -456,11 +461,13 @@ class ConvTranspose(Function):
 def _lift(fn, input, weight, bias, nd):  # noqa: A002
     """Check ranks and dtypes; the input and weight as 4-D tensors, and the inverse reshaping."""
     if weight.ndim != nd + 2:
-        raise ValueError(f"{fn}: weight must be {nd + 2}-D, got shape {tuple(weight.shape)}")
+        raise ShapeError(f"{fn}: weight must be {nd + 2}-D, got shape {tuple(weight.shape)}")
     x, restore = as_planes(fn, input, nd)
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
-        raise TypeError(f"{fn}: input ({input.dtype}), weight ({weight.dtype}) and bias "
-                        f"({None if bias is None else bias.dtype}) must have the same dtype")
+        raise DTypeError(f"{fn}: Input type ({torch_dtype_name(input.dtype)}) and weight type "
+                         f"({torch_dtype_name(weight.dtype)}) should be the same: input "
+                         f"({input.dtype}), weight ({weight.dtype}) and bias "
+                         f"({None if bias is None else bias.dtype}) must have the same dtype")
     if nd == 1:
         weight = reshape(weight, weight.shape[:2] + (1,) + weight.shape[2:])
     return x, weight, restore
@@ -485,8 +492,7 @@ def _conv_padding(fn, padding, kernel, stride, dilation, nd):
 
 
 def _check_channels(fn, C, weight_shape, groups, transposed, nd):
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{fn}: groups must be a positive integer, got {groups!r}")
+    check_positive_int(fn, "groups", groups)
     w_in = weight_shape[0] if transposed else weight_shape[1] * groups
     out_ch = weight_shape[1] * groups if transposed else weight_shape[0]
     layout = "(in_channels, out_channels/groups, k...)" if transposed else \

@@ -8,6 +8,7 @@ frames never underflow.
 """
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from ..errors import check_choice
 from . import arithmetic, reduce, shape
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -176,8 +177,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     PyTorch's kernel returns exp(y_t(c)) − γ_t(c) instead (Graves' eq. 16, the gradient w.r.t.
     the logits); the two agree once back-propagated through the log_softmax that made log_probs.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"ctc_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    check_choice("ctc_loss", "reduction", reduction, _REDUCTIONS)
     if log_probs.ndim not in (2, 3):
         raise ValueError(f"ctc_loss: log_probs must have shape (T, N, C) or (T, C), got "
                          f"{tuple(log_probs.shape)}")

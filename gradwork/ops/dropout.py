@@ -5,6 +5,7 @@ both modes, so a net trained with one equals a net trained with the other whose 
 weights are scaled by 1/(1 − p)."""
 from ..autograd import Function
 from ..backend import generator
+from ..errors import check_probability as check_probability_rule
 
 
 class Dropout(Function):
@@ -17,9 +18,9 @@ class Dropout(Function):
         return g * self.mask
 
 
-def check_probability(p):
-    if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
+def check_probability(p, where="dropout"):
+    """p, the probability of an element being zeroed, in [0, 1] (gradwork.errors' rule)."""
+    return check_probability_rule(where, "p", p)
 
 
 def _dropout(x, p, training, inverted, mask_shape):

@@ -1,6 +1,7 @@
 """Joining and splitting: cat, stack, split, chunk, unbind."""
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import check_positive_int
 
 
 # y = [a₁ a₂ …] along dim:  daᵢ = the slice of dy that aᵢ filled
@@ -85,9 +86,7 @@ def split(a, split_size_or_sections, dim=0):
     dim = dim % a.ndim
     n = a.shape[dim]
     if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+        step = check_positive_int("split", "split_size", split_size_or_sections)
         sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
@@ -98,8 +97,7 @@ def split(a, split_size_or_sections, dim=0):
 
 
 def chunk(a, chunks, dim=0):
-    if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    check_positive_int("chunk", "chunks", chunks)
     n = a.shape[dim % a.ndim]
     step = -(-n // chunks)
     return split(a, max(step, 1), dim)

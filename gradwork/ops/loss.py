@@ -1,9 +1,8 @@
 """Loss functions with PyTorch's signatures: nll, cross-entropy, MSE, L1, binary
 cross-entropy (on probabilities and on logits) and the multiclass hinge loss."""
-import warnings
-
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from ..errors import ShapeError, check_choice, check_probability
 from . import activation, arithmetic, compare, index, reduce, shape, unary
 from .broadcast import as_tensor_like, unbroadcast
 
@@ -11,24 +10,27 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _check_reduction(op, reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    check_choice(op, "reduction", reduction, _REDUCTIONS)
 
 
 def _reduce(loss, reduction):
+    """The mean of an empty batch is NaN, as PyTorch's (without NumPy's empty-slice warning)."""
     if reduction == "mean":
+        if loss.data.size == 0:
+            return reduce.sum(loss) * float("nan")
         return reduce.mean(loss)
     if reduction == "sum":
         return reduce.sum(loss)
     return loss
 
 
-def _warn_size(op, input, target):
+def _same_size(op, input, target):
+    """Refuse input and target of different shapes. A deliberate departure from PyTorch, which
+    warns and broadcasts: (N, 1) against (N,) broadcasts to (N, N), almost always a bug."""
     if input.shape != target.shape:
-        warnings.warn(f"{op}: using a target size {tuple(target.shape)} that is different to "
-                      f"the input size {tuple(input.shape)}. This will likely lead to incorrect "
-                      "results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=3)
+        raise ShapeError(f"{op}: target size {tuple(target.shape)} is different to the input "
+                         f"size {tuple(input.shape)}; gradwork refuses the broadcast PyTorch "
+                         "warns about (reshape one, e.g. target.view(-1, 1) or input.view(-1))")
 
 
 def _class_targets(op, target, n_classes, ignore_index):
@@ -112,8 +114,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """Softmax cross-entropy of logits (N, C, *) against class indices (N, *) or
     class probabilities (N, C, *); label smoothing mixes the target with uniform 1/C."""
     _check_reduction("cross_entropy", reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_probability("cross_entropy", "label_smoothing", label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     logp = activation.log_softmax(input, class_dim)
@@ -150,17 +151,21 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 def mse_loss(input, target, reduction="mean"):
-    """(x − y)², reduced."""
+    """(x − y)², reduced. input and target must have the same shape: unlike PyTorch, which
+    warns and broadcasts, a different shape is a ShapeError naming both. The mean of an
+    empty batch is NaN, as PyTorch's."""
     _check_reduction("mse_loss", reduction)
-    _warn_size("mse_loss", input, target)
+    _same_size("mse_loss", input, target)
     diff = arithmetic.sub(input, target)
     return _reduce(diff * diff, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
-    """|x − y|, reduced."""
+    """|x − y|, reduced. input and target must have the same shape: unlike PyTorch, which
+    warns and broadcasts, a different shape is a ShapeError naming both. The mean of an
+    empty batch is NaN, as PyTorch's."""
     _check_reduction("l1_loss", reduction)
-    _warn_size("l1_loss", input, target)
+    _same_size("l1_loss", input, target)
     return _reduce(unary.abs(arithmetic.sub(input, target)), reduction)
 
 
@@ -259,7 +264,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """½(x − y)² where |x − y| < δ, else δ(|x − y| − ½δ)."""
     _check_reduction("huber_loss", reduction)
-    _warn_size("huber_loss", input, target)
+    _same_size("huber_loss", input, target)
     diff = arithmetic.sub(input, target)
     adiff = unary.abs(diff)
     quad = diff * diff * 0.5

@@ -1,5 +1,6 @@
 """Matrix products: `matmul` (batched, broadcasting, 1-D cases) and the fused `linear`."""
 from ..autograd import Function
+from ..errors import DTypeError, ShapeError, torch_dtype_name
 from .broadcast import unbroadcast
 
 
@@ -72,11 +73,17 @@ class Linear(Function):
 
 
 def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
-    """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,)."""
+    """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,). An integer input into floating
+    weights is refused, as PyTorch does (no silent promotion to float64)."""
+    if input.dtype.kind not in "fc" and weight.dtype.kind in "fc":
+        raise DTypeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                         f"{torch_dtype_name(input.dtype)} and {torch_dtype_name(weight.dtype)} "
+                         f"(input {input.dtype}, weight {weight.dtype}): convert the input, "
+                         f"e.g. input.float()")
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ValueError(f"linear: input of shape {tuple(input.shape)} does not match weight of "
+        raise ShapeError(f"linear: input of shape {tuple(input.shape)} does not match weight of "
                          f"shape {tuple(weight.shape)} (expected input (*, {weight.shape[-1]}))")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of "
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of "
                          f"shape {tuple(weight.shape)} (expected ({weight.shape[0]},))")
     return Linear.apply(input, weight, bias)

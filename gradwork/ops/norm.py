@@ -6,14 +6,17 @@ Batch norm reduces a (N, C, *) input over every axis but C; the input is viewed 
 (gradwork.kernels: two passes each way instead of NumPy's nine); the other norms' per-channel
 sums are `einsum`s, which NumPy does in one pass without a temporary.
 """
+import math
+
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import DTypeError, check_positive_int, torch_dtype_name
 
 
 def _as3(x):
-    """(N, C, *spatial) → (N, C, M) view."""
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    """(N, C, *spatial) → (N, C, M) view (M explicit: N may be 0)."""
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
 
 
 def _channel_sum(a3):
@@ -157,7 +160,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input must have shape (N, C, *), got {tuple(input.shape)}")
     if input.dtype.kind != "f":
-        raise TypeError(f"batch_norm: input must be a floating-point tensor, got {input.dtype}")
+        raise DTypeError(f"batch_norm: \"batch_norm\" not implemented for "
+                         f"'{torch_dtype_name(input.dtype)}': input must be a floating-point "
+                         f"tensor, got {input.dtype}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -329,8 +334,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError("local_response_norm: expected 3D or higher dimensionality input (got "
                          f"{input.ndim} dimensions)")
-    if not isinstance(size, int) or size <= 0:
-        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    check_positive_int("local_response_norm", "size", size)
     return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
 
 

@@ -5,6 +5,8 @@ and unbatched inputs are accepted as in PyTorch. Max-pooling's backward and max-
 one pair: both move values between an output and the flat positions `indices` of each input
 plane (position h·W + w), the first adding (windows may overlap), the second assigning.
 """
+import math
+
 from ..autograd import Function, is_grad_enabled
 from ..backend import array_module, int64
 from .window import as_planes, col2im, offset_slices, out_size, pad_planes, window_params
@@ -40,7 +42,7 @@ def _plane_index(xp, indices, plane):
     """Flat positions in the (N·C·plane) array of the per-plane positions `indices` (N, C, …)."""
     N, C = indices.shape[:2]
     base = xp.arange(N * C, dtype=int64).reshape(N, C, 1) * plane
-    return (indices.reshape(N, C, -1) + base).reshape(-1)
+    return (indices.reshape(N, C, math.prod(indices.shape[2:])) + base).reshape(-1)  # N may be 0
 
 
 def _tiles(shape, kernel, stride, pads, dilation, out_hw):
@@ -52,7 +54,14 @@ def _tiles(shape, kernel, stride, pads, dilation, out_hw):
 
 
 # ---------------------------------------------------------------- max pooling
+def _has_nan(x):
+    """One pass, no temporary: NaN is the max of an array that holds one."""
+    return x.dtype.kind == "f" and x.size > 0 and x.max() != x.max()
+
+
 # y[n,c,u,v] = max_{i,j} x[n,c, u·s + i·d − p, v·s + j·d − p];  dx[arg max] += dy   (deck 002)
+# A NaN is the max (it propagates) and the arg max is the window's last NaN in row-major order,
+# PyTorch's rule (`val > maxval || isnan(val)`), so the gradient goes where PyTorch sends it.
 class MaxPool(Function):
     needs_inputs = False
 
@@ -67,14 +76,15 @@ class MaxPool(Function):
             best = xp.full(x.shape[:2] + tuple(out_hw), low, x.dtype)
             off = xp.broadcast_to(self._first_valid(xp, x.shape, kernel, stride, pads, dilation,
                                                     out_hw), best.shape).copy()
-        W = x.shape[3]
+        W, nan = x.shape[3], with_indices and _has_nan(x)
         for i, j, (rows, cols) in offset_slices(kernel, stride, dilation, out_hw):
             v = xpad[:, :, rows, cols]
             if best is None:
                 best = v.copy()
                 continue
             if with_indices:
-                xp.putmask(off, v > best, i * dilation[0] * W + j * dilation[1])
+                wins = (v > best) | xp.isnan(v) if nan else v > best
+                xp.putmask(off, wins, i * dilation[0] * W + j * dilation[1])
             xp.maximum(best, v, out=best)
         if not with_indices:
             return best
@@ -101,6 +111,9 @@ class MaxPool(Function):
             code += missed
             missed &= vc != best
         code += missed
+        if _has_nan(best):                              # PyTorch's arg max: the last NaN
+            for c, vc in enumerate(v):
+                xp.putmask(code, xp.isnan(vc), c)
         self.code, self.shape = code, x.shape
         if not return_indices:
             return best
@@ -332,9 +345,10 @@ def _separable(x, ph, pw):
     xp = array_module(x)
     N, C, H, W = x.shape
     t = x.reshape(-1, W) @ pw.T                                       # (N·C·H, ow)
-    t = xp.ascontiguousarray(t.reshape(N * C, H, -1).swapaxes(1, 2))  # (N·C, ow, H)
+    oh, ow = ph.shape[0], pw.shape[0]                                 # explicit: N may be 0
+    t = xp.ascontiguousarray(t.reshape(N * C, H, ow).swapaxes(1, 2))  # (N·C, ow, H)
     y = t.reshape(-1, H) @ ph.T                                       # (N·C·ow, oh)
-    return xp.ascontiguousarray(y.reshape(N, C, -1, ph.shape[0]).swapaxes(2, 3))
+    return xp.ascontiguousarray(y.reshape(N, C, ow, oh).swapaxes(2, 3))
 
 
 # y = P_h · x · P_wᵀ per plane (windows [⌊iH/o⌋, ⌈(i+1)H/o⌉));  dx = P_hᵀ · dy · P_w
@@ -358,10 +372,15 @@ class AdaptiveMaxPool(MaxPool):
         N, C, H, W = x.shape
         out = xp.empty((N, C, *out_hw), x.dtype)
         idx = xp.empty((N, C, *out_hw), int64)
+        nan = _has_nan(x)
         for u, (h0, h1) in enumerate(_adaptive_bounds(H, out_hw[0])):
             for v, (w0, w1) in enumerate(_adaptive_bounds(W, out_hw[1])):
-                cell = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+                cell = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
                 a = cell.argmax(axis=2)
+                if nan:                                  # PyTorch's arg max: the last NaN
+                    isnan = xp.isnan(cell)
+                    last = cell.shape[2] - 1 - isnan[:, :, ::-1].argmax(axis=2)
+                    a = xp.where(isnan.any(axis=2), last, a)
                 out[:, :, u, v] = xp.take_along_axis(cell, a[..., None], axis=2)[..., 0]
                 idx[:, :, u, v] = (h0 + a // (w1 - w0)) * W + w0 + a % (w1 - w0)
         self.indices, self.shape = idx, x.shape

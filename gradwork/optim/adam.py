@@ -1,7 +1,8 @@
 """Adam (Kingma & Ba 2015) and AdamW, Adam with decoupled weight decay (Loshchilov & Hutter
 2019)."""
 from .. import backend
-from .optimizer import Optimizer, check_betas, check_non_negative
+from ..errors import check_positive
+from .optimizer import Optimizer, check_betas, check_option
 
 
 class Adam(Optimizer):
@@ -12,7 +13,9 @@ class Adam(Optimizer):
         v̂ ← max(v̂, v) (amsgrad, Reddi et al. 2018)  else v̂ = v
         θ ← θ − lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + ε)
 
-    lr ≥ 0, betas in [0, 1), eps ≥ 0, weight_decay ≥ 0. State per parameter: step,
+    lr ≥ 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, all finite, else PyTorch's
+    ValueError ("Invalid learning rate: nan"); unlike PyTorch, eps = 0 is refused (0/0 where
+    v = 0). State per parameter: step,
     exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (amsgrad).
     """
 
@@ -25,8 +28,9 @@ class Adam(Optimizer):
 
     def _validate(self, group):
         name = type(self).__name__
-        for key in ("lr", "eps", "weight_decay"):
-            check_non_negative(name, key, group[key])
+        for key in ("lr", "weight_decay"):
+            check_option(name, key, group[key])
+        check_option(name, "eps", group["eps"], check_positive)     # eps = 0 divides 0 by 0
         check_betas(name, group["betas"])
 
     # m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − lr m̂ / (√v̂ + ε) (Kingma & Ba 2015)

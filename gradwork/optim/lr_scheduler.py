@@ -10,6 +10,8 @@ import numbers
 import types
 from collections import Counter
 
+from ..errors import (ArgumentError, check_choice, check_nonnegative, check_nonnegative_int,
+                      check_positive, check_positive_int)
 from .optimizer import Optimizer
 
 
@@ -107,9 +109,8 @@ class StepLR(LRScheduler):
     """lr ← lr · γ every `step_size` epochs: lr = base_lr · γ^⌊epoch/step_size⌋."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = check_positive_int("StepLR", "step_size", step_size)
+        self.gamma = check_positive("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -124,10 +125,10 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         milestones = list(milestones)
-        if any(isinstance(m, bool) or not isinstance(m, int) for m in milestones):
-            raise ValueError(f"MultiStepLR: milestones must be integers, got {milestones!r}")
+        for m in milestones:
+            check_nonnegative_int("MultiStepLR", "each of milestones", m)
         self.milestones = Counter(milestones)
-        self.gamma = gamma
+        self.gamma = check_positive("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -150,7 +151,7 @@ class ExponentialLR(LRScheduler):
     """lr ← lr · γ every epoch."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = gamma
+        self.gamma = check_positive("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -167,10 +168,8 @@ class CosineAnnealingLR(LRScheduler):
     lr compose; past T_max the cosine continues (the lr rises back to η_0 by 2·T_max)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, "
-                             f"got {T_max!r}")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = check_nonnegative("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -197,18 +196,23 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         _check_optimizer("ReduceLROnPlateau", optimizer)
-        if not isinstance(factor, numbers.Real) or not factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor!r}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError("ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
+        name = "ReduceLROnPlateau"
+        if not isinstance(factor, numbers.Real) or not 0 <= factor < 1.0:
+            raise ArgumentError(f"{name}: Factor should be < 1.0: factor must be in [0, 1), "
+                                f"got {factor!r}")
+        check_choice(name, "mode", mode, ("min", "max"))
+        check_choice(name, "threshold_mode", threshold_mode, ("rel", "abs"))
+        check_nonnegative_int(name, "patience", patience)
+        check_nonnegative_int(name, "cooldown", cooldown)
+        check_nonnegative(name, "threshold", threshold)
+        check_nonnegative(name, "eps", eps)
         n = len(optimizer.param_groups)
+        for low in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+            check_nonnegative(name, "min_lr", low)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs (one per param "
-                                 f"group), got {len(min_lr)}")
+                raise ArgumentError(f"{name}: expected {n} min_lrs (one per param "
+                                    f"group), got {len(min_lr)}")
             self.default_min_lr, self.min_lrs = None, list(min_lr)
         else:
             self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n

@@ -18,27 +18,35 @@ groups) and holds Tensors and numbers. For a safetensors file, split it with
 (`model.load_state_dict(..., strict=False)` then ignores the "optim." keys, or filter them.)
 """
 import copy
-import math
 import numbers
 
 from .. import backend
 from ..autograd import Tensor, enable_grad
+from ..errors import ArgumentError, check_nonnegative, check_probability
+
+# PyTorch's words for each option in its "Invalid ...: value" errors (torch/optim/*.py)
+_TORCH_WORDS = {"lr": "learning rate", "eps": "epsilon value", "momentum": "momentum value",
+                "weight_decay": "weight_decay value", "alpha": "alpha value",
+                "dampening": "dampening value", "betas[0]": "beta parameter at index 0",
+                "betas[1]": "beta parameter at index 1"}
 
 
-def check_non_negative(owner, name, value):
-    """Raise ValueError naming `name` unless `value` is a real number ≥ 0 (NaN rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
-            or value < 0:
-        raise ValueError(f"{owner}: {name} must be a non-negative number, got {value!r}")
+def check_option(owner, name, value, rule=check_nonnegative, **kw):
+    """`rule(value)` (a validator of gradwork.errors; default: a finite number ≥ 0, so NaN and
+    inf are refused too), its error worded as PyTorch's ValueError with gradwork's reason:
+    ``SGD: Invalid learning rate: -1 (lr must be a finite number >= 0, got -1)``."""
+    try:
+        return rule(None, name, value, **kw)
+    except ArgumentError as e:
+        raise ArgumentError(f"{owner}: Invalid {_TORCH_WORDS[name]}: {value} ({e})") from None
 
 
 def check_betas(owner, betas):
     """Adam's (β1, β2): two numbers in [0, 1)."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+        raise ArgumentError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
     for i, b in enumerate(betas):
-        if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0.0 <= b < 1.0:
-            raise ValueError(f"{owner}: betas[{i}] must be in [0, 1), got {b!r}")
+        check_option(owner, f"betas[{i}]", b, check_probability, inclusive_high=False)
 
 
 class Optimizer:

@@ -1,7 +1,8 @@
 """RMSprop (Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e,
 2012; centred form after Graves 2013)."""
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from ..errors import check_positive, check_probability
+from .optimizer import Optimizer, check_option
 
 
 class RMSprop(Optimizer):
@@ -12,7 +13,9 @@ class RMSprop(Optimizer):
         centered: ḡ ← α ḡ + (1 − α) g;  d = √(s − ḡ²) + ε   else d = √s + ε
         momentum μ > 0: b ← μ b + g/d; θ ← θ − lr b       else θ ← θ − lr g/d
 
-    lr, alpha, eps, weight_decay, momentum ≥ 0. State: step, square_avg (s),
+    lr, weight_decay, momentum ≥ 0, alpha in [0, 1], eps > 0, all finite, else PyTorch's
+    ValueError ("Invalid alpha value: 1.5"); unlike PyTorch, alpha > 1 and eps = 0 are refused.
+    State: step, square_avg (s),
     momentum_buffer (b, if μ > 0), grad_avg (ḡ, if centered).
     """
 
@@ -23,8 +26,10 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        for key in ("lr", "eps", "momentum", "weight_decay", "alpha"):
-            check_non_negative("RMSprop", key, group[key])
+        for key in ("lr", "momentum", "weight_decay"):
+            check_option("RMSprop", key, group[key])
+        check_option("RMSprop", "eps", group["eps"], check_positive)  # eps = 0 divides 0 by 0
+        check_option("RMSprop", "alpha", group["alpha"], check_probability)
 
     # s ← α s + (1−α) g²; θ ← θ − lr g / (√s + ε) (Hinton, lecture 6e)
     def _update(self, group, p, g, state):

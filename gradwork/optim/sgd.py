@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from ..autograd import Tensor
-from .optimizer import Optimizer, check_non_negative
+from ..errors import ArgumentError, check_finite_number
+from .optimizer import Optimizer, check_option
 
 
 class SGD(Optimizer):
@@ -15,7 +16,8 @@ class SGD(Optimizer):
     and τ = 0 the two are the same update (v = −lr b); they differ when lr changes, where
     PyTorch's form applies the new lr to the whole buffer at once.
     `params`: Parameters or param-group dicts; lr ≥ 0, momentum μ ≥ 0, dampening τ,
-    weight_decay λ ≥ 0; nesterov needs μ > 0 and τ = 0.
+    weight_decay λ ≥ 0, all finite (PyTorch's ValueError wording, NaN and inf refused too);
+    nesterov needs μ > 0 and τ = 0.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
@@ -26,11 +28,12 @@ class SGD(Optimizer):
 
     def _validate(self, group):
         for key in ("lr", "momentum", "weight_decay"):
-            check_non_negative("SGD", key, group[key])
+            check_option("SGD", key, group[key])
+        check_option("SGD", "dampening", group["dampening"], check_finite_number)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov=True requires momentum > 0 and dampening = 0, got "
-                             f"momentum={group['momentum']!r}, "
-                             f"dampening={group['dampening']!r}")
+            raise ArgumentError("SGD: Nesterov momentum requires a momentum and zero dampening "
+                                f"(nesterov=True), got momentum={group['momentum']!r}, "
+                                f"dampening={group['dampening']!r}")
 
     # θ ← θ − lr (g + μ b) or θ − lr b, with b ← μ b + (1 − τ)(∇θ + λθ) (PyTorch's SGD)
     def _update(self, group, p, g, state):

@@ -23,7 +23,7 @@ import warnings
 from ..backend import np
 from ..errors import CheckpointError, DataFormatError, NonFiniteError
 from ..optim import flatten_state_dict, unflatten_state_dict
-from ..serialization import (CHECKSUM_KEY, TEMP_PREFIX, atomic_write_bytes, header_metadata,
+from ..serialization import (CHECKSUM_KEY, TEMP_PREFIX, atomic_write_bytes, parse_header,
                              verify_checksum, with_checksum)
 
 FORMAT = "gradwork-checkpoint"
@@ -115,8 +115,8 @@ def load_checkpoint(path):
     with open(path, "rb") as f:
         raw = f.read()
     try:
+        _, meta = parse_header(raw)
         arrays = st_load(raw)
-        meta = header_metadata(raw)
         verify_checksum(path, arrays, meta)
         info = json.loads(meta[_META_KEY])
     except (SafetensorError, ValueError, KeyError, TypeError) as e:

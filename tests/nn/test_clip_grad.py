@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import gradwork as gw
+from gradwork.errors import NonFiniteError
 from gradwork.nn.utils import clip_grad_norm_, clip_grad_value_
 
 SHAPES = [(4, 3), (3,), (2, 2, 2)]
@@ -67,3 +68,33 @@ def test_clip_grad_value_matches_torch(clip_value):
     for p, t in zip(mine, ref):
         assert p.grad.dtype == np.float32
         np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+@pytest.mark.parametrize("norm_type", [2.0, math.inf])
+def test_clip_grad_norm_non_finite_follows_torch(bad, norm_type):
+    """Default (error_if_nonfinite=False, PyTorch's): the same gradients as PyTorch's; True:
+    PyTorch's error text, as a NonFiniteError (a RuntimeError), and the gradients untouched."""
+    mine, ref = pair()
+    mine[1].grad.data[0] = bad
+    ref[1].grad[0] = float(bad)
+    kept = [p.grad.data.copy() for p in mine]
+    with pytest.raises(NonFiniteError, match=r"The total norm of order .* for gradients from "
+                       r"`parameters` is non-finite, so it cannot be clipped"):
+        clip_grad_norm_(mine, 1.0, norm_type, error_if_nonfinite=True)
+    for p, k in zip(mine, kept):
+        np.testing.assert_array_equal(p.grad.data, k)
+    with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
+        torch.nn.utils.clip_grad_norm_(ref, 1.0, norm_type, error_if_nonfinite=True)
+    total = clip_grad_norm_(mine, 1.0, norm_type)
+    ref_total = torch.nn.utils.clip_grad_norm_(ref, 1.0, norm_type)
+    np.testing.assert_array_equal(total.item(), ref_total.item())
+    for p, t in zip(mine, ref):
+        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+
+
+def test_clip_grad_norm_refuses_a_bad_max_norm():
+    mine, _ = pair()
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be a finite"):
+            clip_grad_norm_(mine, bad)

@@ -270,7 +270,7 @@ def test_bptt_over_1000_steps_matches_pytorch():
     (lambda m: m(gw.zeros(5, 2, 3), lengths=[5, 0]), r"every length must be in \[1, 5\]"),
     (lambda m: nn.LSTM(0, 3), r"input_size must be a positive integer"),
     (lambda m: nn.RNN(3, 4, nonlinearity="gelu"), r"nonlinearity must be 'tanh' or 'relu'"),
-    (lambda m: nn.GRU(3, 4, dropout=1.5), r"dropout must be a probability"),
+    (lambda m: nn.GRU(3, 4, dropout=1.5), r"dropout must be in \[0, 1\], got 1.5"),
     (lambda m: nn.LSTMCell(3, 4)(gw.zeros(2, 5)), r"input must be \(N, 3\)"),
     (lambda m: nn.GRUCell(3, 4)(gw.zeros(2, 3), gw.zeros(3, 4)), r"h must have shape \(2, 4\)"),
 ])

@@ -75,5 +75,5 @@ def test_stack_and_split_errors():
     with pytest.raises(ValueError, match=r"split: sections \[1, 1\] sum to 2, but dimension 0 has "
                                          r"size 3"):
         gw.randn(3).split([1, 1])
-    with pytest.raises(ValueError, match="chunk: chunks must be positive, got 0"):
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive integer, got 0"):
         gw.randn(3).chunk(0)

@@ -1,5 +1,7 @@
 """Losses (gradwork/ops/loss.py) against torch.nn.functional, in float64 and float32, with
 central-difference checks in float64."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ import torch.nn.functional as TF
 
 import gradwork as gw
 import gradwork.nn.functional as F
+from gradwork.errors import ShapeError
 from tests.helpers import check_op
 
 BOTH = (np.float64, np.float32)
@@ -135,13 +138,27 @@ def test_regression_losses(name, kw, shapes, reduction):
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
-def test_regression_size_mismatch_warns_like_pytorch(name):
+def test_regression_size_mismatch_is_refused(name):
+    """A deliberate departure: PyTorch warns and broadcasts (4, 1) against (4,) to (4, 4)."""
     x, t = RNG.standard_normal((4, 1)), RNG.standard_normal(4)
-    with pytest.warns(UserWarning, match=r"target size \(4,\) that is different to the input size \(4, 1\)"):
-        out = getattr(F, name)(gw.tensor(x), gw.tensor(t))
-    with pytest.warns(UserWarning):
-        ref = getattr(TF, name)(torch.from_numpy(x), torch.from_numpy(t))
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)    # broadcast, as PyTorch
+    with pytest.raises(ShapeError, match=r"target size \(4,\) is different to the input size "
+                                         r"\(4, 1\)"):
+        getattr(F, name)(gw.tensor(x), gw.tensor(t))
+    with pytest.warns(UserWarning):          # what PyTorch does instead
+        TF.mse_loss(torch.from_numpy(x), torch.from_numpy(t))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits"])
+def test_mean_of_an_empty_batch_is_nan_without_warnings(name):
+    x = gw.tensor(np.zeros(0, np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = getattr(F, name)(x, gw.tensor(np.zeros(0, np.float32)))
+        loss.backward()
+    ref = getattr(TF, name)(torch.zeros(0), torch.zeros(0))
+    assert np.isnan(loss.item()) and torch.isnan(ref) and x.grad.shape == (0,)
+    assert getattr(F, name)(x, gw.tensor(np.zeros(0, np.float32)), reduction="sum").item() == 0
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

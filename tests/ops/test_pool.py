@@ -202,3 +202,37 @@ def test_errors():
     _err(r"output_size \(9, 9\) must be within a stride", F.max_unpool2d, y, idx, 2,
          output_size=(9, 9))
     _err(r"output_size must be a positive int", F.adaptive_avg_pool2d, x, 0)
+
+
+# A NaN in a window is its max, and its arg max (where the gradient goes) is the window's last
+# NaN, as PyTorch's `val > maxval || isnan(val)`: values, indices and gradients must match.
+NAN_POOLS = [
+    ("max_pool2d", (2, 3, 9, 8), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("max_pool2d", (2, 3, 9, 8), {"kernel_size": 3, "stride": 1, "ceil_mode": True}),
+    ("max_pool2d", (2, 3, 8, 8), {"kernel_size": 2}),                       # tiling windows
+    ("max_pool2d", (2, 3, 9, 9), {"kernel_size": 3, "dilation": 2}),
+    ("max_pool1d", (2, 3, 11), {"kernel_size": 3, "stride": 2}),
+    ("max_pool1d", (2, 3, 12), {"kernel_size": 4}),                          # tiling windows
+    ("adaptive_max_pool2d", (2, 3, 9, 8), {"output_size": (4, 3)}),
+    ("adaptive_max_pool1d", (2, 3, 11), {"output_size": 4}),
+]
+
+
+@pytest.mark.parametrize("fn, shape, kw", NAN_POOLS, ids=lambda v: str(v))
+@pytest.mark.parametrize("nan_fraction", [0.1, 0.6])
+def test_max_pool_with_nans_routes_the_gradient_like_torch(fn, shape, kw, nan_fraction):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < nan_fraction] = np.nan
+    x[..., :2] = 1.0                                                          # ties too
+    gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, i = getattr(F, fn)(gx, return_indices=True, **kw)
+    ty, ti = getattr(TF, fn)(tx, return_indices=True, **kw)
+    g = rng.standard_normal(ty.shape)
+    (y * gw.tensor(g)).sum().backward()
+    (ty * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())   # NaN == NaN here
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    y2 = getattr(F, fn)(gw.tensor(x, requires_grad=True), **kw)               # no indices asked
+    np.testing.assert_array_equal(y2.detach().numpy(), ty.detach().numpy())

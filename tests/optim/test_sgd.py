@@ -59,5 +59,6 @@ def test_sgd_rejects_bad_options(kwargs, name):
 
 def test_bad_option_in_a_param_group_is_rejected():
     a, b = gw.nn.Parameter(np.zeros(2)), gw.nn.Parameter(np.zeros(2))
-    with pytest.raises(ValueError, match=r"lr must be a non-negative number, got -1"):
+    with pytest.raises(ValueError, match=r"SGD: Invalid learning rate: -1 \(lr must be a finite "
+                                         r"number >= 0, got -1\)"):
         SGD([{"params": [a]}, {"params": [b], "lr": -1}], lr=0.1)

@@ -4,6 +4,7 @@ import math
 
 from ... import backend
 from ...autograd import Tensor
+from ...errors import NonFiniteError, check_nonnegative
 
 
 def _with_grads(parameters):
@@ -14,24 +15,36 @@ def _with_grads(parameters):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so their joint norm is at most max_norm; returns the
-    norm before clipping (as a Tensor), PyTorch's coefficient max_norm/(norm + 1e-6)."""
+    norm before clipping (as a Tensor), PyTorch's coefficient max_norm/(norm + 1e-6).
+
+    A NaN or infinite total norm: with `error_if_nonfinite=True` a `NonFiniteError` (a
+    RuntimeError, PyTorch's text) and the gradients untouched; with the default False,
+    PyTorch's default, the gradients are scaled by the non-finite coefficient exactly as
+    PyTorch does (NaN everywhere for a NaN norm, 0·g for an infinite one). The trainer
+    checks the loss and the weights itself; pass True to stop at the first bad step."""
+    max_norm = check_nonnegative("clip_grad_norm_", "max_norm", max_norm)
     params = _with_grads(parameters)
     if not params:
         return Tensor(backend.np.asarray(0.0, backend.DEFAULT_FLOAT))
     xp = backend.array_module(params[0].grad.data)
     norm_type = float(norm_type)
-    if math.isinf(norm_type):
-        total = max(float(xp.abs(p.grad.data).max()) for p in params)
-    else:
-        total = sum(float((xp.abs(p.grad.data.astype(xp.float64)) ** norm_type).sum())
-                    for p in params) ** (1.0 / norm_type)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        if math.isinf(norm_type):
+            maxima = [float(xp.abs(p.grad.data).max()) for p in params]
+            total = math.nan if any(map(math.isnan, maxima)) else max(maxima)  # NaN wins
+        else:
+            total = sum(float((xp.abs(p.grad.data.astype(xp.float64)) ** norm_type).sum())
+                        for p in params) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           f"gradients is non-finite ({total})")
+        raise NonFiniteError(f"clip_grad_norm_: The total norm of order {norm_type} for "
+                             "gradients from `parameters` is non-finite, so it cannot be "
+                             "clipped. To disable this error and scale the gradients by the "
+                             "non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for p in params:
-            p.grad.data = p.grad.data * p.grad.data.dtype.type(coef)
+    if coef < 1 or math.isnan(coef):                      # PyTorch: clamp(coef, max=1), NaN stays
+        with xp.errstate(invalid="ignore"):
+            for p in params:
+                p.grad.data = p.grad.data * p.grad.data.dtype.type(coef)
     return Tensor(xp.asarray(total, dtype=params[0].grad.data.dtype))
 
 
