@@ -10,8 +10,8 @@ gradient.
 
 Latent weights are kept in [−1, 1] (BinaryConnect, §2.4: beyond ±1 the STE cancels their
 gradient and they would only drift): with `clip_weights=True` (the default) a layer clamps its
-own `weight` in place at the start of every training-mode forward, that is after each
-optimiser step, before the weights are used again; `clip_latent_weights_(model)` does the same
+own `weight` in place at the start of every forward, that is after each optimiser step, before
+the weights are used again (idempotent, so eval and the packed export see the same weights); `clip_latent_weights_(model)` does the same
 explicitly, for a loop that wants it right after `optimizer.step()`.
 """
 from .. import backend
@@ -47,7 +47,7 @@ class _BinaryOptions:
         self.clip_weights, self.scale_input = bool(clip_weights), bool(scale_input)
 
     def _clip(self):
-        if self.clip_weights and self.training:
+        if self.clip_weights:
             w = self.weight.data
             backend.array_module(w).clip(w, -1.0, 1.0, out=w)
             self.weight._version[0] += 1
@@ -61,7 +61,7 @@ class BinaryConv2d(_BinaryOptions, Conv2d):
     """Binary-weight convolution (BWN, XNOR-Net §3.1): y = x ⊛ (α ⊙ sign W) + b, x real.
 
     Arguments as `Conv2d`, plus alpha_grad ("constant" or "chain", see `F.binarize_weight`) and
-    clip_weights (clamp the latent W to [−1, 1] before each training forward)."""
+    clip_weights (clamp the latent W to [−1, 1] in place before each forward)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", dtype=None, alpha_grad="constant",
