@@ -23,11 +23,12 @@ Numba is imported when this module is, so import it only where the packed path r
 """
 import numba
 import numpy as np
-from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-_JIT = dict(nogil=True, cache=True)
+from ..threads import over_ranges
+
+_JIT = {"nogil": True, "cache": True}
 WORD = 64
 
 
@@ -202,7 +203,7 @@ def _valid_taps(size, k, s, pad_before, d, out):
 def padding_correction(sums, in_hw, stride, pads, dilation, out_hw):
     """corr[k, u, v] = Σ over the taps (i, j) of output (u, v) that fall in the padding of
     sums[k, i, j] (`tap_sums`): what the padded words (bits 0, read as +1) added."""
-    K, kh, kw = sums.shape
+    _, kh, kw = sums.shape
     rv = _valid_taps(in_hw[0], kh, stride[0], pads[0][0], dilation[0], out_hw[0])   # (oh, kh)
     cv = _valid_taps(in_hw[1], kw, stride[1], pads[1][0], dilation[1], out_hw[1])   # (ow, kw)
     inside = np.einsum("kij,ui,vj->kuv", sums, rv, cv, optimize=True)
@@ -224,10 +225,9 @@ def xnor_conv2d_packed(x, wt, alpha, bias, kernel, stride, pads, dilation, corr)
     filters in the kernel's layout (`filters_last`: (G, L, K/G)), pads ((top, bottom),
     (left, right)) exact through corr (`padding_correction`, (K, oh, ow)). Threads pack ranges
     of the batch, then take ranges of the N·oh output rows."""
-    from ..threads import over_ranges  # noqa: PLC0415 - same layer, kept lazy with Numba
     N, C, H, W = x.shape
     (pt, pb), (pl, pr) = pads
-    G, L, Kg = wt.shape
+    G, _, Kg = wt.shape
     K, oh, ow = G * Kg, corr.shape[1], corr.shape[2]
     Cg = C // G
     xpk = np.zeros((N, G, H + pt + pb, W + pl + pr, words(Cg)), np.uint64)

@@ -52,6 +52,13 @@ class _BinaryOptions:
             backend.array_module(w).clip(w, -1.0, 1.0, out=w)
             self.weight._version[0] += 1
 
+    def stored_bytes(self):
+        """Bytes of this layer in 1-bit storage (`nn.binary_packed`): ⌈n/64⌉ words per output
+        channel for its n weights, a float32 α per channel, the bias."""
+        K, n = self.weight.shape[0], self.weight[0].numel()
+        bias = 0 if self.bias is None else 4 * self.bias.numel()
+        return K * 8 * (-(-n // 64)) + 4 * K + bias
+
     def _binary_repr(self):
         s = f", alpha_grad={self.alpha_grad}" if self.alpha_grad != "constant" else ""
         return s + (", scale_input=True" if self.scale_input else "")
