@@ -268,11 +268,12 @@ def pack_model(model):
 
 def _layer_meta(m):
     if isinstance(m, PackedBinaryConv2d):
-        return dict(kind="conv2d", in_channels=m.in_channels, kernel_size=list(m.kernel_size),
-                    stride=list(m.stride), padding=list(m.padding), dilation=list(m.dilation),
-                    groups=m.groups, mode=m.mode, scale_input=m.scale_input)
-    return dict(kind="linear", in_features=m.in_features, mode=m.mode,
-                scale_input=m.scale_input)
+        return {"kind": "conv2d", "in_channels": m.in_channels,
+                "kernel_size": list(m.kernel_size), "stride": list(m.stride),
+                "padding": list(m.padding), "dilation": list(m.dilation), "groups": m.groups,
+                "mode": m.mode, "scale_input": m.scale_input}
+    return {"kind": "linear", "in_features": m.in_features, "mode": m.mode,
+            "scale_input": m.scale_input}
 
 
 def export_packed(model, path):
