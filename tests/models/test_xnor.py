@@ -17,7 +17,7 @@ def _weighted(model):
 
 
 @pytest.mark.parametrize("name", ["bwn_lenet5", "xnor_lenet5", "bwn_resnet8", "xnor_resnet8",
-                                  "bwn_alexnet", "xnor_alexnet"])
+                                  "xnor_alexnet"])
 def test_first_and_last_layers_are_real_the_rest_binary(name):
     assert name in list_models()
     layers = _weighted(get_model(name, num_classes=10))
