@@ -119,6 +119,7 @@ def xnor_conv_rows(xp_, wt, n_valid, corr, alpha, bias, kernel, stride, dilation
     oh, ow = out.shape[2], out.shape[3]
     patch = np.zeros((4, L), np.uint64)
     acc = np.zeros((4, Kg), np.uint64)
+    row = np.empty((G * Kg, ow), np.int64)     # one output row, written out whole per filter
     for r in range(rows[0], rows[1]):
         n, u = r // oh, r % oh
         for g in range(G):
@@ -128,9 +129,11 @@ def xnor_conv_rows(xp_, wt, n_valid, corr, alpha, bias, kernel, stride, dilation
                 _popcounts4(patch, wt[g], acc)
                 for p in range(nv):
                     for k in range(Kg):
-                        kk = g * Kg + k
-                        dot = n_valid - 2 * np.int64(acc[p, k]) - corr[kk, u, v0 + p]
-                        out[n, kk, u, v0 + p] = alpha[kk] * dot + bias[kk]
+                        row[g * Kg + k, v0 + p] = acc[p, k]
+        for k in range(G * Kg):         # contiguous runs of ow values (out is (N, K, oh, ow))
+            dst = out[n, k, u]
+            for v in range(ow):
+                dst[v] = alpha[k] * (n_valid - 2 * row[k, v] - corr[k, u, v]) + bias[k]
 
 
 @numba.njit(**_JIT)
