@@ -2,6 +2,9 @@
 from . import functional, init, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .attention import AdditiveAttention, DotProductAttention, GeneralAttention
+from .binary import (BinaryConv2d, BinaryLinear, XNORBlock, XNORConv2d, XNORLinear,
+                     clip_latent_weights_)
+from .binary_packed import PackedBinaryConv2d, PackedBinaryLinear
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import CausalConv1d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .conv_lstm import ConvLSTM, ConvLSTMCell

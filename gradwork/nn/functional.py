@@ -1,6 +1,8 @@
 """`gradwork.nn.functional` (import as F): the stateless forms of the layers and losses."""
 from ..ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,
                               tanh)
+from ..ops.binary import (binarize_weight, binary_conv2d, binary_linear, input_scale, sign_ste,
+                          xnor_conv2d, xnor_linear)
 from ..ops.ctc import ctc_loss
 from ..ops.conv import (causal_conv1d, conv1d, conv2d, conv_transpose1d,
                         conv_transpose2d)

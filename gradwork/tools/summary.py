@@ -7,7 +7,9 @@ leaf module (one without children), in the order the layers run.
 Multiply-adds count only convolutions and linear layers (one MAC = one multiply and one add;
 FLOPs ≈ 2 × MACs), as WORKLOADS.md does: bias, normalisation, activations and pooling are
 left out. Linear: out.numel · in_features; Conv: out.numel · (C_in/groups) · k_h · k_w;
-ConvTranspose: in.numel · (C_out/groups) · k_h · k_w. Activation memory is each layer's
+ConvTranspose: in.numel · (C_out/groups) · k_h · k_w. "Bits" is the storage of a weight
+(32 for float32; 1 for binary layers, whose "Stored" bytes are their packed form: the bit
+words, a float α per channel and the bias, nn/binary_packed.py). Activation memory is each layer's
 output (all its Tensors) in bytes; the total includes the input, like the deck's "TOTAL
 memory" (forward only: training keeps about twice that).
 """
@@ -24,6 +26,7 @@ def _classes(*names):
 
 _CONV = _classes("Conv1d", "Conv2d", "Conv3d")
 _CONV_T = _classes("ConvTranspose1d", "ConvTranspose2d")
+_BINARY = _classes("BinaryConv2d", "BinaryLinear", "PackedBinaryConv2d", "PackedBinaryLinear")
 # Shape-preserving elementwise layers: deck 002's VGG table counts their output as the layer
 # before's (ReLU applied in place), so the "in place" total leaves them out.
 _IN_PLACE = _classes("ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softplus", "Dropout",
@@ -39,6 +42,8 @@ class LayerRow:
     macs: int
     memory_bytes: int
     in_place: bool = False
+    weight_bits: int = 0
+    stored_bytes: int = 0
 
 
 @dataclass
@@ -50,6 +55,11 @@ class ModelSummary:
     trainable_params: int = 0
     param_bytes: int = 0
     itemsize: int = 4
+
+    @property
+    def stored_bytes(self):
+        """Bytes of the parameters as stored: binary layers packed at 1 bit per weight."""
+        return sum(r.stored_bytes for r in self.rows)
 
     @property
     def total_macs(self):
@@ -66,17 +76,20 @@ class ModelSummary:
 
     def __str__(self):
         head = f"{'Layer (type)':<40} {'Output shape':<22} {'Params':>12} {'Mult-adds':>15} " \
-               f"{'Memory':>10}"
+               f"{'Memory':>10} {'Bits':>4} {'Stored':>10}"
         lines = [head, "=" * len(head),
                  f"{'input':<40} {str(self.input_shape):<22} {0:>12,} {0:>15,} "
                  f"{_bytes(self.input_bytes):>10}"]
         for r in self.rows:
             label = f"{r.name} ({r.type})"
+            bits = f"{r.weight_bits}" if r.weight_bits else ""
             lines.append(f"{label[:40]:<40} {str(r.output_shape):<22} {r.params:>12,} "
-                         f"{r.macs:>15,} {_bytes(r.memory_bytes):>10}")
+                         f"{r.macs:>15,} {_bytes(r.memory_bytes):>10} {bits:>4} "
+                         f"{_bytes(r.stored_bytes) if r.weight_bits else '':>10}")
         lines += ["=" * len(head),
                   f"Total params: {self.total_params:,} (trainable {self.trainable_params:,}; "
-                  f"{_bytes(self.param_bytes)})",
+                  f"{_bytes(self.param_bytes)}; stored with binary layers at 1 bit per "
+                  f"weight: {_bytes(self.stored_bytes)})",
                   f"Total multiply-adds (conv/linear): {self.total_macs:,} = "
                   f"{self.total_macs / 1e9:.4g} G MACs = {2 * self.total_macs / 1e9:.4g} GFLOP "
                   "forward (1 MAC = 2 FLOPs; He et al.'s \"FLOPs\" count MACs)",
@@ -118,6 +131,14 @@ def _macs(module, inputs, outputs):
     return 0
 
 
+def _storage(module, own):
+    """(bits per weight, bytes stored) of a layer's parameters: binary layers packed."""
+    if _BINARY and isinstance(module, _BINARY):
+        return 1, module.stored_bytes()
+    nbytes = sum(p.data.nbytes for p in own)
+    return (8 * own[0].data.itemsize, nbytes) if own else (0, 0)
+
+
 def summary(model, input_size, batch_size=1, dtype="float32"):
     """Summarise `model` on an input of shape (batch_size, *input_size); returns a
     `ModelSummary` (print it for the table)."""
@@ -139,7 +160,7 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
                                     tuple(outs[0].shape) if outs else (),
                                     sum(p.numel() for p in own), _macs(module, inputs, outs),
                                     sum(t.data.nbytes for t in outs),
-                                    isinstance(module, _IN_PLACE)))
+                                    isinstance(module, _IN_PLACE), *_storage(module, own)))
 
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]

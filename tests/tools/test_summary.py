@@ -63,3 +63,18 @@ def test_vgg16_reproduces_deck_002_table():
             + [14 * 14 * 512] * 3 + [7 * 7 * 512] + [4096, 4096, 1000])
     assert values == deck
     assert s.input_bytes // 4 == 224 * 224 * 3
+
+
+def test_binary_layers_show_one_bit_and_their_packed_bytes():
+    """A binary layer stores ⌈n/64⌉ words per channel + a float32 α (+ bias); a real one 32
+    bits per parameter (issue 18)."""
+    model = nn.Sequential(nn.XNORConv2d(3, 4, 3, bias=False), nn.Flatten(),
+                          nn.BinaryLinear(4 * 4 * 4, 5), nn.Linear(5, 2))
+    s = summary(model, (3, 6, 6))
+    rows = {r.type: r for r in s.rows}
+    assert (rows["XNORConv2d"].weight_bits, rows["XNORConv2d"].stored_bytes) == (1, 4 * 8 + 16)
+    assert (rows["BinaryLinear"].weight_bits, rows["BinaryLinear"].stored_bytes) == \
+        (1, 5 * 8 + 20 + 20)
+    assert (rows["Linear"].weight_bits, rows["Linear"].stored_bytes) == (32, 12 * 4)
+    assert s.stored_bytes == 48 + 80 + 48
+    assert " 1 " in str(s).splitlines()[3]
