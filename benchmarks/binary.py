@@ -5,22 +5,21 @@ ordering float > BWN > XNOR. Not a test: it prints figures (and one JSON line pe
     python -m benchmarks.binary                   # layers, networks, memory (≈ 2 min)
     python -m benchmarks.binary --quick           # fewer repeats
     python -m benchmarks.binary --threads 1       # gradwork and PyTorch on one thread
-    python -m benchmarks.binary --accuracy 20     # + train float/BWN/XNOR LeNet-5, 20 epochs
 
 Timings alternate the implementations round by round (so a load spike hits them alike) and
-report each one's median; the ratios are of one run. The three claims of the deck are plain
-functions — `claim_memory`, `claim_speed`, `claim_accuracy` — each returning its figures and a
-verdict under a rule stated before it runs, so that `gradwork reproduce` can wrap them.
+report each one's median; the ratios are of one run. The deck's three claims are
+`gradwork reproduce binary_memory | xnor_speed | binary_accuracy` (gradwork/reproduce/binary.py,
+which measures the XNOR kernel against gradwork's own float convolution); this benchmark adds
+PyTorch's float convolution as the reference.
 """
 import argparse
 import json
 import os
-import statistics
 import sys
-import tempfile
-import time
 
 import numpy as np
+
+from gradwork.reproduce.binary import median_times as _median_times
 
 from . import THREADS
 
@@ -34,19 +33,6 @@ def _setup(threads):
     torch.set_num_threads(threads)
     gw_threads.set_num_threads(threads)
     return torch
-
-
-def _median_times(fns, repeats):
-    """{name: median seconds} over `repeats` rounds, the functions alternating in each."""
-    for fn in fns.values():
-        fn()                                            # warm-up (and JIT compilation)
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def layer_timings(torch, repeats):
@@ -136,32 +122,16 @@ def network_timings(torch, repeats, batches=(1, 8)):
     return rows
 
 
-def _binary_bytes(arrays, names, suffixes):
-    return sum(arrays[f"{n}.{s}"].nbytes for n in names for s in suffixes
-               if f"{n}.{s}" in arrays)
-
-
 def claim_memory(model_name="xnor_alexnet"):
-    """Deck 004: binary layers need ~32× less memory. Rule (stated before running): the
-    binary layers' bytes in the packed file are ≥ 31× smaller than their float32 weights in
-    the float file; the whole files are reported too."""
-    from gradwork.models import get_model  # noqa: PLC0415
-    from gradwork.nn.binary import BinaryConv2d, BinaryLinear  # noqa: PLC0415
-    from gradwork.nn.binary_packed import export_packed  # noqa: PLC0415
-    from gradwork.serialization import load, save  # noqa: PLC0415
-    model = get_model(model_name).eval()
-    names = [n for n, m in model.named_modules() if isinstance(m, (BinaryConv2d, BinaryLinear))]
-    with tempfile.TemporaryDirectory() as tmp:
-        dense, packed = os.path.join(tmp, "float.safetensors"), os.path.join(tmp, "packed.st")
-        save(model.state_dict(), dense)
-        export_packed(model, packed)
-        sizes = os.path.getsize(dense), os.path.getsize(packed)
-        a, b = load(dense, as_arrays=True), load(packed, as_arrays=True)
-    float_binary = _binary_bytes(a, names, ("weight", "bias"))
-    packed_binary = _binary_bytes(b, names, ("weight_bits", "alpha", "bias"))
+    """Deck 004: binary layers need ~32× less memory (the measurement of `gradwork reproduce
+    binary_memory`). Rule: the binary layers' packed bytes are ≥ 31× smaller."""
+    from gradwork.reproduce.binary import binary_layer_bytes  # noqa: PLC0415
+    layers, (float_file, packed_file) = binary_layer_bytes(model_name)
+    float_binary = sum(f for f, _ in layers.values())
+    packed_binary = sum(p for _, p in layers.values())
     ratio = float_binary / packed_binary
-    return {"claim": "memory", "model": model_name, "float_file_bytes": sizes[0],
-            "packed_file_bytes": sizes[1], "file_ratio": sizes[0] / sizes[1],
+    return {"claim": "memory", "model": model_name, "float_file_bytes": float_file,
+            "packed_file_bytes": packed_file, "file_ratio": float_file / packed_file,
             "binary_layers_float_bytes": float_binary,
             "binary_layers_packed_bytes": packed_binary, "binary_layers_ratio": ratio,
             "rule": "binary layers >= 31x smaller", "verdict": ratio >= 31}
@@ -178,25 +148,6 @@ def claim_speed(threads=1, repeats=10):
                                                                   for r in rows)}
 
 
-def claim_accuracy(epochs=20, out=None):
-    """Deck 004: accuracy falls from float to BWN to XNOR (56.7 → 53.8 → 44.2 % on ImageNet).
-    Rule: on the bundled digits, LeNet-5 test accuracy float > BWN > XNOR, and BWN within 2
-    points of float. Trains the three with the same settings (Adam, lr 1e-3, cosine)."""
-    from gradwork.train.build import build_trainer  # noqa: PLC0415
-    from gradwork.train.config import TrainConfig  # noqa: PLC0415
-    acc = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("lenet5", "bwn_lenet5", "xnor_lenet5"):
-            config = TrainConfig(model=name, epochs=epochs, optimizer="adam", lr=1e-3,
-                                 out=out or tmp, name=name, progress=False)
-            history = build_trainer(config).fit(epochs)
-            acc[name] = history[-1]["val_acc1"]
-    f, b, x = acc["lenet5"], acc["bwn_lenet5"], acc["xnor_lenet5"]
-    return {"claim": "accuracy", "epochs": epochs, **acc,
-            "rule": "float > bwn > xnor and float - bwn <= 0.02",
-            "verdict": f > b > x and f - b <= 0.02}
-
-
 def _print_rows(title, rows):
     print(f"\n{title}", file=sys.stderr)
     for r in rows:
@@ -210,7 +161,6 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=THREADS)
     p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--accuracy", type=int, metavar="EPOCHS", help="also train the LeNet-5s")
     args = p.parse_args(argv)
     torch = _setup(args.threads)
     repeats = 5 if args.quick else 15
@@ -225,8 +175,6 @@ def main(argv=None):
     print(json.dumps({"claim": "speed", "threads": args.threads, "rows": speed,
                       "rule": "torch/xnor >= 5 on 3x3x512",
                       "verdict": all(r["torch/xnor"] >= 5 for r in speed)}))
-    if args.accuracy:
-        print(json.dumps(claim_accuracy(args.accuracy)))
     print(f"load average at the end {os.getloadavg()}", file=sys.stderr)
 
 

@@ -1,6 +1,7 @@
 """Every claim `gradwork reproduce` knows, in the order `--list` prints them."""
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
+from .binary import BINARY_ACCURACY, BINARY_MEMORY, XNOR_SPEED
 from .efficiency import DENSENET_EFFICIENCY
 from .initialisation import INITIALISATION
 from .pooling import POOLING_INVARIANCE
@@ -11,7 +12,8 @@ from .schedule import PLATEAU
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
-                              POOLING_INVARIANCE, DENSENET_EFFICIENCY)}
+                              POOLING_INVARIANCE, DENSENET_EFFICIENCY,
+                              BINARY_MEMORY, XNOR_SPEED, BINARY_ACCURACY)}
 
 
 def get_claim(name):

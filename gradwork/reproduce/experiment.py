@@ -51,7 +51,7 @@ def evaluate(model, dataset, batch_size=500):
 
 def train(model, train_set, test_set, *, epochs, lr, seed, batch_size=64, momentum=0.9,
           weight_decay=0.0, penalty=None, penalty_strength=0.0, val_set=None, plateau=False,
-          eval_every=None, log=None):
+          cosine=False, eval_every=None, log=None):
     """Train `model` with SGD (PyTorch's momentum form) and return one dict per epoch (or per
     `eval_every` steps): step, epoch, lr, train_loss / train_err (running means over the
     steps since the last row, as He et al. plot training error), test_loss, test_err and
@@ -61,7 +61,7 @@ def train(model, train_set, test_set, *, epochs, lr, seed, batch_size=64, moment
     rng = np.random.default_rng(seed)
     opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     sched = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=2) if plateau \
-        else None
+        else optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if cosine else None
     rows, step, seen, loss_sum, wrong, start = [], 0, 0, 0.0, 0, time.perf_counter()
 
     def record(epoch):
@@ -96,8 +96,10 @@ def train(model, train_set, test_set, *, epochs, lr, seed, batch_size=64, moment
                 record(epoch)
         if not eval_every:
             row = record(epoch)
-            if sched is not None:
+            if plateau:
                 sched.step(row["val_err"])
+            elif sched is not None:
+                sched.step()
     return rows
 
 

@@ -1,7 +1,6 @@
 """Regularisation claims of deck 002 (and 001): dropout and data augmentation shrink the gap
 between training and test accuracy on a small training set; L1 drives weights to (nearly)
 zero where L2 shrinks them all."""
-from .. import nn
 from ..backend import np
 from ..models.lenet import LeNet5
 from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty

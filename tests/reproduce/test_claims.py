@@ -206,3 +206,27 @@ def test_densenet_efficiency_rule():
     assert efficiency.decide_efficiency(rows(0.03, 0.04)).status == HOLDS
     assert efficiency.decide_efficiency(rows(0.05, 0.04)).status == DOES_NOT_HOLD
     assert efficiency.decide_efficiency(rows(0.03, 0.04)[:1]).status == INCONCLUSIVE
+
+
+def test_binary_rules():
+    from gradwork.reproduce import binary
+
+    def memory(ratio):
+        return [{"model": "m", "layer": "all binary layers", "ratio": ratio},
+                {"model": "m", "layer": "whole file", "ratio": ratio / 3}]
+    assert binary.decide_memory(memory(31.8)).status == HOLDS
+    assert binary.decide_memory(memory(25.0)).status == DOES_NOT_HOLD
+
+    def speed(s1, s16):
+        return [{"seed": 0, "channels": 512, "batch": 1, "speedup": s1},
+                {"seed": 0, "channels": 512, "batch": 16, "speedup": s16}]
+    assert binary.decide_speed(speed(8.0, 6.0)).status == HOLDS
+    assert binary.decide_speed(speed(8.0, 3.0)).status == DOES_NOT_HOLD
+    assert binary.decide_speed([]).status == INCONCLUSIVE
+
+    def acc(f, b, x):
+        return [{"seed": 0, "model": m, "test_err": 1 - a}
+                for m, a in (("lenet5", f), ("bwn_lenet5", b), ("xnor_lenet5", x))]
+    assert binary.decide_accuracy(acc(0.98, 0.97, 0.93)).status == HOLDS
+    assert binary.decide_accuracy(acc(0.98, 0.99, 0.93)).status == DOES_NOT_HOLD
+    assert binary.decide_accuracy(acc(0.98, 0.95, 0.93)).status == INCONCLUSIVE
