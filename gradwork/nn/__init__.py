@@ -1,6 +1,7 @@
 """Modules, parameters, layers, losses, initialisation and utilities."""
 from . import functional, init, utils
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import (ELU, GELU, SELU, Hardswish, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU,
+                         Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .attention import AdditiveAttention, DotProductAttention, GeneralAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import CausalConv1d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
@@ -8,6 +9,7 @@ from .conv_lstm import ConvLSTM, ConvLSTMCell
 from .ctc import CTCLoss
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
+from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    MultiMarginLoss, NLLLoss)
@@ -19,3 +21,4 @@ from .pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, Adap
                    AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .tcn import TCN, Chomp1d, TemporalBlock
+from .upsample import PixelShuffle, PixelUnshuffle, Upsample

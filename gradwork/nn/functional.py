@@ -1,6 +1,6 @@
 """`gradwork.nn.functional` (import as F): the stateless forms of the layers and losses."""
-from ..ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,
-                              tanh)
+from ..ops.activation import (elu, gelu, hardswish, leaky_relu, log_softmax, mish, prelu, relu,
+                              selu, sigmoid, silu, softmax, softplus, tanh)
 from ..ops.ctc import ctc_loss
 from ..ops.conv import (causal_conv1d, conv1d, conv2d, conv_transpose1d,
                         conv_transpose2d)
