@@ -14,6 +14,7 @@ from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    MultiMarginLoss, NLLLoss)
 from .module import Module
+from .multihead_attention import MultiheadAttention
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
 from .penalty import elastic_net_penalty, l1_penalty, l2_penalty
@@ -21,4 +22,5 @@ from .pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, Adap
                    AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .tcn import TCN, Chomp1d, TemporalBlock
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsample import PixelShuffle, PixelUnshuffle, Upsample
