@@ -135,13 +135,17 @@ class DataLoader:
         return _EpochIterator(self, batches, epoch, start)
 
     def _worker_batches(self, batch_indices, epoch, start):
-        if self._pool is None:
+        """Batches from worker processes: this iteration's own pool, or (persistent_workers)
+        the loader's, shared by its iterations (stale results are told apart by serial)."""
+        pool = self._pool if self.persistent_workers else None
+        if pool is None:
             fetch = functools.partial(_fetch_batch, self.dataset, self.collate_fn, self.seed)
             base_seed = int(np.random.default_rng([self.seed, epoch, 2]).integers(2 ** 62))
-            self._pool = WorkerPool(fetch, self.dataset, self.num_workers, base_seed,
-                                    self.worker_init_fn, self.multiprocessing_context,
-                                    self.timeout, self.prefetch_factor)
-        pool = self._pool
+            pool = WorkerPool(fetch, self.dataset, self.num_workers, base_seed,
+                              self.worker_init_fn, self.multiprocessing_context,
+                              self.timeout, self.prefetch_factor)
+            if self.persistent_workers:
+                self._pool = pool
         try:
             yield from pool.batches(batch_indices, epoch, start)
         finally:

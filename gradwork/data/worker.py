@@ -27,6 +27,7 @@ def get_worker_info():
 def _worker_loop(fetch, dataset, worker_id, num_workers, seed, init_fn, tasks, results):
     global _info
     _info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    results.cancel_join_thread()            # at shutdown, unread batches must not block exit
     backend.manual_seed(seed)               # per-worker global generator, as PyTorch's
     try:
         if init_fn is not None:
@@ -114,7 +115,15 @@ class WorkerPool:
                 except (OSError, ValueError):
                     pass
         for p in self.procs:
-            p.join(timeout=2)
+            for _ in range(40):                 # drain, so that no worker waits on a full pipe
+                p.join(timeout=0.05)
+                if not p.is_alive():
+                    break
+                try:
+                    while True:
+                        self.results.get_nowait()
+                except (queue.Empty, OSError, ValueError):
+                    pass
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=1)
