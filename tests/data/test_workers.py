@@ -149,3 +149,24 @@ def test_generator_pin_memory_and_bad_arguments():
     with pytest.raises(ValueError, match="persistent_workers need num_workers > 0"):
         DataLoader(ds, persistent_workers=True)
     assert gw.data.DataLoader is DataLoader
+
+
+def test_an_abandoned_iterator_kept_alive_does_not_stop_the_next_epoch():
+    """Regression: a non-persistent loader once shared one pool between a live abandoned
+    iterator and the next epoch's, and collecting the old iterator shut the new one's workers
+    down mid-epoch (the tutorial's `dataiter = iter(trainloader); next(dataiter)`)."""
+    ref = DataLoader(Slow(), batch_size=3, shuffle=True, seed=4)
+    loader = DataLoader(Slow(), batch_size=3, shuffle=True, seed=4, num_workers=2)
+    old = iter(loader)
+    next(old)
+    next(iter(ref))
+    want = _values(ref)
+    got = []
+    for k, (x, _) in enumerate(loader):
+        if k == 2:
+            old.close()                 # what garbage-collecting the old iterator does
+            del old
+        got.append(x.numpy().copy())
+    assert len(got) == len(want) == 8
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
