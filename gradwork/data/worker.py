@@ -47,8 +47,9 @@ def _worker_loop(fetch, dataset, worker_id, num_workers, seed, init_fn, tasks, r
 
 
 def _failure(worker_id):
-    return ("error", f"Caught an exception in DataLoader worker process {worker_id} "
-                     f"(pid {os.getpid()}). Original traceback:\n{traceback.format_exc()}")
+    message = (f"Caught an exception in DataLoader worker process {worker_id} "
+               f"(pid {os.getpid()}). Original traceback:\n{traceback.format_exc()}")
+    return ("error", message)
 
 
 class WorkerPool:

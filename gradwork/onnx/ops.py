@@ -414,9 +414,7 @@ def _reduce(g, c):
     x = c.inputs[0]
     axes = g.ints(_axes(c, x.ndim), "axes")
     keep = int(bool(c.params["keepdim"]))
-    if op == "ReduceSum":                       # axes is an input from opset 13
-        g.node(op, [g.value(x), axes], c.outputs, keepdims=keep)
-    elif g.opset >= 18:
+    if op == "ReduceSum" or g.opset >= 18:      # axes became an input (ReduceSum: opset 13)
         g.node(op, [g.value(x), axes], c.outputs, keepdims=keep)
     else:
         g.node(op, [g.value(x)], c.outputs, keepdims=keep, axes=_axes(c, x.ndim))

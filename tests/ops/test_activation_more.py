@@ -2,7 +2,6 @@
 against PyTorch and central differences."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 
 import gradwork as gw

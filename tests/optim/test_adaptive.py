@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import gradwork as gw
 from gradwork.optim import Adagrad, AdamW, NAdam, RAdam, flatten_state_dict, unflatten_state_dict
 from tests.optim.reference import Pair, run_and_compare
 
@@ -74,9 +75,4 @@ def _round_trip(cls, torch_cls, groups):
     (RAdam, {"eps": -1e-8}, "eps"), (RAdam, {"weight_decay": float("nan")}, "weight_decay")])
 def test_bad_arguments_are_named(cls, kwargs, name):
     with pytest.raises(ValueError, match=f"{cls.__name__}: {name}"):
-        cls([torch_free_param()], **kwargs)
-
-
-def torch_free_param():
-    import gradwork as gw  # noqa: PLC0415
-    return gw.nn.Parameter(np.zeros(2))
+        cls([gw.nn.Parameter(np.zeros(2))], **kwargs)
