@@ -125,17 +125,16 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        if not self._backward_hooks or not is_grad_enabled():
-            out = self.forward(*args, **kwargs)
-        else:
-            args, state = backward_hooks.wrap_inputs(self, args)
-            out = self.forward(*args, **kwargs)
+        call = None
+        if self._backward_hooks and is_grad_enabled():
+            args, call = backward_hooks.wrap_inputs(self, args)
+        out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
-        if self._backward_hooks and is_grad_enabled():
-            out = backward_hooks.wrap_outputs(state, out)
+        if call is not None:
+            out = backward_hooks.wrap_outputs(call, out)
         return out
 
     # ------------------------------------------------------------ traversal
