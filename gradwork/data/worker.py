@@ -27,7 +27,6 @@ def get_worker_info():
 def _worker_loop(fetch, dataset, worker_id, num_workers, seed, init_fn, tasks, results):
     global _info
     _info = WorkerInfo(worker_id, num_workers, seed, dataset)
-    results.cancel_join_thread()            # at shutdown, unread batches must not block exit
     backend.manual_seed(seed)               # per-worker global generator, as PyTorch's
     try:
         if init_fn is not None:
@@ -109,25 +108,32 @@ class WorkerPool:
         return [p.pid for p in self.procs]
 
     def shutdown(self):
+        """Stop the workers: a None task each, then wait for them while draining the results
+        (a worker exits only once its last batches are written whole: a message cut short
+        would block any later read); one that does not exit within 2 s is terminated."""
         for q, p in zip(self.tasks, self.procs):
             if p.is_alive():
                 try:
                     q.put(None)
                 except (OSError, ValueError):
                     pass
+        drain = True
         for p in self.procs:
-            for _ in range(40):                 # drain, so that no worker waits on a full pipe
-                p.join(timeout=0.05)
+            for _ in range(40):
+                if drain:
+                    try:
+                        while True:
+                            self.results.get(timeout=0.05)
+                    except (queue.Empty, OSError, ValueError, EOFError):
+                        pass
+                else:
+                    p.join(timeout=0.05)
                 if not p.is_alive():
                     break
-                try:
-                    while True:
-                        self.results.get_nowait()
-                except (queue.Empty, OSError, ValueError):
-                    pass
             if p.is_alive():
-                p.terminate()
+                p.terminate()               # it may leave half a message: stop reading
                 p.join(timeout=1)
+                drain = False
         for q in self.tasks + [self.results]:
             q.cancel_join_thread()
             q.close()
