@@ -27,3 +27,4 @@ from . import nn  # noqa: E402  (after the core, which nn builds on)
 from . import optim  # noqa: E402
 from . import models  # noqa: E402
 from . import data  # noqa: E402
+from . import onnx  # noqa: E402  (gradwork.onnx.export; the onnx package loads on first use)

@@ -7,6 +7,7 @@ their inputs (never to the input tensors), so activations that no backward needs
 freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
 """
 from ..backend import array_module, np as _np
+from . import hooks as _hooks
 from .grad_mode import is_grad_enabled
 
 _GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
@@ -26,7 +27,7 @@ class Function:
     # Until release(): a multi-output op sets out_meta to its outputs' (shape, dtype).
     out_meta = None
     freed = False
-    edges = versions = retained = ()
+    edges = versions = retained = hooks = ()
 
     def forward(self, *arrays, **params):  # pragma: no cover - interface
         raise NotImplementedError
@@ -128,6 +129,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
     pending = {root: _slots(root)}
     pending[root][root_tensor._idx] = grad
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
+    held = {}                       # leaves with hooks: summed over every use, then hooked once
     for node in _topological_order(root):
         gouts = pending.pop(node, None)
         if gouts is None:
@@ -137,6 +139,8 @@ def run_backward(root_tensor, grad, retain_graph=False):
         if node.out_meta is not None:
             xp = array_module(*[g for g in gouts if g is not None])
             gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
+        if node.hooks:
+            gouts = _hooks.apply_node_hooks(node, list(gouts))
         for idx, t in node.retained:
             if gouts[idx] is not None:
                 t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad.data + gouts[idx])
@@ -155,8 +159,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 if slots is None:
                     slots = pending[ctx] = _slots(ctx)
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
+            elif id(e) in _hooks.LEAF_HOOKS:
+                held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
             else:
                 _accumulate_leaf(e, g, handed_out)
+    for t, g in held.values():
+        _accumulate_leaf(t, g, handed_out)
 
 
 def _slots(node):
@@ -170,6 +178,8 @@ def _slots(node):
 
 
 def _accumulate_leaf(t, g, handed_out):
+    if id(t) in _hooks.LEAF_HOOKS:
+        g = _hooks.apply_leaf_hooks(t, g)
     if g.shape != t.data.shape:
         raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
                            f"{t.data.shape}")

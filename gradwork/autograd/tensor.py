@@ -103,6 +103,12 @@ class Tensor:
             return
         self._ctx.retained = list(self._ctx.retained) + [(self._idx, self)]
 
+    def register_hook(self, hook):
+        """`hook(grad)` runs on this tensor's gradient; a returned Tensor replaces it.
+        Returns a handle whose `remove()` unregisters the hook (gradwork.autograd.hooks)."""
+        from .hooks import register_tensor_hook  # noqa: PLC0415
+        return register_tensor_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass)."""
         from .function import _accumulate_leaf, run_backward  # noqa: PLC0415

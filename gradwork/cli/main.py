@@ -5,6 +5,7 @@
     gradwork eval runs/lenet/best.safetensors
     gradwork summary vgg16 --input-size 3 224 224
     gradwork plot runs/a runs/b --output ab.png
+    gradwork export lenet5 --checkpoint runs/lenet/best.safetensors --onnx lenet5.onnx
 """
 import argparse
 import dataclasses
@@ -282,12 +283,59 @@ def cmd_reproduce(args):
     return 0
 
 
+def _add_export(sub):
+    p = sub.add_parser("export", help="write a model (and its checkpoint's weights) as ONNX",
+                       description="Trace a zoo model on a zero input and write it as an ONNX "
+                       "file checked by onnx.checker (needs the onnx extra).")
+    p.add_argument("model", help="a zoo name or module:function")
+    p.add_argument("--checkpoint", help="a training checkpoint or run folder, or a "
+                   ".safetensors state dict (default: the model's initial weights)")
+    p.add_argument("--onnx", required=True, metavar="PATH", help="the .onnx file to write")
+    p.add_argument("--input-size", type=_positive_int, nargs="+", metavar="N",
+                   help="one input's shape without the batch (default: the model's declared)")
+    p.add_argument("--num-classes", type=_positive_int, help="default: the checkpoint's run, "
+                   "else the model's own")
+    p.add_argument("--batch-size", type=_positive_int, default=1, help="traced batch, default 1")
+    p.add_argument("--dynamic-batch", action="store_true", help="leave the batch axis free")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset version, default 17")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args):
+    from .. import onnx, randn  # noqa: PLC0415
+    from ..serialization import load  # noqa: PLC0415
+    from ..train import checkpoint as ckpt  # noqa: PLC0415
+    from ..train.build import build_model  # noqa: PLC0415
+    state, num_classes = None, args.num_classes
+    if args.checkpoint:
+        try:
+            arrays, info = ckpt.load_checkpoint(args.checkpoint)
+            state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
+            data = (info.get("config") or {}).get("data")
+            if num_classes is None and data:
+                from ..data import dataset_info  # noqa: PLC0415
+                num_classes = dataset_info(data).num_classes
+        except ValueError:                          # not a training checkpoint: a state dict
+            state = load(args.checkpoint)
+    channels = args.input_size[0] if args.input_size else None
+    model = build_model(args.model, num_classes, channels)
+    if state is not None:
+        model.load_state_dict(state)
+    input_size = args.input_size or _declared_input_size(model, args.model)
+    dynamic = {"input": {0: "batch"}, "output": {0: "batch"}} if args.dynamic_batch else None
+    proto = onnx.export(model, randn(args.batch_size, *input_size), args.onnx,
+                        opset_version=args.opset, dynamic_axes=dynamic)
+    print(f"{args.onnx}: {args.model}, input {tuple(input_size)}, opset {args.opset}, "
+          f"{len(proto.graph.node)} nodes")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="gradwork", description="gradwork: train, evaluate "
                                      "and inspect the models of the decks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_train, _add_eval, _add_models, _add_summary, _add_plot,
-                _add_reproduce):
+                _add_reproduce, _add_export):
         add(sub)
     return parser
 

@@ -8,9 +8,14 @@ from .dataset import ArrayDataset, Dataset, Subset, TensorDataset, random_split
 from .image_folder import ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .sequences import AddingProblem, AnBn, CopyMemory, SequenceReversal
+from .worker import get_worker_info
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ArrayDataset", "random_split", "DataLoader",
            "default_collate", "transforms", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100",
            "ImageFolder", "read_idx", "AddingProblem", "CopyMemory", "AnBn", "SequenceReversal",
-           "DATASETS", "dataset_info", "load_dataset"]
+           "DATASETS", "dataset_info", "load_dataset", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "get_worker_info"]

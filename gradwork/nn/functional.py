@@ -1,6 +1,6 @@
 """`gradwork.nn.functional` (import as F): the stateless forms of the layers and losses."""
-from ..ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,
-                              tanh)
+from ..ops.activation import (elu, gelu, hardswish, leaky_relu, log_softmax, mish, prelu, relu,
+                              selu, sigmoid, silu, softmax, softplus, tanh)
 from ..ops.binary import (binarize_weight, binary_conv2d, binary_linear, input_scale, sign_ste,
                           xnor_conv2d, xnor_linear)
 from ..ops.ctc import ctc_loss

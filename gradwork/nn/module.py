@@ -7,10 +7,20 @@ introspection. State-dict keys and layouts are PyTorch's, so weights move both w
 from collections import OrderedDict, namedtuple
 
 from .. import backend
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, is_grad_enabled, no_grad
+from ..autograd.hooks import RemovableHandle
+from . import backward_hooks
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 class Module:
@@ -24,6 +34,8 @@ class Module:
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -87,27 +99,42 @@ class Module:
 
     add_module = register_module
 
-    def register_forward_hook(self, hook):
-        """`hook(module, inputs, output)` after every forward; returns a handle with remove()."""
-        key = object()
-        self._forward_hooks[key] = hook
+    # ------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook, prepend=False):
+        """`hook(module, args)` before every forward; a returned value (a tuple, or one value
+        that becomes a 1-tuple) replaces the positional arguments. Returns a handle."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
 
-        class _Handle:
-            def remove(_self):
-                self._forward_hooks.pop(key, None)
-        return _Handle()
+    def register_forward_hook(self, hook, prepend=False):
+        """`hook(module, args, output)` after every forward; a returned value replaces the
+        output. Returns a handle with remove()."""
+        return _add_hook(self._forward_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """`hook(module, grad_input, grad_output)` once the gradients with respect to the
+        module's tensor inputs have been computed (tuples, None for inputs that need none); a
+        returned tuple replaces grad_input. Returns a handle with remove()."""
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     # ------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        call = None
+        if self._backward_hooks and is_grad_enabled():
+            args, call = backward_hooks.wrap_inputs(self, args)
         out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        if call is not None:
+            out = backward_hooks.wrap_outputs(call, out)
         return out
 
     # ------------------------------------------------------------ traversal

@@ -1,9 +1,12 @@
-"""Activations: relu, leaky_relu, elu, tanh, sigmoid, softplus, softmax, log_softmax."""
+"""Activations: relu, leaky_relu, elu, selu, prelu, gelu, silu, mish, hardswish, tanh,
+sigmoid, softplus, softmax, log_softmax."""
+import math
 import warnings
 
 from .. import kernels
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, np as _np
+from ..errors import ArgumentError, ShapeError
 
 
 # relu's backward is one compiled pass (gradwork.kernels) from this many elements up: there it
@@ -55,6 +58,123 @@ class ELU(Function):
 
     def backward(self, g):
         return array_module(g).where(self.mask, g, g * (self.out + self.alpha))
+
+
+# selu(x) = λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733 (Klambauer et al. 2017, "Self-Normalizing
+# Neural Networks"); selu' = λ or λ(elu(x) + α)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+class SELU(Function):
+    needs_inputs, needs_output = False, True
+
+    def forward(self, x):
+        xp = array_module(x)
+        self.mask = x > 0
+        self.out = SELU_SCALE * xp.where(self.mask, x, SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
+        self.out = self.out.astype(x.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.where(self.mask, SELU_SCALE * g, g * (self.out + SELU_SCALE * SELU_ALPHA))
+
+
+# prelu(x) = x if x > 0 else a·x, a learnt per channel (dim 1) or shared (He et al. 2015,
+# "Delving Deep into Rectifiers"); ∂/∂x = 1 or a, ∂/∂a = Σ g·x over x ≤ 0
+class PReLU(Function):
+    def forward(self, x, a):
+        xp = array_module(x)
+        # a: (C,) or (1,) → broadcast along dim 1 of x (N, C, *)
+        self.shape = (1, a.size) + (1,) * (x.ndim - 2) if x.ndim >= 2 and a.size > 1 else a.shape
+        self.x, self.a = x, a.reshape(self.shape)
+        return xp.where(x > 0, x, x * self.a)
+
+    def backward(self, g):
+        xp, x = array_module(g), self.x
+        pos = x > 0
+        gx = xp.where(pos, g, g * self.a) if self.needs_input_grad[0] else None
+        ga = None
+        if self.needs_input_grad[1]:
+            t = xp.where(pos, 0, g * x)
+            if self.a.size > 1:
+                axes = tuple(i for i in range(x.ndim) if i != 1)
+                ga = t.sum(axis=axes)
+            else:
+                ga = t.sum().reshape(self.a.shape)
+        return gx, ga
+
+
+def _erf(x):
+    """erf to double precision, elementwise (math.erf: NumPy has no erf of its own, and an
+    approximation would break the float64 comparison with PyTorch)."""
+    return _np.asarray(_ERF(x), dtype=x.dtype)
+
+
+_ERF = _np.frompyfunc(math.erf, 1, 1)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+# gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)); gelu' = Φ(x) + x·φ(x)  (Hendrycks & Gimpel 2016,
+# "Gaussian Error Linear Units"); approximate="tanh": x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))
+class GELU(Function):
+    def forward(self, x, approximate):
+        xp = array_module(x)
+        self.x, self.tanh = x, approximate == "tanh"
+        if self.tanh:
+            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return (0.5 * x * (1 + self.t)).astype(x.dtype, copy=False)
+        self.cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
+        return (x * self.cdf).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        xp, x = array_module(g), self.x
+        if self.tanh:
+            t = self.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner
+        else:
+            d = self.cdf + x * xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return (g * d).astype(g.dtype, copy=False)
+
+
+# silu(x) = x·σ(x) (Elfwing et al. 2018; "Swish", Ramachandran et al. 2017);
+# silu' = σ(x)(1 + x(1 − σ(x)))
+class SiLU(Function):
+    def forward(self, x):
+        self.x, self.s = x, sigmoid_array(x)
+        return x * self.s
+
+    def backward(self, g):
+        s = self.s
+        return g * (s * (1 + self.x * (1 - s)))
+
+
+# mish(x) = x·tanh(softplus(x)) (Misra 2019, "Mish"); mish' = tanh(sp) + x·σ(x)(1 − tanh²(sp))
+class Mish(Function):
+    def forward(self, x):
+        xp = array_module(x)
+        self.x = x
+        self.t = xp.tanh(xp.logaddexp(0, x)).astype(x.dtype, copy=False)
+        return x * self.t
+
+    def backward(self, g):
+        t = self.t
+        return g * (t + self.x * sigmoid_array(self.x) * (1 - t * t))
+
+
+# hardswish(x) = x·relu6(x + 3)/6 (Howard et al. 2019, "Searching for MobileNetV3");
+# hardswish' = 0 (x ≤ −3), (2x + 3)/6 (−3 < x < 3), 1 (x ≥ 3) — PyTorch's edges
+class Hardswish(Function):
+    def forward(self, x):
+        xp = array_module(x)
+        self.x = x
+        return x * xp.clip(x + 3, 0, 6) / 6
+
+    def backward(self, g):
+        xp, x = array_module(g), self.x
+        d = xp.where(x <= -3, 0, xp.where(x < 3, (2 * x + 3) / 6, 1)).astype(g.dtype, copy=False)
+        return g * d
 
 
 # tanh' = 1 − tanh²
@@ -148,6 +268,38 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
 
 def elu(x, alpha=1.0, inplace=False):
     return ELU.apply(x, alpha=alpha)
+
+
+def selu(x, inplace=False):
+    return SELU.apply(x)
+
+
+def prelu(x, weight):
+    """PReLU with `weight` of shape (C,) (C = x.shape[1]) or (1,)."""
+    if weight.ndim != 1 or (weight.shape[0] != 1 and (x.ndim < 2 or
+                                                        weight.shape[0] != x.shape[1])):
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        raise ShapeError(f"prelu: weight must have shape (1,) or ({channels},) (the input's "
+                         f"channels), got {tuple(weight.shape)}")
+    return PReLU.apply(x, weight)
+
+
+def gelu(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
+
+
+def silu(x, inplace=False):
+    return SiLU.apply(x)
+
+
+def mish(x, inplace=False):
+    return Mish.apply(x)
+
+
+def hardswish(x, inplace=False):
+    return Hardswish.apply(x)
 
 
 def tanh(x):
