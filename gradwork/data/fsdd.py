@@ -156,9 +156,11 @@ def _pad_stack(arrays):
 class SpokenDigitSequences(Dataset):
     """Spoken digit strings for CTC (Graves et al. 2006): each sample concatenates 2–3 random
     recordings of `source` (an FSDD without `length`) with 50–150 ms of silence between them;
-    (features (T, C), digits (S,) int64). Drawn once from `seed`, so the set is fixed."""
+    (features (T, C), digits + label_offset (S,) int64; offset 1 leaves 0 to CTC's blank).
+    Drawn once from `seed`, so the set is fixed."""
 
-    def __init__(self, source, num_samples, transform, min_digits=2, max_digits=3, seed=0):
+    def __init__(self, source, num_samples, transform, min_digits=2, max_digits=3, seed=0,
+                 label_offset=0):
         check_positive_int("SpokenDigitSequences", "num_samples", num_samples)
         if not 1 <= min_digits <= max_digits:
             raise ArgumentError(f"SpokenDigitSequences: need 1 <= min_digits <= max_digits, "
@@ -171,7 +173,7 @@ class SpokenDigitSequences(Dataset):
             for i in picks:
                 pieces += [source.waveforms[i], np.zeros(int(rng.integers(400, 1200)), np.float32)]
             self.features.append(transform(np.concatenate(pieces[:-1])))
-            self.labels.append(source.targets[picks])
+            self.labels.append(source.targets[picks] + label_offset)
 
     def __getitem__(self, index):
         return Tensor(self.features[index]), Tensor(self.labels[index])
