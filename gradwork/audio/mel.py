@@ -95,7 +95,7 @@ def melspectrogram(y=None, sr=None, S=None, n_fft=None, hop_length=None, win_len
     projection is a matmul), a NumPy array a NumPy array.
     """
     p = get_preset("melspectrogram", preset)
-    sr = pick(sr, p.sr)
+    sr, hop_length = pick(sr, p.sr), pick(hop_length, p.feature_hop)
     if S is None:
         if y is None:
             raise ArgumentError("melspectrogram: give y (a signal) or S (a spectrogram)")

@@ -42,8 +42,10 @@ class MelSpectrogram(Spectrogram):
     def __init__(self, sr=None, n_fft=None, hop_length=None, win_length=None, window=None,
                  center=None, pad_mode=None, power=2.0, n_mels=None, fmin=0.0, fmax=None,
                  htk=None, norm="preset", preset="librosa"):
-        super().__init__(n_fft, hop_length, win_length, window, center, pad_mode, power, preset)
-        self.sr = pick(sr, get_preset(type(self).__name__, preset).sr)
+        p = get_preset(type(self).__name__, preset)
+        super().__init__(n_fft, pick(hop_length, p.feature_hop), win_length, window, center,
+                         pad_mode, power, preset)
+        self.sr = pick(sr, p.sr)
         self.register_buffer("filterbank", mel_filterbank(self.sr, self.n_fft, n_mels, fmin,
                                                           fmax, htk, norm, preset=preset))
 
