@@ -11,7 +11,7 @@ from .spectral import get_window, istft, spectrogram, stft
 from .transforms import MFCC, MelSpectrogram, Spectrogram
 from .wav import load_wav, save_wav
 
-__all__ = ["stft", "istft", "spectrogram", "get_window", "mel_filterbank", "melspectrogram",
-           "hz_to_mel", "mel_to_hz", "mel_frequencies", "power_to_db", "amplitude_to_db",
-           "mfcc", "delta", "dct_matrix", "Spectrogram", "MelSpectrogram", "MFCC", "load_wav",
-           "save_wav", "PRESETS"]
+__all__ = ["MFCC", "PRESETS", "MelSpectrogram", "Spectrogram", "amplitude_to_db", "dct_matrix",
+           "delta", "get_window", "hz_to_mel", "istft", "load_wav", "mel_filterbank",
+           "mel_frequencies", "mel_to_hz", "melspectrogram", "mfcc", "power_to_db", "save_wav",
+           "spectrogram", "stft"]

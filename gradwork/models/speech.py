@@ -106,33 +106,33 @@ def ctc_beam_search(log_probs, lengths=None, beam_size=8, blank=0):
     to it. log_probs (T, N, C) → a list of N label lists (the best prefix of each)."""
     check_positive_int("ctc_beam_search", "beam_size", beam_size)
     lp = log_probs.numpy() if isinstance(log_probs, Tensor) else np.asarray(log_probs)
-    T, N, C = lp.shape
+    T, N = lp.shape[:2]
     L = np.full(N, T) if lengths is None else np.asarray(
         lengths.numpy() if isinstance(lengths, Tensor) else lengths)
     return [_beam_one(lp[:L[n], n].astype(np.float64), beam_size, blank) for n in range(N)]
 
 
+def _add(beams, prefix, pb, pnb):
+    """Accumulate the probabilities (log p_b, log p_nb) of `prefix` into `beams`."""
+    ob, onb = beams.get(prefix, (-math.inf, -math.inf))
+    beams[prefix] = (_logadd(ob, pb), _logadd(onb, pnb))
+
+
 def _beam_one(lp, beam_size, blank):
     beams = {(): (0.0, -math.inf)}                                   # prefix → (log p_b, p_nb)
     for t in range(lp.shape[0]):
-        row = lp[t]
-        nxt = {}
-
-        def add(prefix, pb, pnb):
-            ob, onb = nxt.get(prefix, (-math.inf, -math.inf))
-            nxt[prefix] = (_logadd(ob, pb), _logadd(onb, pnb))
-
+        row, nxt = lp[t], {}
         for prefix, (pb, pnb) in beams.items():
             total = _logadd(pb, pnb)
-            add(prefix, total + row[blank], -math.inf)               # stay: a blank
+            _add(nxt, prefix, total + row[blank], -math.inf)         # stay: a blank
             if prefix:                                               # stay: repeat last label
-                add(prefix, -math.inf, pnb + row[prefix[-1]])
+                _add(nxt, prefix, -math.inf, pnb + row[prefix[-1]])
             for c in range(lp.shape[1]):
                 if c == blank:
                     continue
                 # a repeated label needs a blank in between (only p_b extends)
                 p = (pb if prefix and prefix[-1] == c else total) + row[c]
-                add(prefix + (c,), -math.inf, p)
+                _add(nxt, prefix + (c,), -math.inf, p)
         beams = dict(sorted(nxt.items(), key=lambda kv: -_logadd(*kv[1]))[:beam_size])
     best = max(beams.items(), key=lambda kv: _logadd(*kv[1]))[0]
     return list(best)

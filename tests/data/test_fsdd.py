@@ -40,7 +40,7 @@ def test_fixed_length_features_stack_into_batches():
 
 def test_variable_length_batches():
     ds = FSDD(ROOT, train=False, transform=MFCCFeatures())
-    x, lengths, y = pad_collate([ds[i] for i in range(3)])
+    x, lengths, _ = pad_collate([ds[i] for i in range(3)])
     L = lengths.numpy()
     assert x.shape == (3, L.max(), 39) and sorted(set(L)) == sorted(L) and L.min() > 5
     for i in range(3):
@@ -50,7 +50,7 @@ def test_variable_length_batches():
 def test_spoken_digit_sequences():
     source = FSDD(ROOT, train=True)
     ds = SpokenDigitSequences(source, 5, MFCCFeatures(), seed=3, label_offset=1)
-    x, lengths, y, y_lengths = ds.get_batch(range(5))
+    x, _, y, y_lengths = ds.get_batch(range(5))
     assert set(y_lengths.numpy()) <= {2, 3} and x.shape[0] == 5
     assert set(y.numpy()[y.numpy() > 0]) <= {1, 2, 8}       # digits 0, 1, 7 shifted by one
     again = SpokenDigitSequences(source, 5, MFCCFeatures(), seed=3, label_offset=1)
@@ -59,7 +59,7 @@ def test_spoken_digit_sequences():
 
 def test_catalog_entry():
     train, test = load_dataset("fsdd", ROOT, augment=True)
-    x, y = train[0]
+    x, _ = train[0]
     assert x.shape == (63, 39) and len(test) == 6
 
 
