@@ -18,12 +18,16 @@ from .mel import melspectrogram
 from .presets import get_preset, pick
 
 
-def dct_matrix(n_out, n_in, dtype=np.float32):
-    """The first n_out rows of the orthonormal DCT-II matrix (n_out, n_in)."""
+def dct_matrix(n_out, n_in, norm="ortho", dtype=np.float32):
+    """The first n_out rows of the DCT-II matrix (n_out, n_in): orthonormal (norm='ortho'),
+    or scipy's unnormalised 2·cos(πk(2n + 1)/(2N)) (norm=None)."""
+    check_choice("mfcc", "norm", norm, ("ortho", None))
     n = np.arange(n_in)
     k = np.arange(n_out)[:, None]
-    D = np.sqrt(2.0 / n_in) * np.cos(math.pi * k * (2 * n + 1) / (2 * n_in))
-    D[0] /= np.sqrt(2.0)
+    D = 2.0 * np.cos(math.pi * k * (2 * n + 1) / (2 * n_in))
+    if norm == "ortho":
+        D *= np.sqrt(1.0 / (2 * n_in))
+        D[0] /= np.sqrt(2.0)
     return D.astype(dtype)
 
 
@@ -33,15 +37,18 @@ def lifter_weights(n_mfcc, lifter, dtype=np.float32):
     return (1 + (lifter / 2) * np.sin(math.pi * k / lifter)).astype(dtype)
 
 
-def mfcc(y=None, sr=None, S=None, n_mfcc=None, lifter=0, n_fft=None, hop_length=None,
-         win_length=None, window=None, center=None, pad_mode=None, n_mels=None, fmin=0.0,
-         fmax=None, htk=None, norm="preset", top_db=80.0, preset="librosa"):
+def mfcc(y=None, sr=None, S=None, n_mfcc=None, dct_type=2, norm="ortho", lifter=0,
+         mel_norm="preset", n_fft=None, hop_length=None, win_length=None, window=None,
+         center=None, pad_mode=None, n_mels=None, fmin=0.0, fmax=None, htk=None, top_db=80.0,
+         preset="librosa"):
     """MFCCs (..., n_mfcc, n_frames) of a signal y, or of a log-power mel spectrogram S.
 
     S defaults to power_to_db(melspectrogram(y, ...), top_db=top_db), librosa's recipe; the
-    STFT and mel arguments are melspectrogram's (left None: the preset's). NumPy in → NumPy
-    out; Tensor in → differentiable Tensor.
+    STFT and mel arguments are melspectrogram's (left None: the preset's), `mel_norm` is its
+    `norm` and `norm` the DCT's ('ortho' or None; dct_type 2 only), as in librosa. NumPy in →
+    NumPy out; Tensor in → differentiable Tensor.
     """
+    check_choice("mfcc", "dct_type", dct_type, (2,))
     p = get_preset("mfcc", preset)
     n_mfcc = check_positive_int("mfcc", "n_mfcc", pick(n_mfcc, p.n_mfcc))
     lifter = check_nonnegative("mfcc", "lifter", lifter)
@@ -49,13 +56,13 @@ def mfcc(y=None, sr=None, S=None, n_mfcc=None, lifter=0, n_fft=None, hop_length=
         if y is None:
             raise ArgumentError("mfcc: give y (a signal) or S (a log-power mel spectrogram)")
         S = power_to_db(melspectrogram(y, sr, None, n_fft, hop_length, win_length, window,
-                                       center, pad_mode, 2.0, n_mels, fmin, fmax, htk, norm,
-                                       preset), top_db=top_db)
+                                       center, pad_mode, 2.0, n_mels, fmin, fmax, htk,
+                                       mel_norm, preset), top_db=top_db)
     n_in = S.shape[-2]
     if n_mfcc > n_in:
         raise ArgumentError(f"mfcc: n_mfcc must be at most the number of mel bands {n_in}, got "
                             f"{n_mfcc}")
-    D = dct_matrix(n_mfcc, n_in, S.dtype)
+    D = dct_matrix(n_mfcc, n_in, norm, S.dtype)
     if lifter > 0:
         D = D * lifter_weights(n_mfcc, lifter, S.dtype)[:, None]
     return matmul(Tensor(D), S) if isinstance(S, Tensor) else np.matmul(D, S)

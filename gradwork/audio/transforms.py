@@ -54,16 +54,18 @@ class MelSpectrogram(Spectrogram):
 
 
 class MFCC(MelSpectrogram):
-    """DCT-II(power_to_db(mel spectrogram))[:n_mfcc]: (..., T) → (..., n_mfcc, n_frames)."""
+    """DCT-II(power_to_db(mel spectrogram))[:n_mfcc]: (..., T) → (..., n_mfcc, n_frames).
+    `norm` is the DCT's, `mel_norm` the filterbank's (librosa's names)."""
 
-    def __init__(self, sr=None, n_mfcc=None, lifter=0, top_db=80.0, n_fft=None, hop_length=None,
-                 win_length=None, window=None, center=None, pad_mode=None, n_mels=None,
-                 fmin=0.0, fmax=None, htk=None, norm="preset", preset="librosa"):
+    def __init__(self, sr=None, n_mfcc=None, norm="ortho", lifter=0, top_db=80.0,
+                 mel_norm="preset", n_fft=None, hop_length=None, win_length=None, window=None,
+                 center=None, pad_mode=None, n_mels=None, fmin=0.0, fmax=None, htk=None,
+                 preset="librosa"):
         super().__init__(sr, n_fft, hop_length, win_length, window, center, pad_mode, 2.0,
-                         n_mels, fmin, fmax, htk, norm, preset)
+                         n_mels, fmin, fmax, htk, mel_norm, preset)
         self.n_mfcc = pick(n_mfcc, get_preset("MFCC", preset).n_mfcc)
         self.top_db = top_db
-        D = dct_matrix(self.n_mfcc, self.filterbank.shape[0])
+        D = dct_matrix(self.n_mfcc, self.filterbank.shape[0], norm)
         if lifter:
             D = D * lifter_weights(self.n_mfcc, lifter)[:, None]
         self.register_buffer("dct", D)

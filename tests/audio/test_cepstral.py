@@ -44,10 +44,23 @@ def test_mfcc_librosa_preset_defaults(speech):
     np.testing.assert_allclose(mfcc(speech[1], n_fft=1024), ref, atol=2e-3 * np.abs(ref).max())
 
 
-def test_dct_is_scipy_ortho_dct2():
+@pytest.mark.parametrize("norm", ["ortho", None])
+def test_dct_is_scipy_dct2(norm):
     x = np.random.default_rng(0).standard_normal((10, 7))
-    np.testing.assert_allclose(dct_matrix(10, 10, np.float64) @ x,
-                               scipy.fft.dct(x, type=2, norm="ortho", axis=0), atol=1e-12)
+    np.testing.assert_allclose(dct_matrix(10, 10, norm, np.float64) @ x,
+                               scipy.fft.dct(x, type=2, norm=norm, axis=0), atol=1e-12)
+
+
+def test_mfcc_torchaudio_preset_and_librosa_names(chirp, speech):
+    for y in (chirp, speech[2]):
+        ref = librosa.feature.mfcc(y=y, sr=8000, n_mfcc=13, n_fft=400, hop_length=200,
+                                   pad_mode="reflect", htk=True, mel_norm=None, n_mels=40)
+        ours = mfcc(y, sr=8000, n_mfcc=13, n_mels=40, preset="torchaudio")
+        np.testing.assert_allclose(ours, ref, atol=2e-3 * np.abs(ref).max())
+        ref = librosa.feature.mfcc(y=y, sr=8000, n_mfcc=13, n_fft=256, norm=None,
+                                   mel_norm=None, n_mels=40)
+        ours = mfcc(y, sr=8000, n_mfcc=13, n_fft=256, norm=None, mel_norm=None, n_mels=40)
+        np.testing.assert_allclose(ours, ref, atol=2e-3 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("width,order", [(3, 1), (5, 1), (9, 1), (5, 2), (9, 2), (7, 3)])
@@ -89,3 +102,5 @@ def test_bad_arguments():
         delta(S, width=4)
     with pytest.raises(ArgumentError, match="width=9 must be at most the 5 frames"):
         delta(S)
+    with pytest.raises(ArgumentError, match="dct_type must be one of 2, got 3"):
+        mfcc(S=S, n_mfcc=4, dct_type=3)
