@@ -106,3 +106,14 @@ def test_bad_arguments_name_themselves(chirp):
         stft(chirp[:100], n_fft=256, pad_mode="reflect")
     with pytest.raises(ArgumentError, match="power must be 1 or 2"):
         spectrogram(chirp, power=3)
+
+
+@pytest.mark.parametrize("n,hop,length", [(8, 3, 30), (8, 8, 32), (5, 7, 40), (16, 4, 16)])
+def test_overlap_add_is_the_adjoint_of_framing(n, hop, length):
+    from gradwork.audio.spectral import frames, overlap_add
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, length))
+    f = frames(x, n, hop)
+    y = rng.standard_normal(f.shape)
+    np.testing.assert_allclose((f * y).sum(), (x * overlap_add(y, hop, length)).sum(),
+                               rtol=1e-12)
