@@ -14,6 +14,7 @@ import math
 from ..autograd import Function, Tensor
 from ..backend import array_module, np
 from ..errors import ArgumentError, ShapeError, check_choice, check_positive_int
+from ..ops import maximum
 from ..ops.pad import pad as _pad
 from .presets import get_preset, pick
 
@@ -146,7 +147,10 @@ def spectrogram(y, n_fft=None, hop_length=None, win_length=None, window=None, ce
         mag2 = X.real ** 2 + X.imag ** 2
         return mag2 if power == 2 else np.sqrt(mag2)
     mag2 = (X * X).sum(dim=-1)
-    return mag2 if power == 2 else mag2.sqrt()
+    if power == 2:
+        return mag2
+    tiny = Tensor(np.asarray(np.finfo(mag2.dtype).tiny, mag2.dtype))
+    return maximum(mag2, tiny).sqrt()           # √ of a floor: silent frames get gradient 0
 
 
 def istft(stft_matrix, hop_length=None, win_length=None, n_fft=None, window=None, center=None,

@@ -1,10 +1,11 @@
 """Data: `Dataset`, `DataLoader`, transforms, readers for MNIST / Fashion-MNIST / CIFAR / image
-folders, and synthetic sequence tasks."""
+folders, the Free Spoken Digit Dataset, and synthetic sequence tasks."""
 from . import transforms
 from .catalog import DATASETS, dataset_info, load_dataset
 from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate
 from .dataset import ArrayDataset, Dataset, Subset, TensorDataset, random_split
+from .fsdd import FSDD, SpokenDigitSequences, pad_collate
 from .image_folder import ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
@@ -13,4 +14,5 @@ from .sequences import AddingProblem, AnBn, CopyMemory, SequenceReversal
 __all__ = ["Dataset", "TensorDataset", "Subset", "ArrayDataset", "random_split", "DataLoader",
            "default_collate", "transforms", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100",
            "ImageFolder", "read_idx", "AddingProblem", "CopyMemory", "AnBn", "SequenceReversal",
-           "DATASETS", "dataset_info", "load_dataset"]
+           "DATASETS", "dataset_info", "load_dataset", "FSDD", "SpokenDigitSequences",
+           "pad_collate"]

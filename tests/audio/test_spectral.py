@@ -117,3 +117,9 @@ def test_overlap_add_is_the_adjoint_of_framing(n, hop, length):
     y = rng.standard_normal(f.shape)
     np.testing.assert_allclose((f * y).sum(), (x * overlap_add(y, hop, length)).sum(),
                                rtol=1e-12)
+
+
+def test_magnitude_of_silence_has_a_finite_gradient():
+    x = gw.Tensor(np.zeros(64), requires_grad=True)      # all-zero frames: |X| = 0
+    spectrogram(x, n_fft=16, hop_length=4, power=1).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
