@@ -51,16 +51,17 @@ def mel_filterbank(sr=None, n_fft=None, n_mels=None, fmin=0.0, fmax=None, htk=No
     """The mel filterbank (n_mels, 1 + n_fft//2): row i is filter i at the FFT frequencies.
 
     sr, n_fft, n_mels, htk left None and norm='preset' take the preset's values (librosa:
-    Slaney scale, 'slaney' norm; torchaudio: HTK, no norm); norm=None: no normalisation. Raises ArgumentError when
-    fmax exceeds the Nyquist frequency sr/2 or a filter falls between FFT bins (all zeros:
-    n_mels too large for n_fft).
+    Slaney scale, 'slaney' norm; torchaudio: HTK, no norm); norm=None: no normalisation.
+    Raises ArgumentError when fmax exceeds the Nyquist frequency sr/2 or a filter falls
+    between FFT bins (all zeros: n_mels too large for n_fft).
     """
     p = get_preset("mel_filterbank", preset)
     sr = check_positive("mel_filterbank", "sr", pick(sr, p.sr))
     n_fft = check_positive_int("mel_filterbank", "n_fft", pick(n_fft, p.n_fft))
     n_mels = check_positive_int("mel_filterbank", "n_mels", pick(n_mels, p.n_mels))
     htk = pick(htk, p.htk)
-    norm = p.norm if norm == "preset" else check_choice("mel_filterbank", "norm", norm, (None, "slaney"))
+    norm = p.norm if norm == "preset" else \
+        check_choice("mel_filterbank", "norm", norm, (None, "slaney"))
     fmin = check_nonnegative("mel_filterbank", "fmin", fmin)
     fmax = check_positive("mel_filterbank", "fmax", pick(fmax, sr / 2.0))
     if fmax > sr / 2.0:

@@ -88,7 +88,8 @@ class STFT(Function):
 
     def forward(self, x, window, n_fft, hop_length, onesided):
         xp = array_module(x)
-        self.window, self.length, self.hop, self.onesided = window, x.shape[-1], hop_length, onesided
+        self.window, self.length, self.hop = window, x.shape[-1], hop_length
+        self.onesided = onesided
         spec = _dft(frames(x, n_fft, hop_length) * window, onesided)   # (..., F, n_freq)
         out = xp.stack([spec.real, spec.imag], axis=-1).astype(x.dtype)
         return xp.ascontiguousarray(xp.swapaxes(out, -2, -3))          # (..., n_freq, F, 2)
