@@ -1,10 +1,11 @@
 """Data: `Dataset`, `DataLoader`, transforms, readers for MNIST / Fashion-MNIST / CIFAR / image
-folders, and synthetic sequence tasks."""
+folders, the Free Spoken Digit Dataset, and synthetic sequence tasks."""
 from . import transforms
 from .catalog import DATASETS, dataset_info, load_dataset
 from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate
 from .dataset import ArrayDataset, Dataset, Subset, TensorDataset, random_split
+from .fsdd import FSDD, SpokenDigitSequences, pad_collate
 from .image_folder import ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
@@ -18,4 +19,4 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "ArrayDataset", "random_split",
            "ImageFolder", "read_idx", "AddingProblem", "CopyMemory", "AnBn", "SequenceReversal",
            "DATASETS", "dataset_info", "load_dataset", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-           "get_worker_info"]
+           "get_worker_info", "FSDD", "SpokenDigitSequences", "pad_collate"]

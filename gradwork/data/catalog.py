@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..backend import np
 from .cifar import CIFAR10, CIFAR100
 from .dataset import ArrayDataset
+from .fsdd import FSDD, MFCCFeatures, fit_length
 from .image_folder import ImageFolder
 from .mnist import MNIST, FashionMNIST
 from .transforms import Compose, Normalize, Pad, RandomCrop, RandomHorizontalFlip, ToTensor
@@ -39,6 +40,8 @@ DATASETS = {
     "cifar100": DatasetInfo("cifar100", 3, 100, 32, (0.5071, 0.4865, 0.4409),
                             (0.2673, 0.2564, 0.2762), True, 4, True),
     "folder": DatasetInfo("folder", 3, 0, 0, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), True, 0, True),
+    # spoken digits: in_channels = features per frame (13 MFCCs + Δ + ΔΔ), see data/fsdd.py
+    "fsdd": DatasetInfo("fsdd", 39, 10, 0, (), (), False, 0, True),
 }
 
 
@@ -72,11 +75,24 @@ def load_dataset(name, root=None, augment=False, pad=0, size=None):
         raise ValueError(f"dataset {name!r} needs --data-dir (the folder with its files)")
     if name == "folder":
         return _load_folder(info, root, augment, pad, size)
+    if name == "fsdd":
+        return load_fsdd(root, augment)
     readers = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10,
                "cifar100": CIFAR100}
     size = (info.size, info.size)
     train = readers[name](root, train=True, transform=_transform(info, size, augment, pad))
     test = readers[name](root, train=False, transform=_transform(info, size, False, pad))
+    return train, test
+
+
+def load_fsdd(root, augment=False, length=8000):
+    """FSDD train/test (indices 5–49 / 0–4) as standardised MFCC + Δ + ΔΔ frames (T, 39) of
+    1 s windows (zero-padded or cropped); `augment` places each training recording at a random
+    offset in its window. The mean and std per feature come from the training set."""
+    features = MFCCFeatures()
+    train = FSDD(root, train=True, length=length, random_offset=augment, transform=features)
+    features.fit([fit_length(w, length) for w in train.waveforms])
+    test = FSDD(root, train=False, length=length, transform=features)
     return train, test
 
 

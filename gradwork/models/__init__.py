@@ -7,7 +7,7 @@ Where torchvision has the model, the constructor's name, arguments and `state_di
 torchvision's, so its weights load unchanged.
 """
 from . import (alexnet, captioning, cifar_resnet, dcgan, densenet, googlenet, inception_resnet,
-               lenet, resnet, resnext, segnet, seq2seq, vgg)
+               lenet, resnet, resnext, segnet, seq2seq, speech, vgg)
 from . import xnor_alexnet, xnor_lenet, xnor_resnet  # binary networks (issue 18)
 from .alexnet import AlexNet, LRNConvNet, alexnet_paper, zfnet
 from .captioning import ShowAndTell
@@ -23,6 +23,7 @@ from .resnet import (BasicBlock, Bottleneck, ResNet, plain18, plain34, plain50, 
 from .resnext import resnext50_32x4d, resnext101_32x8d, resnext101_64x4d
 from .segnet import SegNet
 from .seq2seq import Seq2SeqAttention
+from .speech import SpokenDigitCTC, SpokenDigitRNN, digit_gru, digit_lstm
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .xnor_alexnet import BinaryAlexNet, bwn_alexnet, xnor_alexnet
 from .xnor_lenet import BinaryLeNet5, bwn_lenet5, xnor_lenet5
