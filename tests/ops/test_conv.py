@@ -288,3 +288,39 @@ def test_errors():
     _err(r"leaves no output", F.conv_transpose2d, gw.randn(1, 4, 1, 1), gw.randn(4, 2, 1, 1),
          padding=1)
     _err(r"kernel of size \(9,\)", F.conv1d, gw.randn(1, 4, 5), gw.randn(2, 4, 9))
+
+
+def test_same_padding_odd_total_kernel_longer_than_input():
+    """Issue 12 item 8: an odd total of 'same' padding (left 4, right 5) with a dilated kernel
+    (span 10) longer than the input (3). Over-width columns pad the width virtually and zero
+    the columns that read the padding; a window whose every column lies left of the input's
+    right edge (hi < 0 in zero_virtual_padding) wrapped a negative slice bound and read the
+    neighbouring channel's values instead of zeros."""
+    params = dict(padding="same", dilation=3, groups=4)
+    check_op(lambda x, w: F.conv1d(x, w, **params), lambda x, w: TF.conv1d(x, w, **params),
+             shapes=[(2, 4, 3), (4, 1, 4)])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_same_padding_random(seed):
+    """'same' padding against PyTorch, 1-D and 2-D: odd and even totals d(k − 1), dilation,
+    groups (incl. depthwise) and inputs shorter than the dilated kernel, through both column
+    layouts (over-width with virtual padding, packed)."""
+    rng = np.random.default_rng(1000 + seed)
+    nd = 1 + seed % 2
+    groups = int(rng.choice([1, 2, 3]))
+    cin = groups * int(rng.integers(1, 3))
+    cout = cin if seed % 3 == 0 else groups * int(rng.integers(1, 3))
+    kernel = tuple(int(k) for k in rng.integers(1, 6, nd))
+    dilation = tuple(int(d) for d in rng.integers(1, 4, nd))
+    size = tuple(int(n) for n in rng.integers(1, 7, nd))        # often < the dilated kernel
+    params = dict(padding="same", dilation=dilation, groups=groups)
+    fns = (F.conv1d, TF.conv1d) if nd == 1 else (F.conv2d, TF.conv2d)
+    shapes = [(int(rng.integers(1, 4)), cin) + size, (cout, cin // groups) + kernel, (cout,)]
+    for run_cost in (0, 10**9):
+        conv_ops._RUN_COST, before = run_cost, conv_ops._RUN_COST
+        try:
+            _run(*fns, shapes, params, bool(seed % 2), small=False,
+                 dtypes=(np.float64, np.float32) if seed % 4 == 0 else (np.float64,))
+        finally:
+            conv_ops._RUN_COST = before
