@@ -21,24 +21,33 @@ bool_ = np.bool_
 DEFAULT_FLOAT = np.dtype(np.float32)
 
 
-def _keep_large_blocks_in_the_heap():
-    """glibc hands out every block above 128 KiB as fresh pages from the kernel, which zeroes
+_allocator_tuned = False
+
+
+def tune_allocator():
+    """Keep large freed blocks in the heap for reuse: glibc's `mallopt`, process-wide.
+
+    glibc hands out every block above 128 KiB as fresh pages from the kernel, which zeroes
     them on first touch; a training step allocates and frees gigabytes of such temporaries, so
     that zeroing was ≈ 10 % of a LeNet-5 step and ≈ 6 % of a ResNet-20 step (benchmarks/
-    RESULTS.md). Raising the mmap threshold to its maximum (32 MiB) and the trim threshold
-    lets freed blocks be reused. Process-wide; set GRADWORK_MALLOC_TUNING=0 to keep glibc's
-    defaults. A no-op where the C library has no mallopt (not glibc)."""
-    if os.environ.get("GRADWORK_MALLOC_TUNING", "1") == "0":
-        return False
+    RESULTS.md). This raises the mmap threshold to its maximum (32 MiB) and the trim threshold
+    to 1 GiB, so freed blocks are reused. It changes the whole process (PyTorch in the same
+    process gets it too), so `import gradwork` never does it: the trainer (`Trainer.fit`,
+    `train_gan`) and the benchmarks call it. GRADWORK_MALLOC_TUNING=0 keeps glibc's defaults.
+    Returns whether the setting is in force; False where the C library has no mallopt (not
+    glibc). Idempotent."""
+    global _allocator_tuned
+    if _allocator_tuned or os.environ.get("GRADWORK_MALLOC_TUNING", "1") == "0":
+        return _allocator_tuned
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 1 << 30))
+    _allocator_tuned = bool(mallopt(m_mmap_threshold, 32 << 20)
+                            and mallopt(m_trim_threshold, 1 << 30))
+    return _allocator_tuned
 
-
-MALLOC_TUNED = _keep_large_blocks_in_the_heap()
 
 _HUGE_PAGE = 2 << 20
 
