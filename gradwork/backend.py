@@ -86,6 +86,27 @@ def blas_library():
     return None
 
 
+# ---------------------------------------------------------------- compiled kernels
+_KERNELS = ("channel_moments", "channel_affine", "channel_grad_sums", "batch_norm_input_grad",
+            "relu_backward")
+
+
+def kernel(name, *arrays):
+    """The one door to gradwork.kernels: kernel `name` for the array module of `arrays`.
+
+    NumPy arrays get the Numba-compiled kernel (compiled on first call, kernels/jit.py); any
+    other array module (CuPy) gets the kernel's plain array-module form (kernels/portable.py),
+    same arguments and results. Ops never import gradwork.kernels themselves, so a new device
+    needs a change here only: its own compiled form, or the portable one."""
+    if name not in _KERNELS:
+        raise ValueError(f"kernel: name must be one of {', '.join(_KERNELS)}, got {name!r}")
+    if array_module(*arrays) is np:
+        from . import kernels  # noqa: PLC0415 - kernels (and Numba) load on first use
+    else:
+        from .kernels import portable as kernels  # noqa: PLC0415
+    return getattr(kernels, name)
+
+
 _DTYPE_NAMES = {
     "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
     "float16": np.float16, "half": np.float16, "int64": np.int64, "long": np.int64,

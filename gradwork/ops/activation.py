@@ -1,9 +1,8 @@
 """Activations: relu, leaky_relu, elu, tanh, sigmoid, softplus, softmax, log_softmax."""
 import warnings
 
-from .. import kernels
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, kernel
 
 
 # relu's backward is one compiled pass (gradwork.kernels) from this many elements up: there it
@@ -26,8 +25,8 @@ class ReLU(Function):
                 or g.dtype.itemsize < 4):
             return g * (out > 0)
         gx = xp.empty(g.shape, g.dtype)
-        kernels.relu_backward(xp.ascontiguousarray(g).reshape(-1),      # one pass, no mask
-                              xp.ascontiguousarray(out).reshape(-1), gx.reshape(-1))
+        kernel("relu_backward", g)(xp.ascontiguousarray(g).reshape(-1),   # one pass, no mask
+                                   xp.ascontiguousarray(out).reshape(-1), gx.reshape(-1))
         return gx
 
 
