@@ -8,6 +8,7 @@ import ctypes
 import glob
 import mmap
 import os
+import threading
 
 import numpy as np
 
@@ -71,6 +72,52 @@ def scratch_empty(xp, size, dtype):
     raw = np.frombuffer(region, np.uint8)     # keeps the mapping alive
     start = -raw.ctypes.data % _HUGE_PAGE
     return raw[start:start + nbytes].view(dtype)
+
+
+# ---------------------------------------------------------------- the workspace cache
+# Scratch buffers (im2col columns, padded planes, GEMM results) kept between calls, one per
+# (thread, role): a fresh multi-megabyte array is mapped from the OS and page-faulted on every
+# call (measured at a third of LeNet-5's step time). The one owner of memory reuse: any kernel
+# (convolutions today; binary convolutions, a CuPy device) asks here. Bound: one buffer per
+# role and thread, as large as that role's largest request so far, and never more than
+# WORKSPACE_LIMIT bytes in all per thread; a request that would pass it gets a fresh array.
+# A caller must not hold two uses of one role at once. `clear_workspace()` frees them all.
+WORKSPACE_LIMIT = 1 << 30
+_workspaces = {}                    # thread id → {role: flat buffer}
+_workspace_lock = threading.Lock()
+
+
+def workspace(xp, role, size, dtype, zero=False):
+    """A flat array of `size` elements of `dtype` for `role`, this thread's, reused across
+    calls (zero-filled if asked); its contents are undefined otherwise."""
+    tid = threading.get_ident()
+    buffers = _workspaces.get(tid)
+    if buffers is None:
+        with _workspace_lock:
+            buffers = _workspaces.setdefault(tid, {})
+    buf = buffers.get(role)
+    if buf is None or buf.size < size or buf.dtype != dtype or array_module(buf) is not xp:
+        buffers.pop(role, None)
+        held = sum(b.nbytes for b in buffers.values())
+        buf = scratch_empty(xp, size, dtype)
+        if held + buf.nbytes <= WORKSPACE_LIMIT:
+            buffers[role] = buf
+    buf = buf[:size]
+    if zero:
+        buf.fill(0)
+    return buf
+
+
+def workspace_bytes():
+    """Bytes held by the workspace cache, all threads together."""
+    return sum(b.nbytes for buffers in list(_workspaces.values()) for b in buffers.values())
+
+
+def clear_workspace():
+    """Free every cached scratch buffer (all threads); later calls allocate afresh. Call it
+    between calls of the kernels that use them (not while one runs)."""
+    with _workspace_lock:
+        _workspaces.clear()
 
 
 def blas_library():

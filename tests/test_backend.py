@@ -58,3 +58,23 @@ def test_import_changes_nothing_until_tune_allocator():
     blocks in the heap."""
     assert _probe("import") == ["1", "0", "True"]
     assert _probe("tune") == ["0", "0", "True"]
+
+
+def test_workspace_reuses_bounds_and_clears(monkeypatch):
+    """One buffer per (thread, role), reused while big enough; a request past WORKSPACE_LIMIT
+    is not kept; clear_workspace frees everything."""
+    import numpy as np
+
+    from gradwork import backend
+    backend.clear_workspace()
+    a = backend.workspace(np, "test", 100, np.float32)
+    b = backend.workspace(np, "test", 50, np.float32, zero=True)
+    assert np.shares_memory(a, b) and b.size == 50 and not b.any()
+    assert backend.workspace_bytes() == 400
+    c = backend.workspace(np, "test", 200, np.float64)          # a new dtype: a new buffer
+    assert not np.shares_memory(a, c) and backend.workspace_bytes() == 1600
+    monkeypatch.setattr(backend, "WORKSPACE_LIMIT", 2000)
+    big = backend.workspace(np, "big", 1000, np.float32)         # 4000 B: not kept
+    assert big.size == 1000 and backend.workspace_bytes() == 1600
+    backend.clear_workspace()
+    assert backend.workspace_bytes() == 0
