@@ -326,17 +326,3 @@ def test_same_padding_random(seed):
         finally:
             conv_plan._RUN_COST = before
 
-
-@pytest.mark.parametrize("x_shape,w_shape,stride,pads,expect", [
-    ((2, 4, 6, 6), (8, 4, 1, 1), (1, 1), ((0, 0), (0, 0)), ("pointwise", "gather")),
-    ((2, 4, 6, 6), (8, 4, 3, 3), (1, 1), ((1, 1), (1, 1)), ("im2col", "gather")),
-    ((2, 4, 6, 6), (8, 4, 3, 3), (2, 2), ((1, 1), (1, 1)), ("im2col", "col2im")),
-    ((2, 2, 6, 6), (64, 2, 3, 3), (1, 1), ((1, 1), (1, 1)), ("im2col", "col2im")),   # K ≫ C
-])
-def test_plan_names_the_algorithm(x_shape, w_shape, stride, pads, expect):
-    """The plan decides each direction's algorithm once from the geometry."""
-    out_hw = tuple((n + sum(p) - k) // s + 1 for n, p, k, s in
-                   zip(x_shape[2:], pads, w_shape[2:], stride))
-    plan = conv_plan.ConvPlan(x_shape, w_shape, stride, pads, (1, 1), 1, out_hw)
-    assert (plan.forward_algorithm, plan.input_grad_algorithm) == expect
-    assert plan.split is None                                   # tiny: the calling thread
