@@ -96,11 +96,22 @@ def record(framework, workload, stats=None, gflop=None, error=None, **extra):
     return line
 
 
+def build_step(module, framework):
+    """The workload's step for `framework`. gradwork's trainer tunes the C allocator
+    (gradwork.backend.tune_allocator, process-wide), so its benchmark step does too; the
+    PyTorch step runs in a process where it was never called."""
+    if framework != "gradwork":
+        return module.build_torch()
+    from gradwork.backend import tune_allocator  # noqa: PLC0415 - gradwork's side only
+    tune_allocator()
+    return module.build_gradwork()
+
+
 def measure(module, framework, quick=False):
     """Build `framework`'s step for the workload `module`, time it, return the record."""
     budget = module.BUDGET.quick() if quick else module.BUDGET
     try:
-        step = module.build_gradwork() if framework == "gradwork" else module.build_torch()
+        step = build_step(module, framework)
         stats = time_steps(step, budget)
     except Exception as exc:  # noqa: BLE001 - reported as the workload's `error` line
         traceback.print_exc(file=sys.stderr)
@@ -121,7 +132,7 @@ def profile(module, steps=3, top=25):
     tottime on stderr (the calling thread's: pool workers are not profiled)."""
     import cProfile  # noqa: PLC0415
     import pstats  # noqa: PLC0415
-    step = module.build_gradwork()
+    step = build_step(module, "gradwork")
     step()
     prof = cProfile.Profile()
     prof.enable()

@@ -18,6 +18,8 @@ import sys
 import time
 import traceback
 
+from . import harness
+
 PAUSE_S = 0.2
 
 
@@ -33,7 +35,7 @@ def _worker(conn, spec, framework):
     parent sends (None ends); replies ('ok', times) or ('error', text)."""
     try:
         module = load(spec)
-        step = module.build_gradwork() if framework == "gradwork" else module.build_torch()
+        step = harness.build_step(module, framework)
         step()
         step()
         conn.send(("ok", None))

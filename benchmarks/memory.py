@@ -15,6 +15,8 @@ import json
 import subprocess
 import sys
 
+from . import harness
+
 NAME = "memory"
 STEPS = 2
 DEFAULT_MODULE = "benchmarks.w2_resnet20"
@@ -37,7 +39,7 @@ def _reset_peak():
 def child(framework, module_name=DEFAULT_MODULE):
     """Build, read the baseline, run the steps, print one JSON line."""
     module = importlib.import_module(module_name)
-    step = module.build_gradwork() if framework == "gradwork" else module.build_torch()
+    step = harness.build_step(module, framework)
     if framework == "gradwork":
         # gradwork imports Numba at its first kernel call (gradwork/kernels/jit.py); import it
         # here so that, as PyTorch's libraries are, it is in the baseline (≈ 70 MiB).

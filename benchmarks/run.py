@@ -32,9 +32,9 @@ FRAMEWORKS = ("gradwork", "torch")
 
 def measure_alone(spec, framework, quick):
     """harness.measure in a fresh interpreter of its own. In one process the second framework
-    would run under the first one's allocator and threads: gradwork raises glibc's mmap
-    threshold at import (backend.py), which made PyTorch's W2 step 5–25 % faster than PyTorch
-    as users run it."""
+    would run under the first one's allocator and threads: gradwork's step raises glibc's mmap
+    threshold (backend.tune_allocator, called by harness.build_step as the trainer calls it),
+    which made PyTorch's W2 step 5–25 % faster than PyTorch as users run it."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(harness.measure_spec, (spec, framework, quick))
 

@@ -8,6 +8,7 @@ import ctypes
 import glob
 import mmap
 import os
+import threading
 
 import numpy as np
 
@@ -21,24 +22,33 @@ bool_ = np.bool_
 DEFAULT_FLOAT = np.dtype(np.float32)
 
 
-def _keep_large_blocks_in_the_heap():
-    """glibc hands out every block above 128 KiB as fresh pages from the kernel, which zeroes
+_allocator_tuned = False
+
+
+def tune_allocator():
+    """Keep large freed blocks in the heap for reuse: glibc's `mallopt`, process-wide.
+
+    glibc hands out every block above 128 KiB as fresh pages from the kernel, which zeroes
     them on first touch; a training step allocates and frees gigabytes of such temporaries, so
     that zeroing was ≈ 10 % of a LeNet-5 step and ≈ 6 % of a ResNet-20 step (benchmarks/
-    RESULTS.md). Raising the mmap threshold to its maximum (32 MiB) and the trim threshold
-    lets freed blocks be reused. Process-wide; set GRADWORK_MALLOC_TUNING=0 to keep glibc's
-    defaults. A no-op where the C library has no mallopt (not glibc)."""
-    if os.environ.get("GRADWORK_MALLOC_TUNING", "1") == "0":
-        return False
+    RESULTS.md). This raises the mmap threshold to its maximum (32 MiB) and the trim threshold
+    to 1 GiB, so freed blocks are reused. It changes the whole process (PyTorch in the same
+    process gets it too), so `import gradwork` never does it: the trainer (`Trainer.fit`,
+    `train_gan`) and the benchmarks call it. GRADWORK_MALLOC_TUNING=0 keeps glibc's defaults.
+    Returns whether the setting is in force; False where the C library has no mallopt (not
+    glibc). Idempotent."""
+    global _allocator_tuned
+    if _allocator_tuned or os.environ.get("GRADWORK_MALLOC_TUNING", "1") == "0":
+        return _allocator_tuned
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 1 << 30))
+    _allocator_tuned = bool(mallopt(m_mmap_threshold, 32 << 20)
+                            and mallopt(m_trim_threshold, 1 << 30))
+    return _allocator_tuned
 
-
-MALLOC_TUNED = _keep_large_blocks_in_the_heap()
 
 _HUGE_PAGE = 2 << 20
 
@@ -64,6 +74,52 @@ def scratch_empty(xp, size, dtype):
     return raw[start:start + nbytes].view(dtype)
 
 
+# ---------------------------------------------------------------- the workspace cache
+# Scratch buffers (im2col columns, padded planes, GEMM results) kept between calls, one per
+# (thread, role): a fresh multi-megabyte array is mapped from the OS and page-faulted on every
+# call (measured at a third of LeNet-5's step time). The one owner of memory reuse: any kernel
+# (convolutions today; binary convolutions, a CuPy device) asks here. Bound: one buffer per
+# role and thread, as large as that role's largest request so far, and never more than
+# WORKSPACE_LIMIT bytes in all per thread; a request that would pass it gets a fresh array.
+# A caller must not hold two uses of one role at once. `clear_workspace()` frees them all.
+WORKSPACE_LIMIT = 1 << 30
+_workspaces = {}                    # thread id → {role: flat buffer}
+_workspace_lock = threading.Lock()
+
+
+def workspace(xp, role, size, dtype, zero=False):
+    """A flat array of `size` elements of `dtype` for `role`, this thread's, reused across
+    calls (zero-filled if asked); its contents are undefined otherwise."""
+    tid = threading.get_ident()
+    buffers = _workspaces.get(tid)
+    if buffers is None:
+        with _workspace_lock:
+            buffers = _workspaces.setdefault(tid, {})
+    buf = buffers.get(role)
+    if buf is None or buf.size < size or buf.dtype != dtype or array_module(buf) is not xp:
+        buffers.pop(role, None)
+        held = sum(b.nbytes for b in buffers.values())
+        buf = scratch_empty(xp, size, dtype)
+        if held + buf.nbytes <= WORKSPACE_LIMIT:
+            buffers[role] = buf
+    buf = buf[:size]
+    if zero:
+        buf.fill(0)
+    return buf
+
+
+def workspace_bytes():
+    """Bytes held by the workspace cache, all threads together."""
+    return sum(b.nbytes for buffers in list(_workspaces.values()) for b in buffers.values())
+
+
+def clear_workspace():
+    """Free every cached scratch buffer (all threads); later calls allocate afresh. Call it
+    between calls of the kernels that use them (not while one runs)."""
+    with _workspace_lock:
+        _workspaces.clear()
+
+
 def blas_library():
     """NumPy's own OpenBLAS (from its wheel; already loaded, so ctypes returns its handle), for
     gradwork.threads to set its thread counts; None where NumPy was built otherwise."""
@@ -75,6 +131,27 @@ def blas_library():
             except OSError:
                 continue
     return None
+
+
+# ---------------------------------------------------------------- compiled kernels
+_KERNELS = ("channel_moments", "channel_affine", "channel_grad_sums", "batch_norm_input_grad",
+            "relu_backward")
+
+
+def kernel(name, *arrays):
+    """The one door to gradwork.kernels: kernel `name` for the array module of `arrays`.
+
+    NumPy arrays get the Numba-compiled kernel (compiled on first call, kernels/jit.py); any
+    other array module (CuPy) gets the kernel's plain array-module form (kernels/portable.py),
+    same arguments and results. Ops never import gradwork.kernels themselves, so a new device
+    needs a change here only: its own compiled form, or the portable one."""
+    if name not in _KERNELS:
+        raise ValueError(f"kernel: name must be one of {', '.join(_KERNELS)}, got {name!r}")
+    if array_module(*arrays) is np:
+        from . import kernels  # noqa: PLC0415 - kernels (and Numba) load on first use
+    else:
+        from .kernels import portable as kernels  # noqa: PLC0415
+    return getattr(kernels, name)
 
 
 _DTYPE_NAMES = {

@@ -12,7 +12,7 @@ from . import xnor_alexnet, xnor_lenet, xnor_resnet  # binary networks (issue 18
 from .alexnet import AlexNet, LRNConvNet, alexnet_paper, zfnet
 from .captioning import ShowAndTell
 from .cifar_resnet import CifarResNet
-from .dcgan import Discriminator, Generator, train_gan
+from .dcgan import Discriminator, Generator
 from .densenet import DenseNet, DenseNetCIFAR, densenet121, densenet169, densenet201
 from .googlenet import GoogLeNet, GoogLeNetOutputs
 from .inception_resnet import InceptionResNetV2, inception_resnet_v2

@@ -82,8 +82,11 @@ class _RNNBase(Module):
     n_states = 1         # h, or (h, c)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, learn_initial_state=False, dtype=None):
+                 dropout=0.0, bidirectional=False, learn_initial_state=False, dtype=None,
+                 **options):
         super().__init__()
+        for key, value in options.items():       # the cell's own (nonlinearity, peephole, …)
+            setattr(self, key, value)
         name = type(self).__name__
         _check_options(name, input_size, hidden_size, getattr(self, "nonlinearity", None))
         check_positive_int(name, "num_layers", num_layers)
@@ -199,9 +202,8 @@ class RNN(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, learn_initial_state=False,
                  dtype=None):
-        self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, learn_initial_state, dtype)
+                         bidirectional, learn_initial_state, dtype, nonlinearity=nonlinearity)
 
     def _layer(self, x, states, weights, lengths, reverse):
         out, h = rnn_layer(x, states[0], *weights[:4], self.nonlinearity, lengths, reverse)
@@ -221,15 +223,18 @@ class LSTM(_RNNBase):
     input (L, N, H_in), hx = (h0, c0) each (num_layers·D, N, H) → output (L, N, D·H),
     (h_n, c_n). Options beyond PyTorch: peephole, coupled, learn_initial_state (module doc)."""
 
-    gates, n_states = 4, 2
+    n_states = 2
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, peephole=False, coupled=False,
                  learn_initial_state=False, dtype=None):
-        self.__dict__.update(peephole=bool(peephole), coupled=bool(coupled))
-        self.__dict__["gates"] = 3 if coupled else 4
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, learn_initial_state, dtype)
+                         bidirectional, learn_initial_state, dtype, peephole=bool(peephole),
+                         coupled=bool(coupled))
+
+    @property
+    def gates(self):
+        return 3 if self.coupled else 4
 
     def _peephole(self):
         return self.peephole
@@ -252,15 +257,26 @@ class GRU(_RNNBase):
         r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
         n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
 
-    Deck 004 (after Olah) draws the original variant, which resets before the matmul,
-    n = tanh(W_n · [r ⊙ h, x]), and writes h' = (1 − z) ⊙ h + z ⊙ n (z and 1 − z swapped);
-    the two are equally expressive but their weights are not interchangeable."""
+    reset_after=False gives the original variant (Cho et al. 2014, eqs. 5–8; deck 004 after
+    Olah), which resets before the matmul, n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), with
+    the same parameter names and layout. Deck 004 also writes h' = (1 − z) ⊙ h + z ⊙ n (z and
+    1 − z swapped, a relabelling of z); the forms are equally expressive but their weights are
+    not interchangeable."""
 
     gates = 3
 
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, learn_initial_state=False, dtype=None,
+                 reset_after=True):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, learn_initial_state, dtype, reset_after=bool(reset_after))
+
     def _layer(self, x, states, weights, lengths, reverse):
-        out, h = gru_layer(x, states[0], *weights[:4], lengths, reverse)
+        out, h = gru_layer(x, states[0], *weights[:4], lengths, reverse, self.reset_after)
         return out, (h,)
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
 
 
 class _RNNCellBase(Module):
@@ -269,8 +285,10 @@ class _RNNCellBase(Module):
     gates, n_states = 1, 1
 
     def __init__(self, input_size, hidden_size, bias=True, peephole=False, coupled=False,
-                 learn_initial_state=False, dtype=None):
+                 learn_initial_state=False, dtype=None, **options):
         super().__init__()
+        for key, value in options.items():       # the cell's own (nonlinearity, reset_after)
+            setattr(self, key, value)
         name = type(self).__name__
         _check_options(name, input_size, hidden_size, getattr(self, "nonlinearity", None))
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -331,9 +349,8 @@ class RNNCell(_RNNCellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh",
                  learn_initial_state=False, dtype=None):
-        self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, bias, learn_initial_state=learn_initial_state,
-                         dtype=dtype)
+                         dtype=dtype, nonlinearity=nonlinearity)
 
     def _step(self, x, states, w):
         return (rnn_cell(x, states[0], *w[:4], self.nonlinearity),)
@@ -347,22 +364,27 @@ class LSTMCell(_RNNCellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, peephole=False, coupled=False,
                  learn_initial_state=False, dtype=None):
-        self.__dict__["gates"] = 3 if coupled else 4
         super().__init__(input_size, hidden_size, bias, peephole, coupled, learn_initial_state,
                          dtype)
+
+    @property
+    def gates(self):
+        return 3 if self.coupled else 4
 
     def _step(self, x, states, w):
         return lstm_cell(x, states[0], states[1], *w, self.coupled)
 
 
 class GRUCell(_RNNCellBase):
-    """One GRU step (equations and the deck's variant in `GRU`): x (N, I), h (N, H) → h'."""
+    """One GRU step (equations and the deck's variant, reset_after=False, in `GRU`):
+    x (N, I), h (N, H) → h'."""
 
     gates = 3
 
-    def __init__(self, input_size, hidden_size, bias=True, learn_initial_state=False, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, learn_initial_state=False, dtype=None,
+                 reset_after=True):
         super().__init__(input_size, hidden_size, bias, learn_initial_state=learn_initial_state,
-                         dtype=dtype)
+                         dtype=dtype, reset_after=bool(reset_after))
 
     def _step(self, x, states, w):
-        return (gru_cell(x, states[0], *w[:4]),)
+        return (gru_cell(x, states[0], *w[:4], reset_after=self.reset_after),)

@@ -3,9 +3,8 @@ sigmoid, softplus, softmax, log_softmax."""
 import math
 import warnings
 
-from .. import kernels
 from ..autograd import Function
-from ..backend import array_module, np as _np
+from ..backend import array_module, kernel, np as _np
 from ..errors import ArgumentError, ShapeError
 
 
@@ -29,8 +28,8 @@ class ReLU(Function):
                 or g.dtype.itemsize < 4):
             return g * (out > 0)
         gx = xp.empty(g.shape, g.dtype)
-        kernels.relu_backward(xp.ascontiguousarray(g).reshape(-1),      # one pass, no mask
-                              xp.ascontiguousarray(out).reshape(-1), gx.reshape(-1))
+        kernel("relu_backward", g)(xp.ascontiguousarray(g).reshape(-1),   # one pass, no mask
+                                   xp.ascontiguousarray(out).reshape(-1), gx.reshape(-1))
         return gx
 
 

@@ -3,14 +3,14 @@
 Each is one fused op whose backward is the closed-form gradient, not a chain of primitives.
 Batch norm reduces a (N, C, *) input over every axis but C; the input is viewed as
 (N, C, M) with M the product of the spatial sizes. Its passes are compiled kernels
-(gradwork.kernels: two passes each way instead of NumPy's nine); the other norms' per-channel
-sums are `einsum`s, which NumPy does in one pass without a temporary.
+(gradwork.kernels, reached through backend.kernel: two passes each way instead of NumPy's
+nine); the other norms' per-channel sums are `einsum`s, which NumPy does in one pass without a
+temporary.
 """
 import math
 
-from .. import kernels
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, kernel
 from ..errors import DTypeError, check_positive_int, torch_dtype_name
 
 
@@ -44,7 +44,7 @@ class BatchNormTrain(Function):
         N, C, M = x3.shape
         n = N * M
         mean, var = xp.empty(C), xp.empty(C)                # float64
-        kernels.channel_moments(x3, mean, var)
+        kernel("channel_moments", x3)(x3, mean, var)
         _blend_(running_mean, mean, momentum)
         _blend_(running_var, var * (n / (n - 1)), momentum)  # unbiased, as PyTorch keeps it
         invstd = 1 / xp.sqrt(var + eps)
@@ -59,7 +59,7 @@ class BatchNormTrain(Function):
         n = N * M
         g3 = _kernel_input(g, x3.dtype)
         sum_g, sum_gxc = xp.empty(C), xp.empty(C)
-        kernels.channel_grad_sums(g3, x3, self.mean, sum_g, sum_gxc)
+        kernel("channel_grad_sums", g3)(g3, x3, self.mean, sum_g, sum_gxc)
         sum_gx = sum_gxc * self.invstd                      # Σ dy·x̂
         dx = None
         if self.needs_input_grad[0]:
@@ -67,8 +67,8 @@ class BatchNormTrain(Function):
             kx, k0 = -k * self.invstd * sum_gx / n, -k * sum_g / n
             mean_hi, mean_lo = _split(self.mean, x3.dtype)
             dx, dt = xp.empty_like(x3), x3.dtype
-            kernels.batch_norm_input_grad(g3, x3, mean_hi, k.astype(dt), kx.astype(dt),
-                                          (k0 - mean_lo * kx).astype(dt), dx)
+            kernel("batch_norm_input_grad", g3)(g3, x3, mean_hi, k.astype(dt), kx.astype(dt),
+                                                (k0 - mean_lo * kx).astype(dt), dx)
             dx = dx.reshape(self.shape).astype(g.dtype, copy=False)
         dw = sum_gx.astype(g.dtype) if self.needs_input_grad[1] else None
         db = sum_g.astype(g.dtype) if self.needs_input_grad[2] else None
@@ -98,7 +98,7 @@ def _normalize(x3, mean, scale, bias):
     mean_hi, mean_lo = _split(mean, x3.dtype)
     shift = -mean_lo * scale if bias is None else bias - mean_lo * scale
     y = array_module(x3).empty_like(x3)
-    kernels.channel_affine(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
+    kernel("channel_affine", x3)(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
     return y
 
 
@@ -132,8 +132,8 @@ class BatchNormEval(Function):
         if need[1]:                 # Σ dy·x̂ = Σ dy·(x − E[x]) / √(Var + ε), and Σ dy with it
             C = g.shape[1]
             sum_g, sum_gxc = xp.empty(C), xp.empty(C)
-            kernels.channel_grad_sums(_kernel_input(g, self.x3.dtype), self.x3, self.mean,
-                                      sum_g, sum_gxc)
+            kernel("channel_grad_sums", g)(_kernel_input(g, self.x3.dtype), self.x3,
+                                           self.mean, sum_g, sum_gxc)
             dw = (sum_gxc * self.invstd).astype(g.dtype)
             db = sum_g.astype(g.dtype) if need[2] else None
         elif need[2]:

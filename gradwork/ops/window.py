@@ -156,8 +156,8 @@ def zero_virtual_padding(cols, hpad, Wp, dw, ow):
         lo, hi = pl - j * dw, Wp - pr - j * dw      # window column x reads the input iff lo ≤ x < hi
         if lo > 0:
             cols[:, :, j, :, :, :lo] = 0
-        if hi < ow:
-            cols[:, :, j, :, :, hi:ow] = 0
+        if hi < ow:                                 # hi < 0: no column reads the input
+            cols[:, :, j, :, :, max(hi, 0):ow] = 0
 
 
 def col2im(cols, xpad, kernel, stride, dilation, out_hw, hpad=(0, 0)):

@@ -82,6 +82,7 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def fit(self, epochs):
         """Train until `epochs` epochs are complete (counting those of a resumed run)."""
+        backend.tune_allocator()        # process-wide, so here and not at import (backend.py)
         self.stopped = self._stop_requested = False
         self.stop_signal = None
         self._preflight()

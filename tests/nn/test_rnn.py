@@ -296,3 +296,30 @@ def test_lstm_learns_the_adding_problem_and_a_tanh_rnn_does_not(monkeypatch):
               log=lambda line: None)
     assert mse["lstm"] < 0.01, mse
     assert mse["rnn"] > 0.1, mse
+
+
+def test_gru_reset_before_module():
+    """GRU(reset_after=False): PyTorch's parameter names and layout, Cho et al.'s equations
+    (checked step by step against a PyTorch reference), two layers both ways gradchecked;
+    GRUCell(reset_after=False) is its first step."""
+    from tests.ops.test_recurrent import _torch_gru_reset_before
+    torch.manual_seed(0)
+    tm = torch.nn.GRU(3, 4).double()
+    m = nn.GRU(3, 4, reset_after=False).double()
+    assert list(m.state_dict()) == list(nn.GRU(3, 4).state_dict())
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    out, h = m(gw.tensor(x))
+    p = dict(tm.named_parameters())
+    ref, ref_h = _torch_gru_reset_before(torch.from_numpy(x), torch.zeros(2, 4).double(),
+                                         p["weight_ih_l0"],
+                                         p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
+    assert_close(out, ref, 1e-12, 1e-10)
+    assert_close(h[0], ref_h, 1e-12, 1e-10)
+    cell = nn.GRUCell(3, 4, reset_after=False).double()
+    cell.load_state_dict({k[:-3]: v for k, v in m.state_dict().items()})
+    assert_close(cell(gw.tensor(x[0])), ref[0], 1e-12, 1e-10)
+    assert "reset_after=False" in repr(m)
+    deep = nn.GRU(2, 3, num_layers=2, bidirectional=True, reset_after=False).double()
+    gradcheck(lambda x: deep(x)[0], [gw.Tensor(np.random.default_rng(1).standard_normal(
+        (3, 2, 2)), requires_grad=True)])

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import gradwork as gw
 import gradwork.nn.functional as F
-from gradwork.ops import conv as conv_ops
+from gradwork.ops import conv_gemm, conv_plan
 from tests.helpers import check_op
 
 # PyTorch's intra-op threads only spin on these tiny tensors (and the machine is shared).
@@ -85,7 +85,7 @@ def test_conv_transpose1d_random(seed):
 @pytest.mark.parametrize("block", [1, 40, 300])
 def test_blocked_paths(monkeypatch, block):
     """Tiny blocks force both the batch-chunk and the row-band paths of im2col/col2im."""
-    monkeypatch.setattr(conv_ops, "_BLOCK", block)
+    monkeypatch.setattr(conv_gemm, "_BLOCK", block)
     for seed in range(6):
         shapes, params, bias, _ = _conv_case(seed, 2)
         shapes[0] = (3,) + shapes[0][1:]
@@ -108,8 +108,8 @@ def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout
     """Stride-1 convolutions through packed and over-width columns (virtual or stored padding),
     whole-batch blocks and row bands: the output, the input gradient (gather or col2im) and the
     weight gradient, and conv-transpose (whose forward is the col2im path)."""
-    monkeypatch.setattr(conv_ops, "_RUN_COST", run_cost)
-    monkeypatch.setattr(conv_ops, "_BLOCK", block)
+    monkeypatch.setattr(conv_plan, "_RUN_COST", run_cost)
+    monkeypatch.setattr(conv_gemm, "_BLOCK", block)
     ks = (k, k) if isinstance(k, int) else k
     params = {"padding": p, "dilation": d}
     check_op(lambda x, w, b: F.conv2d(x, w, b, **params),
@@ -126,7 +126,7 @@ def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout
 @pytest.fixture
 def two_threads(monkeypatch):
     """Every convolution split over two pool threads, however small."""
-    monkeypatch.setattr(conv_ops, "_PARALLEL_MACS", 0)
+    monkeypatch.setattr(conv_plan, "_PARALLEL_MACS", 0)
     before = gw.get_num_threads()
     gw.set_num_threads(2)
     yield
@@ -167,16 +167,16 @@ def test_threads_split_the_batch(two_threads):
     import threading
 
     seen = set()
-    part = conv_ops._forward_blocks
+    part = conv_gemm.forward_blocks
 
     def spy(*args):
         seen.add(threading.current_thread().name)
         yield from part(*args)
-    conv_ops._forward_blocks = spy
+    conv_gemm.forward_blocks = spy
     try:
         F.conv2d(gw.randn(4, 2, 5, 5), gw.randn(3, 2, 3, 3), padding=1)
     finally:
-        conv_ops._forward_blocks = part
+        conv_gemm.forward_blocks = part
     assert len(seen) == 2 and all(name.startswith("gradwork") for name in seen)
 
 
@@ -288,3 +288,41 @@ def test_errors():
     _err(r"leaves no output", F.conv_transpose2d, gw.randn(1, 4, 1, 1), gw.randn(4, 2, 1, 1),
          padding=1)
     _err(r"kernel of size \(9,\)", F.conv1d, gw.randn(1, 4, 5), gw.randn(2, 4, 9))
+
+
+def test_same_padding_odd_total_kernel_longer_than_input():
+    """Issue 12 item 8: an odd total of 'same' padding (left 4, right 5) with a dilated kernel
+    (span 10) longer than the input (3). Over-width columns pad the width virtually and zero
+    the columns that read the padding; a window whose every column lies left of the input's
+    right edge (hi < 0 in zero_virtual_padding) wrapped a negative slice bound and read the
+    neighbouring channel's values instead of zeros."""
+    for groups in (4, 2, 1):                # depthwise (the issue's case), grouped, dense
+        params = dict(padding="same", dilation=3, groups=groups)
+        check_op(lambda x, w: F.conv1d(x, w, **params), lambda x, w: TF.conv1d(x, w, **params),
+                 shapes=[(2, 4, 3), (4, 4 // groups, 4)])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_same_padding_random(seed):
+    """'same' padding against PyTorch, 1-D and 2-D: odd and even totals d(k − 1), dilation,
+    groups (incl. depthwise) and inputs shorter than the dilated kernel, through both column
+    layouts (over-width with virtual padding, packed)."""
+    rng = np.random.default_rng(1000 + seed)
+    nd = 1 + seed % 2
+    groups = int(rng.choice([1, 2, 3]))
+    cin = groups * int(rng.integers(1, 3))
+    cout = cin if seed % 3 == 0 else groups * int(rng.integers(1, 3))
+    kernel = tuple(int(k) for k in rng.integers(1, 6, nd))
+    dilation = tuple(int(d) for d in rng.integers(1, 4, nd))
+    size = tuple(int(n) for n in rng.integers(1, 7, nd))        # often < the dilated kernel
+    params = dict(padding="same", dilation=dilation, groups=groups)
+    fns = (F.conv1d, TF.conv1d) if nd == 1 else (F.conv2d, TF.conv2d)
+    shapes = [(int(rng.integers(1, 4)), cin) + size, (cout, cin // groups) + kernel, (cout,)]
+    for run_cost in (0, 10**9):
+        conv_plan._RUN_COST, before = run_cost, conv_plan._RUN_COST
+        try:
+            _run(*fns, shapes, params, bool(seed % 2), small=False,
+                 dtypes=(np.float64, np.float32) if seed % 4 == 0 else (np.float64,))
+        finally:
+            conv_plan._RUN_COST = before
+

@@ -204,3 +204,53 @@ def test_bad_state_and_input_shapes():
         gru_layer(x[0], h0, *w)
     with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu'"):
         rnn_layer(x, None, *_weights(rng, 1)[0], nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("lengths", LENGTHS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_reset_before_gradcheck(bias, reverse, lengths):
+    """The GRU of Cho et al. (2014) (reset_after=False): a cell of the same skeleton."""
+    rng = np.random.default_rng(5)
+    x, h0, _ = _inputs(rng)
+    w, _ = _weights(rng, 3, bias=bias)
+    inputs = [x, h0, *(t for t in w if t is not None)]
+
+    def fn(x, h0, *params):
+        return gru_layer(x, h0, *w, lengths=lengths, reverse=reverse, reset_after=False)
+    gradcheck(fn, inputs)
+
+
+def _torch_gru_reset_before(x, h, w_ih, w_hh, b_ih, b_hh):
+    """Cho et al. (2014) eqs. 5–8 step by step in PyTorch, PyTorch's (r, z, n) layout:
+    n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h."""
+    outs = []
+    for x_t in x:
+        a = x_t @ w_ih.T + b_ih
+        hr, hz, hn = w_hh.chunk(3, 0)
+        br, bz, bn = b_hh.chunk(3, 0)
+        ar, az, an = a.chunk(3, 1)
+        r = torch.sigmoid(ar + h @ hr.T + br)
+        z = torch.sigmoid(az + h @ hz.T + bz)
+        n = torch.tanh(an + (r * h) @ hn.T + bn)
+        h = (1 - z) * n + z * h
+        outs.append(h)
+    return torch.stack(outs), h
+
+
+def test_gru_reset_before_matches_a_step_by_step_reference():
+    rng = np.random.default_rng(6)
+    x, h0, _ = _inputs(rng)
+    w, _ = _weights(rng, 3)
+    ours = gru_layer(x, h0, *w, reset_after=False)
+    tt = {id(t): torch.tensor(t.data, requires_grad=True) for t in [x, h0, *w]}
+    ref = _torch_gru_reset_before(*(tt[id(t)] for t in [x, h0, *w]))
+    vs = [rng.standard_normal(o.shape) for o in ours]
+    sum((o * gw.Tensor(v)).sum() for o, v in zip(ours, vs)).backward()
+    sum((o * torch.from_numpy(v)).sum() for o, v in zip(ref, vs)).backward()
+    for o, r in zip(ours, ref):
+        assert_close(o, r, 1e-12, 1e-10, "forward")
+    for t in [x, h0, *w]:
+        assert_close(t.grad, tt[id(t)].grad, 1e-12, 1e-10, "gradient")
+    after = gru_layer(x, h0, *w)                        # PyTorch's form differs on these weights
+    assert not np.allclose(after[0].data, ours[0].data)
