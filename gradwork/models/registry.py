@@ -1,8 +1,60 @@
-"""The model registry: name → constructor, filled by an explicit `@register("name")` on each
-constructor (no introspection), read by `get_model` and `list_models` (the CLI and trainer use
-these)."""
+"""The model registry: the one place that knows the zoo's names, what each model takes as input
+and which trainer it needs.
+
+`@register("name")` on each constructor fills name → constructor (no introspection);
+`MODEL_SPECS` below declares, per name, the model's natural input (one sample's shape without
+the batch: (C, H, W) for images, the paper's size) and its task, which says how it is trained:
+
+    classification   images → class scores; `gradwork train` trains it (cross-entropy)
+    segmentation     images → per-pixel class scores
+    gan              a DCGAN half (noise → image, image → real/fake): `train_gan`
+    seq2seq          token sequences → token sequences (teacher forcing)
+    captioning       image + caption tokens → next-token scores
+
+`get_model`, `list_models` and `model_spec` are what the CLI, the trainer and `summary` ask.
+"""
+from dataclasses import dataclass
 
 _MODELS = {}
+
+TASKS = ("classification", "segmentation", "gan", "seq2seq", "captioning")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the zoo knows about a model besides its constructor."""
+    input_size: tuple               # one sample's natural input shape (no batch)
+    task: str = "classification"
+    tokens: bool = False            # the input is token ids (int64), not images
+    note: str = ""                  # where the input size comes from
+
+
+_IMAGENET = ModelSpec((3, 224, 224), note="ImageNet crops")
+_CIFAR = ModelSpec((3, 32, 32), note="CIFAR images")
+
+MODEL_SPECS = {
+    "lenet5": ModelSpec((1, 32, 32), note="LeCun et al. 1998: 28×28 digits in a 32×32 field"),
+    "lenet5_28": ModelSpec((1, 28, 28), note="MNIST digits, C1 pads by 2"),
+    "alexnet": _IMAGENET,
+    "alexnet_paper": ModelSpec((3, 227, 227), note="Krizhevsky et al. 2012: (227 − 11)/4 + 1 = 55"),
+    "zfnet": _IMAGENET,
+    **{f"vgg{d}{bn}": _IMAGENET for d in (11, 13, 16, 19) for bn in ("", "_bn")},
+    "googlenet": _IMAGENET,
+    "googlenet_paper": _IMAGENET,
+    **{f"{kind}{d}": _IMAGENET for kind in ("resnet", "plain") for d in (18, 34, 50, 101, 152)},
+    **{f"{kind}{d}": _CIFAR for kind in ("resnet", "plain") for d in (8, 20, 32, 44, 56, 110)},
+    **{name: _IMAGENET for name in ("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+                                    "densenet121", "densenet169", "densenet201")},
+    "densenet_bc_100_12": _CIFAR,
+    "inception_resnet_v2": ModelSpec((3, 299, 299), note="Szegedy et al. 2016"),
+    "segnet": ModelSpec((3, 360, 480), "segmentation", note="CamVid frames (Badrinarayanan et al.)"),
+    "dcgan_generator": ModelSpec((100,), "gan", note="the noise vector z"),
+    "dcgan_discriminator": ModelSpec((3, 64, 64), "gan", note="Radford et al. 2016"),
+    "show_and_tell": ModelSpec((3, 224, 224), "captioning",
+                               note="an image and a caption of 16 tokens"),
+    "seq2seq_attention": ModelSpec((16,), "seq2seq", tokens=True,
+                                   note="source and target sentences of 16 tokens"),
+}
 
 
 def register(name):
@@ -41,9 +93,22 @@ def list_models():
     return sorted(_MODELS)
 
 
+def _check_name(where, name):
+    if name not in _MODELS:
+        raise ValueError(f"{where}: unknown model {name!r}; valid names are: "
+                         + ", ".join(list_models()))
+
+
 def get_model(name, **kwargs):
     """Build the registered model `name` with the constructor's keyword arguments."""
-    if name not in _MODELS:
-        raise ValueError(f"get_model: unknown model {name!r}; valid names are: "
-                         + ", ".join(list_models()))
+    _check_name("get_model", name)
     return _MODELS[name](**kwargs)
+
+
+def model_spec(name):
+    """The `ModelSpec` of the registered model `name` (natural input size, task)."""
+    _check_name("model_spec", name)
+    if name not in MODEL_SPECS:
+        raise KeyError(f"model_spec: {name!r} is registered but declares no input size and task "
+                       "in gradwork/models/registry.py's MODEL_SPECS")
+    return MODEL_SPECS[name]
