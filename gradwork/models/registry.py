@@ -112,3 +112,20 @@ def model_spec(name):
         raise KeyError(f"model_spec: {name!r} is registered but declares no input size and task "
                        "in gradwork/models/registry.py's MODEL_SPECS")
     return MODEL_SPECS[name]
+
+
+def example_inputs(name, batch_size=1, input_size=None):
+    """Zero inputs for model `name` at its natural size (or `input_size`), as a tuple of the
+    forward's positional arguments: images (float32), token ids (int64), or both (an image
+    and a caption of 16 tokens for captioning; source and target sentences for seq2seq)."""
+    from ..autograd import Tensor  # noqa: PLC0415
+    from ..backend import np  # noqa: PLC0415
+    spec = model_spec(name)
+    size = tuple(input_size or spec.input_size)
+    if spec.tokens:
+        tokens = Tensor(np.zeros((batch_size, *size), np.int64))
+        return (tokens, tokens) if spec.task == "seq2seq" else (tokens,)
+    images = Tensor(np.zeros((batch_size, *size), np.float32))
+    if spec.task == "captioning":
+        return images, Tensor(np.zeros((batch_size, 16), np.int64))
+    return (images,)

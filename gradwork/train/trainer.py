@@ -116,7 +116,7 @@ class Trainer:
                     clip_grad_norm_(self.model.parameters(), self.clip_grad)  # clip
                 self.optimizer.step()                                 # step
                 self.step += 1
-                meter.update(value, out, y)                           # log
+                meter.update(value, getattr(out, "logits", out), y)  # log (main output)
                 images += len(y)
                 bar.update(1)
                 bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc1:.3f}",
@@ -164,21 +164,22 @@ class Trainer:
         if val is not None:
             summary += f" | val loss {val['loss']:.4f} acc {val['acc1']:.4f} " \
                        f"top-5 {val['acc5']:.4f}"
-        if self.progress:
-            _progress_write(summary)
+        _progress_write(summary)                      # one line per epoch, bar or not
         if self.run_dir is not None:
             write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
         if self._writer is not None:
             self._writer.add_scalars({f"{split}/{m}": row[f"{split}_{m}"]
                                       for split in ("train", "val") for m in ("loss", "acc1",
                                                                               "acc5")
-                                      if f"{split}_{m}" in row}, self.epoch)
-            self._writer.add_scalar("lr", lr, self.epoch)
+                                      if f"{split}_{m}" in row}, self.step)
+            self._writer.add_scalar("lr", lr, self.step)      # one x-axis: the global step
             self._writer.flush()
 
     def _write_config(self):
         if self.run_dir is not None and self.config is not None:
             os.makedirs(self.run_dir, exist_ok=True)
+            if os.path.exists(os.path.join(self.run_dir, "config.json")):
+                return                              # a run's config.json is never rewritten
             atomic_write_bytes(os.path.join(self.run_dir, "config.json"),
                                json.dumps(self.config, indent=1).encode())
 

@@ -19,8 +19,9 @@ MLP = "tests.cli.tiny_models:mlp"
 SMALL = ["--limit-train", "256", "--limit-test", "100", "--batch-size", "32", "--no-progress"]
 
 
-def _train(tmp_path, name, *extra, model=MLP):
-    return main(["train", model, "--name", name, "--out", str(tmp_path), *SMALL, *extra])
+def _train(tmp_path, name, *extra, model=None):
+    how = ["--model-from", MLP] if model is None else [model]
+    return main(["train", *how, "--name", name, "--out", str(tmp_path), *SMALL, *extra])
 
 
 def _model_weights(path):
@@ -39,11 +40,12 @@ def test_train_writes_the_run_folder_and_resumes(tmp_path, capsys):
     assert _train(tmp_path, "r", "--epochs", "1") == 2          # never overwrite a run
     assert "already holds a trained run" in capsys.readouterr().err
 
-    assert _train(tmp_path, "r", "--epochs", "2", "--lr", "9", "--resume") == 0
-    err = capsys.readouterr().err
-    assert "ignoring --lr" in err
+    assert _train(tmp_path, "r", "--epochs", "2", "--lr", "9", "--resume") == 2
+    assert "refusing --lr 9.0 (the run has 0.05)" in capsys.readouterr().err
+    assert _train(tmp_path, "r", "--epochs", "2", "--resume") == 0
+    assert "extending" in capsys.readouterr().err
     _, info = load_checkpoint(run)
-    assert info["epoch"] == 2 and info["step"] == 16
+    assert info["epoch"] == 2 and info["step"] == 16    # 230 of 256 train (26 validate)
     assert [row["epoch"] for row in info["history"]] == [1, 2]
     assert info["config"]["lr"] == 0.05
 
@@ -51,7 +53,8 @@ def test_train_writes_the_run_folder_and_resumes(tmp_path, capsys):
 def test_eval_prints_accuracy_per_class_and_writes_a_confusion_matrix(tmp_path, capsys):
     _train(tmp_path, "e", "--epochs", "1")
     capsys.readouterr()
-    assert main(["eval", str(tmp_path / "e" / "best.safetensors"), "--limit-test", "50"]) == 0
+    assert main(["eval", str(tmp_path / "e" / "best.safetensors"), "--limit-test", "50",
+                 "--model-from", MLP]) == 0
     out = capsys.readouterr().out
     assert "accuracy:" in out and out.count("(5 samples)") == 10
     assert (tmp_path / "e" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
@@ -68,7 +71,8 @@ def test_plot_overlays_runs(tmp_path, capsys):
 def test_models_and_summary(capsys):
     assert main(["models"]) == 0
     assert "lenet5" in capsys.readouterr().out.split()
-    assert main(["summary", MLP, "--input-size", "1", "28", "28", "--num-classes", "10"]) == 0
+    assert main(["summary", "--model-from", MLP, "--input-size", "1", "28", "28",
+                 "--num-classes", "10"]) == 0
     out = capsys.readouterr().out
     assert "Total params: 25,514" in out and "Total mult-adds (conv/linear): 25,408" in out
 
@@ -80,20 +84,22 @@ def test_errors_say_what_is_valid(tmp_path, capsys):
     assert "needs --data-dir" in capsys.readouterr().err
     assert _train(tmp_path, "x", "--data-dir", str(tmp_path / "nowhere")) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["train", MLP, "--resume", "--out", str(tmp_path)]) == 2
+    assert main(["train", "--model-from", MLP, "--resume", "--out", str(tmp_path)]) == 2
     assert "--resume needs --name" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["train", MLP, "--data", "imagenet"])
+        main(["train", "--model-from", MLP, "--data", "imagenet"])
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["summary", MLP, "--input-size", "0", "28"])
-    assert "must be a positive integer" in capsys.readouterr().err
+        main(["summary", "lenet5", "--input-size", "0", "28"])
+    err = capsys.readouterr().err
+    assert "argument --input-size: must be a positive integer, got '0'" in err
+    assert "_positive_int" not in err and "invalid" not in err
 
 
 def test_sigkill_and_resume_end_bit_identical(tmp_path):
     """Kill `python -m gradwork train` once its first checkpoint exists, resume it, and
     compare its final weights with an uninterrupted run's."""
-    args = ["tests.cli.tiny_models:slow_mlp", "--epochs", "4", "--out", str(tmp_path), *SMALL,
+    args = ["--model-from", "tests.cli.tiny_models:slow_mlp", "--epochs", "4", "--out", str(tmp_path), *SMALL,
             "--limit-train", "192", "--augment"]
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "gradwork", "train", *args, "--name",
@@ -117,4 +123,4 @@ def test_sigkill_and_resume_end_bit_identical(tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-    assert load_checkpoint(checkpoint)[1]["step"] == 4 * 6
+    assert load_checkpoint(checkpoint)[1]["step"] == 4 * 6      # 173 of 192 train: 6 batches

@@ -100,7 +100,7 @@ def test_confusion_matrix_and_per_class_accuracy():
 
 
 def test_config_validation_names_the_field():
-    with pytest.raises(ValueError, match="config: lr must be a positive number, got -1"):
+    with pytest.raises(ValueError, match="config: lr must be a finite number > 0, got -1"):
         TrainConfig("mlp", lr=-1)
     with pytest.raises(ValueError, match="schedule must be one of"):
         TrainConfig("mlp", schedule="linear")
