@@ -124,3 +124,46 @@ def test_sigkill_and_resume_end_bit_identical(tmp_path):
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert load_checkpoint(checkpoint)[1]["step"] == 4 * 6      # 173 of 192 train: 6 batches
+
+
+_KILL_AFTER_FIRST_CHECKPOINT = """
+import os, signal, sys
+from gradwork.cli.main import main
+from gradwork.train.trainer import Trainer
+write = Trainer._checkpoint
+def write_then_die(self, acc):
+    write(self, acc)
+    os.kill(os.getpid(), signal.SIGKILL)        # killed right after epoch 1's checkpoint
+Trainer._checkpoint = write_then_die
+main(sys.argv[1:])
+"""
+
+
+def test_lenet5_killed_after_epoch_1_resumes_bit_exact_with_two_threads(tmp_path):
+    """Issue 12, item 1: with 2 threads, a validation pass big enough to start the thread
+    pool (here 154 samples) used to leave every later GEMM of the main thread on one OpenBLAS
+    thread, while the resumed process started with two: other roundings in every parameter.
+    Now a GEMM's thread count never depends on what ran before; parameters and optimizer
+    state match byte for byte."""
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    args = ["lenet5", "--epochs", "2", "--out", str(tmp_path), "--limit-train", "512",
+            "--val-split", "0.3", "--limit-test", "16", "--no-progress"]
+
+    def gradwork(*extra, code=None):
+        cmd = [sys.executable, "-c", code, "train"] if code else \
+            [sys.executable, "-m", "gradwork", "train"]
+        return subprocess.run([*cmd, *extra], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert gradwork(*args, "--name", "whole").returncode == 0
+    killed = gradwork(*args, "--name", "killed", code=_KILL_AFTER_FIRST_CHECKPOINT)
+    assert killed.returncode == -signal.SIGKILL
+    assert load_checkpoint(tmp_path / "killed")[1]["epoch"] == 1
+    resumed = gradwork("--name", "killed", "--out", str(tmp_path), "--resume", "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    a = load(tmp_path / "whole" / "last.safetensors", as_arrays=True)
+    b = load(tmp_path / "killed" / "last.safetensors", as_arrays=True)
+    assert a.keys() == b.keys() and any(k.startswith("optimizer.") for k in a)
+    for k in a:
+        assert a[k].tobytes() == b[k].tobytes(), k
+    assert load_checkpoint(tmp_path / "killed")[1]["epoch"] == 2
