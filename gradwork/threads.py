@@ -4,8 +4,9 @@ NumPy's BLAS (OpenBLAS) runs one GEMM on all cores, but everything around it in 
 (im2col's gathers, the layout copies, col2im's adds) is NumPy on one core. So a convolution
 over a batch is cut into one contiguous range of samples per thread, and each pool worker
 runs its range whole (gathers and GEMMs) with its BLAS calls single-threaded: both cores then
-copy as well as multiply, each on its own cache (measured 35–40 % faster on ResNet-20's convolutions, benchmarks/RESULTS.md). A single
-image is cut into bands of output rows the same way.
+copy as well as multiply, each on its own cache (measured 35–40 % faster on ResNet-20's
+convolutions, benchmarks/RESULTS.md). A single image is cut into bands of output rows the
+same way.
 
 `set_num_threads` / `get_num_threads` are PyTorch's names. The default is OpenBLAS's own count
 (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else the cores). Where NumPy's BLAS has no

@@ -20,8 +20,7 @@ from ..errors import (ArgumentError, check_nonnegative, check_nonnegative_int, c
 from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig, defaults
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
-_USER_ERRORS = (ValueError, FileNotFoundError, FloatingPointError, NotADirectoryError,
-                PermissionError, OSError, KeyError)
+_USER_ERRORS = (ValueError, FloatingPointError, OSError)
 
 _DEFAULTS = defaults()
 _MODEL_FROM_HELP = ("your own model constructor, FILE.py:FUNCTION or package.module:FUNCTION, "
@@ -345,8 +344,8 @@ def cmd_summary(args):
                             "--input-size 1 28 28")
     input_size = tuple(args.input_size or model_spec(name).input_size)
     if args.model_from is None:
+        _refuse_too_large(name, args.batch_size, input_size)
         inputs = example_inputs(name, args.batch_size, input_size)
-        _refuse_too_large(name, inputs)
     in_channels = input_size[0] if len(input_size) == 3 else None
     model = build_model(name if args.model_from is None else None, args.num_classes,
                         in_channels, args.model_from)
@@ -359,25 +358,20 @@ def cmd_summary(args):
     return 0
 
 
-# A forward pass keeps about this many bytes of activations per byte of input at a zoo model's
-# natural size (measured with `summary` over the zoo: 46–380, the most for DenseNet); the
-# estimate uses the largest, so it errs on the side of refusing too little, never too much.
-_ACTIVATION_PER_INPUT_BYTE = 400
-
-
-def _refuse_too_large(name, inputs):
-    """Refuse, before building the model, an input whose forward pass would not fit in the
-    machine's memory (estimate: input bytes × _ACTIVATION_PER_INPUT_BYTE)."""
-    need = sum(x.data.nbytes for x in inputs) * _ACTIVATION_PER_INPUT_BYTE
+def _refuse_too_large(name, batch_size, input_size):
+    """Refuse, before anything is built or allocated, inputs whose forward pass would not fit
+    in this machine's memory (the registry's estimate, a lower bound)."""
+    from ..models import estimate_forward_bytes  # noqa: PLC0415
+    need = estimate_forward_bytes(name, batch_size, input_size)
     try:
         have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return
     if need > have:
-        raise ArgumentError(f"summary: {name} at input {tuple(inputs[0].shape)} needs about "
-                            f"{need / 2**30:.1f} GiB for its forward pass; this machine has "
-                            f"{have / 2**30:.1f} GiB. Use a smaller --input-size or "
-                            "--batch-size")
+        raise ArgumentError(f"{name} at input {input_size}, batch {batch_size} needs at least "
+                            f"{need / 2**30:.1f} GiB for its forward pass (estimate); this "
+                            f"machine has {have / 2**30:.1f} GiB. Use a smaller --input-size "
+                            "or --batch-size")
 
 
 def _add_plot(sub):
@@ -420,6 +414,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:                 # `gradwork models | head`
+        return 0
     except _USER_ERRORS as e:
         print(f"gradwork {args.command}: error: {e}", file=sys.stderr)
         return 2

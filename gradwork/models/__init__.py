@@ -20,8 +20,9 @@ from .densenet import (DenseNet, DenseNetCIFAR, densenet121, densenet169, densen
 from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet, googlenet_paper
 from .inception_resnet import InceptionResNetV2, inception_resnet_v2
 from .lenet import LeNet5, lenet5, lenet5_28
-from .registry import (MODEL_SPECS, TASKS, ModelSpec, example_inputs, get_model, list_models,
-                       model_spec, register)
+from .registry import (ACTIVATION_PER_INPUT_BYTE, MODEL_SPECS, TASKS, ModelSpec,
+                       estimate_forward_bytes, example_inputs, example_shapes, get_model,
+                       list_models, model_spec, register)
 from .resnet import (BasicBlock, Bottleneck, ResNet, plain18, plain34, plain50, plain101,
                      plain152, resnet18, resnet34, resnet50, resnet101, resnet152)
 from .resnext import resnext50_32x4d, resnext101_32x8d, resnext101_64x4d

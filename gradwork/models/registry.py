@@ -13,6 +13,7 @@ the batch: (C, H, W) for images, the paper's size) and its task, which says how 
 
 `get_model`, `list_models` and `model_spec` are what the CLI, the trainer and `summary` ask.
 """
+import math
 from dataclasses import dataclass
 
 _MODELS = {}
@@ -47,7 +48,8 @@ MODEL_SPECS = {
                                     "densenet121", "densenet169", "densenet201")},
     "densenet_bc_100_12": _CIFAR,
     "inception_resnet_v2": ModelSpec((3, 299, 299), note="Szegedy et al. 2016"),
-    "segnet": ModelSpec((3, 360, 480), "segmentation", note="CamVid frames (Badrinarayanan et al.)"),
+    "segnet": ModelSpec((3, 360, 480), "segmentation",
+                        note="CamVid frames (Badrinarayanan et al. 2017)"),
     "dcgan_generator": ModelSpec((100,), "gan", note="the noise vector z"),
     "dcgan_discriminator": ModelSpec((3, 64, 64), "gan", note="Radford et al. 2016"),
     "show_and_tell": ModelSpec((3, 224, 224), "captioning",
@@ -56,6 +58,33 @@ MODEL_SPECS = {
                                    note="source and target sentences of 16 tokens"),
 }
 
+
+# Bytes of activations a forward pass keeps per byte of input, at the natural input size
+# (`summary(model).activation_bytes / input bytes`, batch 1, measured over the zoo, rounded up).
+# Activations grow with the batch and, for convolutions, with the image's area, so
+# input bytes × this ratio estimates a forward pass's memory before the model is built (a lower
+# bound: the parameters come on top).
+ACTIVATION_PER_INPUT_BYTE = {
+    "alexnet": 9, "alexnet_paper": 12, "dcgan_discriminator": 26, "dcgan_generator": 3934,
+    "densenet121": 258, "densenet169": 305, "densenet201": 384, "densenet_bc_100_12": 3267,
+    "googlenet": 54, "googlenet_paper": 54, "inception_resnet_v2": 191, "lenet5": 16,
+    "lenet5_28": 20, "plain101": 296, "plain110": 1025, "plain152": 422, "plain18": 49,
+    "plain20": 185, "plain32": 297, "plain34": 74, "plain44": 409, "plain50": 194, "plain56": 521,
+    "plain8": 73, "resnet101": 316, "resnet110": 1029, "resnet152": 442, "resnet18": 51,
+    "resnet20": 189, "resnet32": 301, "resnet34": 76, "resnet44": 413, "resnet50": 214,
+    "resnet56": 525, "resnet8": 77, "resnext101_32x8d": 615, "resnext101_64x4d": 615,
+    "resnext50_32x4d": 280, "segnet": 527, "seq2seq_attention": 1831, "show_and_tell": 54,
+    "vgg11": 111, "vgg11_bn": 160, "vgg13": 175, "vgg13_bn": 256, "vgg16": 192, "vgg16_bn": 282,
+    "vgg19": 209, "vgg19_bn": 308, "zfnet": 29,
+}
+
+
+def estimate_forward_bytes(name, batch_size=1, input_size=None):
+    """Bytes of activations a forward pass of `name` keeps on its example inputs (computed from
+    their shapes, nothing allocated): their bytes × ACTIVATION_PER_INPUT_BYTE[name]."""
+    nbytes = sum(math.prod(shape) * (8 if kind == "tokens" else 4)
+                 for shape, kind in example_shapes(name, batch_size, input_size))
+    return nbytes * ACTIVATION_PER_INPUT_BYTE[name]
 
 def register(name):
     """Decorator: make `fn(**kwargs) -> Module` available as `get_model(name, **kwargs)`."""
@@ -114,18 +143,23 @@ def model_spec(name):
     return MODEL_SPECS[name]
 
 
+def example_shapes(name, batch_size=1, input_size=None):
+    """[(shape, "images" or "tokens"), ...]: the forward's positional arguments for model
+    `name` at its natural size (or `input_size`): images (float32), token ids (int64), or
+    both (an image and a caption of 16 tokens for captioning; source and target sentences of
+    the same length for seq2seq)."""
+    spec = model_spec(name)
+    size = (batch_size, *(input_size or spec.input_size))
+    if spec.tokens:
+        return [(size, "tokens")] * (2 if spec.task == "seq2seq" else 1)
+    if spec.task == "captioning":
+        return [(size, "images"), ((batch_size, 16), "tokens")]
+    return [(size, "images")]
+
+
 def example_inputs(name, batch_size=1, input_size=None):
-    """Zero inputs for model `name` at its natural size (or `input_size`), as a tuple of the
-    forward's positional arguments: images (float32), token ids (int64), or both (an image
-    and a caption of 16 tokens for captioning; source and target sentences for seq2seq)."""
+    """Zero Tensors of `example_shapes(name, batch_size, input_size)`."""
     from ..autograd import Tensor  # noqa: PLC0415
     from ..backend import np  # noqa: PLC0415
-    spec = model_spec(name)
-    size = tuple(input_size or spec.input_size)
-    if spec.tokens:
-        tokens = Tensor(np.zeros((batch_size, *size), np.int64))
-        return (tokens, tokens) if spec.task == "seq2seq" else (tokens,)
-    images = Tensor(np.zeros((batch_size, *size), np.float32))
-    if spec.task == "captioning":
-        return images, Tensor(np.zeros((batch_size, 16), np.int64))
-    return (images,)
+    return tuple(Tensor(np.zeros(shape, np.int64 if kind == "tokens" else np.float32))
+                 for shape, kind in example_shapes(name, batch_size, input_size))

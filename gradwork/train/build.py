@@ -183,7 +183,8 @@ def build_data(config, model_input_size=None):
     if pad is None:
         pad = 0
         if isinstance(model_input_size, int) and info.size and model_input_size > info.size:
-            pad = (model_input_size - info.size) // 2
+            d = model_input_size - info.size        # an odd difference: one more right/bottom
+            pad = d // 2 if d % 2 == 0 else (d // 2, d // 2, d - d // 2, d - d // 2)
     train, test = load_dataset(config.data, config.data_dir, augment=config.augment, pad=pad)
     classes = train.classes
     train, test = _limit(train, config.limit_train), _limit(test, config.limit_test)
