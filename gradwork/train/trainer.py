@@ -178,8 +178,9 @@ class Trainer:
     def _write_config(self):
         if self.run_dir is not None and self.config is not None:
             os.makedirs(self.run_dir, exist_ok=True)
-            if os.path.exists(os.path.join(self.run_dir, "config.json")):
-                return                              # a run's config.json is never rewritten
+            if self.config.get("resume") and \
+                    os.path.exists(os.path.join(self.run_dir, "config.json")):
+                return                      # a resumed run's config.json is never rewritten
             atomic_write_bytes(os.path.join(self.run_dir, "config.json"),
                                json.dumps(self.config, indent=1).encode())
 

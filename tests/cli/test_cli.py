@@ -303,3 +303,23 @@ def test_train_options_default_to_train_config(capsys):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "learning rate (default: 0.05)" in help_text and "(default: 20)" in help_text
+
+
+def test_the_printed_resume_command_resumes_the_run_that_was_started(tmp_path, capsys,
+                                                                      monkeypatch):
+    """Issue 12, item 2: the command printed on Ctrl-C dropped --epochs, so it extended the
+    run to the default 20 epochs."""
+    import shlex
+
+    from gradwork.train.trainer import Trainer
+    write = Trainer._checkpoint
+
+    def write_then_stop(self, acc):               # as if Ctrl-C came during epoch 1
+        write(self, acc)
+        self._stop_requested = True
+    monkeypatch.setattr(Trainer, "_checkpoint", write_then_stop)
+    assert _train(tmp_path, "s", "--epochs", "3") == 130
+    command = capsys.readouterr().err.split("Continue with: ")[1].strip()
+    monkeypatch.setattr(Trainer, "_checkpoint", write)
+    assert main(shlex.split(command)[1:] + ["--no-progress"]) == 0
+    assert load_checkpoint(tmp_path / "s")[1]["epoch"] == 3
