@@ -99,8 +99,8 @@ def test_errors_say_what_is_valid(tmp_path, capsys):
 def test_sigkill_and_resume_end_bit_identical(tmp_path):
     """Kill `python -m gradwork train` once its first checkpoint exists, resume it, and
     compare its final weights with an uninterrupted run's."""
-    args = ["--model-from", "tests.cli.tiny_models:slow_mlp", "--epochs", "4", "--out", str(tmp_path), *SMALL,
-            "--limit-train", "192", "--augment"]
+    args = ["--model-from", "tests.cli.tiny_models:slow_mlp", "--epochs", "4", "--out",
+            str(tmp_path), *SMALL, "--limit-train", "192", "--augment"]
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "gradwork", "train", *args, "--name",
                              "killed"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
