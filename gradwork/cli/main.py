@@ -132,12 +132,14 @@ def _new_config(args):
 
 
 def _resume_config(args, folder):
-    """The run folder's saved configuration (its checkpoint's), with this command's folder,
-    progress and --model-from; an option that contradicts it is refused, except --epochs
-    above the saved count, which extends the run and is recorded in changes.jsonl."""
+    """(config, saved epochs): the run folder's saved configuration (its checkpoint's), with
+    this command's folder, progress and --model-from; an option that contradicts it is
+    refused, except --epochs above the saved count, which extends the run (recorded in
+    changes.jsonl by the caller)."""
     from ..train.checkpoint import load_checkpoint  # noqa: PLC0415 (heavy imports on demand)
     _, info = load_checkpoint(folder)
-    saved = TrainConfig.from_dict(info["config"])
+    # a run saved before --val-split existed validated on the test set: it goes on doing so
+    saved = TrainConfig.from_dict({"val_split": 0.0, **info["config"]})
     given = _given(args)
     if args.model is not None and args.model != saved.model:
         given["model"] = args.model
@@ -157,18 +159,18 @@ def _resume_config(args, folder):
     if saved.model_from is None and args.model_from is not None:
         raise ArgumentError(f"--model-from: the run trains the zoo's {saved.model}, not your "
                             "own model")
-    if epochs > saved.epochs:
-        _record_change(folder, "epochs", saved.epochs, epochs)
-        print(f"extending {folder} from {saved.epochs} to {epochs} epochs (recorded in "
-              "changes.jsonl)", file=sys.stderr)
-    return dataclasses.replace(saved, epochs=epochs, resume=True, progress=not args.no_progress,
-                               name=os.path.basename(folder), out=os.path.dirname(folder),
-                               model_from=args.model_from)
+    config = dataclasses.replace(saved, epochs=epochs, resume=True,
+                                 progress=not args.no_progress, name=os.path.basename(folder),
+                                 out=os.path.dirname(folder), model_from=args.model_from)
+    return config, saved.epochs
 
 
-def _record_change(folder, field, old, new):
+def _record_extension(folder, old, new):
+    """An explicit --epochs extension, appended to the run's changes.jsonl."""
+    print(f"extending {folder} from {old} to {new} epochs (recorded in changes.jsonl)",
+          file=sys.stderr)
     with open(os.path.join(folder, "changes.jsonl"), "a") as f:
-        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "field": field,
+        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "field": "epochs",
                             "from": old, "to": new}) + "\n")
 
 
@@ -185,7 +187,7 @@ def cmd_train(args):
     from ..train.runlock import RunLock  # noqa: PLC0415
     folder = _run_folder(args)
     if args.resume:
-        config = _resume_config(args, folder)
+        config, saved_epochs = _resume_config(args, folder)
     else:
         config = dataclasses.replace(_new_config(args), name=os.path.basename(folder),
                                      out=os.path.dirname(folder))
@@ -198,6 +200,8 @@ def cmd_train(args):
             _refuse_trained(config, folder)             # another process may have finished it
             if config.resume:
                 trainer.resume(folder)
+                if config.epochs > saved_epochs:
+                    _record_extension(folder, saved_epochs, config.epochs)
             print(f"run folder: {folder}", file=sys.stderr)
             trainer.fit(config.epochs)
             if trainer.stopped:
