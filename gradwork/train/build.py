@@ -214,6 +214,8 @@ def _natural_size(config):
 def check_input_fits(model, config, loader):
     """Run the model (eval mode, no gradients) on one sample of the data, and turn a shape
     error into a message that names the input size the model needs and how to get it."""
+    if len(loader.dataset) == 0:
+        return
     x, _ = next(iter(DataLoader(loader.dataset, 1, prefetch=False, seed=0)))
     try:
         with no_grad():
