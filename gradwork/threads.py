@@ -3,10 +3,10 @@
 NumPy's BLAS (OpenBLAS) runs one GEMM on all cores, but everything around it in a convolution
 (im2col's gathers, the layout copies, col2im's adds) is NumPy on one core. So a convolution
 over a batch is cut into one contiguous range of samples per thread, and each pool worker
-runs its range whole (gathers and GEMMs) with its own BLAS calls single-threaded
-(OpenBLAS's thread-local setting): both cores then copy as well as multiply, each on its own
-cache (measured 35–40 % faster on ResNet-20's convolutions, benchmarks/RESULTS.md). A single
-image is cut into bands of output rows the same way.
+runs its range whole (gathers and GEMMs) with its BLAS calls single-threaded: both cores then
+copy as well as multiply, each on its own cache (measured 35–40 % faster on ResNet-20's
+convolutions, benchmarks/RESULTS.md). A single image is cut into bands of output rows the
+same way.
 
 `set_num_threads` / `get_num_threads` are PyTorch's names. The default is OpenBLAS's own count
 (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else the cores). Where NumPy's BLAS has no
@@ -30,7 +30,6 @@ def _symbol(lib, *names):
 
 
 _BLAS = blas_library()
-_set_local = _symbol(_BLAS, "openblas_set_num_threads_local")
 _set_global = _symbol(_BLAS, "scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
                       "openblas_set_num_threads64_", "openblas_set_num_threads")
 _get_global = _symbol(_BLAS, "scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
@@ -53,8 +52,8 @@ _local = threading.local()  # .worker: a pool worker (nested calls run inline); 
 
 
 class _Worker:
-    """A daemon thread with its own queue of (fn, start, stop, future, ranges), BLAS
-    single-threaded: range i of a split always goes to worker i."""
+    """A daemon thread with its own queue of (fn, start, stop, future, ranges): range i of a
+    split always goes to worker i."""
 
     def __init__(self, index):
         self.tasks = queue.SimpleQueue()
@@ -62,7 +61,6 @@ class _Worker:
 
     def _serve(self):
         _local.worker = True
-        _set_local(1)
         while (task := self.tasks.get()) is not None:
             fn, start, stop, future, _local.sharing = task
             try:
@@ -97,7 +95,7 @@ def _pool():
 
 def parallel_ranges(n):
     """How `over_ranges` cuts range(n): [(start, stop), ...], one range per thread."""
-    parts = 1 if _set_local is None or getattr(_local, "worker", False) else min(_threads, n)
+    parts = 1 if _set_global is None or getattr(_local, "worker", False) else min(_threads, n)
     bounds = [n * i // parts for i in range(parts + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
 
@@ -115,9 +113,13 @@ def over_ranges(fn, n):
     ranges = parallel_ranges(n)
     if len(ranges) == 1:
         return [fn(0, n)]
-    futures = []
-    for worker, (start, stop) in zip(_pool(), ranges):
-        futures.append(Future())
-        worker.tasks.put((fn, start, stop, futures[-1], len(ranges)))
-    wait(futures)                   # all done before any error is raised
+    futures, workers = [], _pool()
+    _set_global(1)                  # the workers' GEMMs single-threaded (a process-wide count)
+    try:
+        for worker, (start, stop) in zip(workers, ranges):
+            futures.append(Future())
+            worker.tasks.put((fn, start, stop, futures[-1], len(ranges)))
+        wait(futures)               # all done before any error is raised
+    finally:
+        _set_global(_threads)       # the caller's GEMMs on every thread again
     return [f.result() for f in futures]

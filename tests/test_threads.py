@@ -30,7 +30,7 @@ def test_set_num_threads_rejects(bad):
         gw.set_num_threads(bad)
 
 
-@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
 def test_ranges_cover_in_order_on_distinct_workers(three_threads):
     assert threads.parallel_ranges(10) == [(0, 3), (3, 6), (6, 10)]
     assert threads.parallel_ranges(2) == [(0, 1), (1, 2)]
@@ -44,7 +44,7 @@ def test_ranges_cover_in_order_on_distinct_workers(three_threads):
         np.testing.assert_allclose(p, a @ a, rtol=1e-12)
 
 
-@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
 def test_nested_calls_run_inline(three_threads):
     inner = threads.over_ranges(lambda a, b: threads.over_ranges(lambda c, d: (c, d), 4), 2)
     assert inner == [[(0, 4)], [(0, 4)]]
@@ -55,7 +55,7 @@ def test_one_range_runs_in_the_caller():
         [(0, 1, threading.current_thread())]
 
 
-@pytest.mark.skipif(threads._set_local is None, reason="NumPy's BLAS has no thread-local setting")
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
 def test_errors_reach_the_caller_after_every_range_is_done(three_threads):
     done = []
 
@@ -73,8 +73,8 @@ def _split_in_child(queue):
     queue.put(threads.over_ranges(lambda a, b: (a, b), 4))
 
 
-@pytest.mark.skipif(threads._set_local is None or not hasattr(os, "fork"),
-                    reason="no thread-local BLAS setting, or no fork")
+@pytest.mark.skipif(threads._set_global is None or not hasattr(os, "fork"),
+                    reason="NumPy's BLAS is not OpenBLAS, or no fork")
 def test_a_forked_child_starts_its_own_workers(three_threads):
     """The parent's workers do not exist in a forked child: it must start its own rather
     than queue work for threads that will never run it."""
@@ -86,3 +86,13 @@ def test_a_forked_child_starts_its_own_workers(three_threads):
     child.join(timeout=60)
     assert child.exitcode == 0
     assert queue.get(timeout=5) == [(0, 1), (1, 2), (2, 4)]
+
+
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_the_callers_blas_keeps_every_thread_after_a_split(three_threads):
+    """OpenBLAS's count is process-wide: a worker that set it to 1 made every later GEMM of
+    the caller single-threaded (other roundings than before the pool started, so a resumed
+    run differed from an uninterrupted one: issue 12, item 1)."""
+    seen = threads.over_ranges(lambda a, b: int(threads._get_global()), 3)
+    assert seen == [1, 1, 1]                            # the workers' GEMMs: one thread each
+    assert threads._get_global() == gw.get_num_threads() == 3

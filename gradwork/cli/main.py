@@ -1,133 +1,257 @@
 """The `gradwork` command: train, eval, models, summary, plot.
 
     gradwork train lenet5 --data mnist --epochs 10 --name lenet
-    gradwork train lenet5 --data mnist --epochs 10 --name lenet --resume
+    gradwork train --name lenet --resume
+    gradwork train --model-from my_nets.py:small_cnn --name mine
     gradwork eval runs/lenet/best.safetensors
-    gradwork summary vgg16 --input-size 3 224 224
-    gradwork plot runs/a runs/b --output ab.png
+    gradwork summary vgg16
+    gradwork plot runs/a runs/b
     gradwork export lenet5 --checkpoint runs/lenet/best.safetensors --onnx lenet5.onnx
 """
 import argparse
 import dataclasses
 import errno
+import json
 import os
 import sys
+import time
 
 from ..data import DATASETS
-from ..errors import GradworkError
-from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig
+from ..errors import (ArgumentError, GradworkError, check_nonnegative, check_nonnegative_int,
+                      check_positive, check_positive_int, check_probability, plural)
+from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig, defaults
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
-_USER_ERRORS = (ValueError, FileNotFoundError, FloatingPointError, NotADirectoryError,
-                PermissionError, GradworkError)
+_USER_ERRORS = (ValueError, FloatingPointError, OSError, GradworkError)
 EX_IOERR = 74                         # sysexits.h: a disk full while writing
 
+_DEFAULTS = defaults()
+_MODEL_FROM_HELP = ("your own model constructor, FILE.py:FUNCTION or package.module:FUNCTION, "
+                    "taking num_classes (and in_channels). This EXECUTES that file; gradwork "
+                    "never runs code because a run folder names it, so pass it again to "
+                    "--resume or eval such a run")
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+
+def _arg_type(parse, check, expected):
+    """An argparse type: `parse` the text, then a validator of gradwork.errors (one owner per
+    rule); its message, without a helper's name, is what argparse prints after the flag."""
+    def convert(text):
+        try:
+            return check(None, "value", parse(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}") from None
+    return convert
+
+
+POSITIVE_INT = _arg_type(int, check_positive_int, "a positive integer")
+NONNEGATIVE_INT = _arg_type(int, check_nonnegative_int, "a non-negative integer")
+POSITIVE = _arg_type(float, check_positive, "a positive number")
+NONNEGATIVE = _arg_type(float, check_nonnegative, "a number ≥ 0")
+FRACTION = _arg_type(float, lambda w, n, v: check_probability(w, n, v, inclusive_high=False),
+                     "a fraction in [0, 1)")
+
+
+def _option(p, flag, help_text, **kwargs):
+    """A train option whose default is TrainConfig's (shown in the help, filled in later, so
+    that an option the user gave can be told from one left to its default)."""
+    field = flag.lstrip("-").replace("-", "_")
+    default = _DEFAULTS[field]
+    shown = "off" if default is None else " ".join(map(str, default)) \
+        if isinstance(default, list) else default
+    p.add_argument(flag, default=argparse.SUPPRESS,
+                   help=f"{help_text} (default: {shown})".replace("%", "%%"), **kwargs)
 
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a model; the run lives in OUT/NAME/",
                        description="Train MODEL on a data set. Writes OUT/NAME/config.json, "
-                       "metrics.csv, TensorBoard events, last/best checkpoints and curves.png.")
-    p.add_argument("model", help="a zoo name (see `gradwork models`) or module:function, a "
-                   "constructor taking num_classes (and in_channels)")
-    p.add_argument("--data", default="mnist", choices=list(DATASETS),
-                   help="data set (default: mnist, the 5,000 bundled digits)")
-    p.add_argument("--data-dir", help="folder with the data set's files (mnist: the IDX files; "
-                   "needed for the others)")
-    p.add_argument("--epochs", type=_positive_int, default=20, help="epochs (default 20)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
-    p.add_argument("--momentum", type=float, default=0.9,
-                   help="momentum for sgd and rmsprop (default 0.9)")
-    p.add_argument("--weight-decay", type=float, default=0.0,
-                   help="the optimizer's weight decay (default 0)")
-    p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS, help="default sgd")
-    p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
-                   help="learning-rate schedule, stepped per epoch; plateau watches the "
-                   "validation loss (default cosine)")
-    p.add_argument("--step-size", type=int, default=0,
-                   help="step: epochs between decays (default: a third of --epochs)")
-    p.add_argument("--milestones", type=_positive_int, nargs="+", default=[],
-                   help="multistep: epochs at which to decay (default: 50%% and 75%%)")
-    p.add_argument("--gamma", type=float, default=0.1,
-                   help="decay factor of step/multistep/plateau (default 0.1)")
-    p.add_argument("--patience", type=int, default=2,
-                   help="plateau: epochs without improvement before decaying (default 2)")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
-                   help="random crops of the padded image (+ flips where they keep the class; "
-                   "default on, --no-augment to turn off)")
-    p.add_argument("--clip-grad", type=float, help="clip the gradients' global norm to this")
-    p.add_argument("--penalty", default="none", choices=PENALTIES,
-                   help="weight penalty added to the loss (deck 002; default none)")
-    p.add_argument("--penalty-strength", type=float, default=1e-4,
-                   help="λ of the penalty (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--name", help="run name (default: a timestamp); --resume needs it")
-    p.add_argument("--out", default="runs", help="folder of runs (default runs)")
+                       "metrics.csv, TensorBoard events, last/best checkpoints, curves.png and "
+                       "test.json. On --resume the run folder's saved settings are used.")
+    p.add_argument("model", nargs="?", help="a zoo name (see `gradwork models`); with "
+                   "--resume, taken from the run folder")
+    p.add_argument("--model-from", metavar="FILE.py:FUNCTION", help=_MODEL_FROM_HELP)
+    _option(p, "--data", "data set (mnist: the 5,000 bundled digits)", choices=list(DATASETS))
+    _option(p, "--data-dir", "folder with the data set's files (mnist: the IDX files; needed "
+            "for the others)")
+    _option(p, "--epochs", "epochs; on --resume a larger value extends the run (recorded in "
+            "OUT/NAME/changes.jsonl)", type=POSITIVE_INT)
+    _option(p, "--batch-size", "batch size", type=POSITIVE_INT)
+    _option(p, "--lr", "learning rate", type=POSITIVE)
+    _option(p, "--momentum", "momentum for sgd and rmsprop", type=FRACTION)
+    _option(p, "--weight-decay", "the optimizer's weight decay", type=NONNEGATIVE)
+    _option(p, "--optimizer", "optimizer", choices=OPTIMIZERS)
+    _option(p, "--schedule", "learning-rate schedule, stepped per epoch; plateau watches the "
+            "validation loss", choices=SCHEDULES)
+    _option(p, "--step-size", "step: epochs between decays (0: a third of --epochs)",
+            type=NONNEGATIVE_INT)
+    _option(p, "--milestones", "multistep: epochs at which to decay (none: 50% and 75%)",
+            type=POSITIVE_INT, nargs="+")
+    _option(p, "--gamma", "decay factor of step/multistep/plateau", type=POSITIVE)
+    _option(p, "--patience", "plateau: epochs without improvement before decaying",
+            type=NONNEGATIVE_INT)
+    _option(p, "--augment", "random crops of the padded image (+ flips where they keep the "
+            "class); --no-augment to turn off", action=argparse.BooleanOptionalAction)
+    _option(p, "--clip-grad", "clip the gradients' global norm to this", type=POSITIVE)
+    _option(p, "--penalty", "weight penalty added to the loss (deck 002)", choices=PENALTIES)
+    _option(p, "--penalty-strength", "λ of the penalty", type=NONNEGATIVE)
+    _option(p, "--seed", "random seed (initialisation, data order, validation split)",
+            type=NONNEGATIVE_INT)
+    _option(p, "--val-split", "fraction of the training set held out (per class, seeded) for "
+            "validation, which picks best.safetensors and drives plateau; 0: validate on the "
+            "test set", type=FRACTION)
+    _option(p, "--name", "run name (off: a timestamp); --resume needs it")
+    _option(p, "--out", "folder of runs")
     p.add_argument("--resume", action="store_true",
-                   help="continue OUT/NAME from its last checkpoint (its saved settings are "
-                   "used; --epochs may extend it)")
-    p.add_argument("--limit-train", type=_positive_int,
-                   help="use only the first N training samples")
-    p.add_argument("--limit-test", type=_positive_int, help="use only the first N test samples")
-    p.add_argument("--pad", type=int, help="zero-pad images by N pixels per side (default: "
-                   "to the model's input_size, e.g. 28→32 for lenet5)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--checkpoint-steps", type=int, default=0, metavar="N",
-                   help="also checkpoint inside an epoch every N steps (default 0: off)")
-    p.add_argument("--checkpoint-minutes", type=float, default=10.0, metavar="M",
-                   help="also checkpoint inside an epoch every M minutes (default 10; 0: off)")
+                   help="continue OUT/NAME from its last checkpoint with its saved settings; "
+                   "an option that contradicts them is refused")
+    _option(p, "--limit-train", "use only the first N training samples", type=POSITIVE_INT)
+    _option(p, "--limit-test", "use only the first N test samples", type=POSITIVE_INT)
+    _option(p, "--pad", "zero-pad images by N pixels per side (off: to the model's input_size, "
+            "e.g. 28→32 for lenet5)", type=NONNEGATIVE_INT)
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (one line per epoch is still printed)")
+    _option(p, "--checkpoint-steps", "also checkpoint inside an epoch every N steps (0: off)",
+            type=NONNEGATIVE_INT, metavar="N")
+    _option(p, "--checkpoint-minutes", "also checkpoint inside an epoch every M minutes (0: off)",
+            type=NONNEGATIVE, metavar="M")
     p.set_defaults(func=cmd_train)
 
 
-def _config_from_args(args):
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    values = {k: v for k, v in vars(args).items() if k in fields}
-    return TrainConfig(**values, progress=not args.no_progress)
+_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+_NOT_SETTINGS = {"name", "out", "resume", "progress", "model", "model_from"}
+
+
+def _given(args):
+    """The TrainConfig fields the user gave on the command line."""
+    return {k: v for k, v in vars(args).items() if k in _FIELDS - _NOT_SETTINGS}
+
+
+def _new_config(args):
+    if args.model is None and args.model_from is None:
+        raise ArgumentError("train: name a zoo MODEL (see `gradwork models`) or your own with "
+                            "--model-from FILE.py:FUNCTION")
+    if args.model is not None and args.model_from is not None:
+        raise ArgumentError("train: give a zoo MODEL or --model-from, not both")
+    values = {**_DEFAULTS, **_given(args), "name": getattr(args, "name", None),
+              "out": getattr(args, "out", _DEFAULTS["out"]), "progress": not args.no_progress,
+              "model_from": args.model_from}
+    return TrainConfig(model=args.model or args.model_from, **values)
+
+
+def _resume_config(args, folder):
+    """(config, saved epochs): the run folder's saved configuration (its checkpoint's), with
+    this command's folder, progress and --model-from; an option that contradicts it is
+    refused, except --epochs above the saved count, which extends the run (recorded in
+    changes.jsonl by the caller)."""
+    from ..train.checkpoint import load_checkpoint  # noqa: PLC0415 (heavy imports on demand)
+    _, info = load_checkpoint(folder)
+    # a run saved before --val-split existed validated on the test set: it goes on doing so
+    saved = TrainConfig.from_dict({"val_split": 0.0, **info["config"]})
+    given = _given(args)
+    if args.model is not None and args.model != saved.model:
+        given["model"] = args.model
+    epochs = given.pop("epochs", saved.epochs)
+    if epochs < saved.epochs:
+        given["epochs"] = epochs
+    conflicts = [f"--{k.replace('_', '-')} {v} (the run has {getattr(saved, k)!r})"
+                 for k, v in given.items() if getattr(saved, k) != v]
+    if conflicts:
+        raise ArgumentError(f"--resume continues {folder} with its saved settings; refusing "
+                            f"{', '.join(conflicts)}. Drop these options, or start a new run "
+                            "with another --name")
+    if saved.model_from is not None and args.model_from is None:
+        raise ArgumentError(f"the run's model {saved.model_from!r} is code of your own; gradwork "
+                            "never runs code because a run folder names it. To run it, pass "
+                            f"--model-from {saved.model_from}")
+    if saved.model_from is None and args.model_from is not None:
+        raise ArgumentError(f"--model-from: the run trains the zoo's {saved.model}, not your "
+                            "own model")
+    config = dataclasses.replace(saved, epochs=epochs, resume=True,
+                                 progress=not args.no_progress, name=os.path.basename(folder),
+                                 out=os.path.dirname(folder), model_from=args.model_from)
+    return config, saved.epochs
+
+
+def _record_extension(folder, old, new):
+    """An explicit --epochs extension, appended to the run's changes.jsonl."""
+    print(f"extending {folder} from {old} to {new} epochs (recorded in changes.jsonl)",
+          file=sys.stderr)
+    with open(os.path.join(folder, "changes.jsonl"), "a") as f:
+        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "field": "epochs",
+                            "from": old, "to": new}) + "\n")
+
+
+def _run_folder(args):
+    out = getattr(args, "out", _DEFAULTS["out"])
+    name = getattr(args, "name", None)
+    if args.resume and not name:
+        raise ArgumentError("--resume needs --name, the run to continue")
+    return os.path.join(out, name or time.strftime("%Y%m%d-%H%M%S"))
 
 
 def cmd_train(args):
-    from ..train.build import build_trainer, run_dir  # noqa: PLC0415 (heavy imports on demand)
-    from ..train.checkpoint import load_checkpoint  # noqa: PLC0415
-    config = _config_from_args(args)
+    from ..train.build import build_trainer  # noqa: PLC0415 (heavy imports on demand)
+    from ..train.runlock import RunLock  # noqa: PLC0415
+    from ..train.preflight import make_run_folder  # noqa: PLC0415
+    folder = _run_folder(args)
     if args.resume:
-        if not args.name:
-            raise ValueError("--resume needs --name, the run to continue")
-        folder = run_dir(config)
-        _, info = load_checkpoint(folder)
-        saved = TrainConfig.from_dict(info["config"])
-        ignored = [k for k, v in config.to_dict().items()
-                   if k not in ("epochs", "resume", "progress") and saved.to_dict()[k] != v]
-        if ignored:
-            print(f"resuming {folder} with its saved settings; ignoring --{', --'.join(ignored)}",
-                  file=sys.stderr)
-        config = dataclasses.replace(saved, epochs=config.epochs, resume=True,
-                                     progress=config.progress)
+        config, saved_epochs = _resume_config(args, folder)
     else:
-        folder = run_dir(config)
-        if os.path.exists(os.path.join(folder, "last.safetensors")):
-            raise ValueError(f"{folder} already holds a trained run: pass --resume to continue "
-                             "it, or another --name")
-    trainer = build_trainer(config)
-    if args.resume:
-        trainer.resume(folder)
-    print(f"run folder: {folder}", file=sys.stderr)
-    history = trainer.fit(config.epochs)
-    if trainer.stopped:
-        print(f"stopped; checkpoint in {folder}. Continue with: gradwork train {config.model} "
-              f"--name {os.path.basename(folder)} --out {config.out} --resume", file=sys.stderr)
-        return 128 + int(trainer.stop_signal or 2)          # 130 for SIGINT, 143 for SIGTERM
-    if history:
-        last = history[-1]
-        print(f"test accuracy: {last.get('val_acc1', float('nan')):.4f} "
-              f"(top-5 {last.get('val_acc5', float('nan')):.4f}) after {last['epoch']} epochs")
+        config = dataclasses.replace(_new_config(args), name=os.path.basename(folder),
+                                     out=os.path.dirname(folder))
+    _refuse_trained(config, folder)
+    trainer, test_loader = build_trainer(config)       # refuses a bad model or data: no folder
+    created = not os.path.isdir(folder)
+    make_run_folder(folder)
+    try:
+        with RunLock(folder):
+            _refuse_trained(config, folder)             # another process may have finished it
+            if config.resume:
+                trainer.resume(folder)
+                if config.epochs > saved_epochs:
+                    _record_extension(folder, saved_epochs, config.epochs)
+            print(f"run folder: {folder}", file=sys.stderr)
+            trainer.fit(config.epochs)
+            if trainer.stopped:
+                more = f" --model-from {config.model_from}" if config.model_from else ""
+                print(f"stopped; checkpoint in {folder}. Continue with: gradwork train --name "
+                      f"{config.name} --out {config.out}{more} --resume", file=sys.stderr)
+                return 128 + int(trainer.stop_signal or 2)   # 130 SIGINT, 143 SIGTERM
+            _report_test(trainer, test_loader, folder, config)
+    finally:
+        if created and os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)                            # a failed start leaves nothing behind
     return 0
+
+
+def _refuse_trained(config, folder):
+    if not config.resume and os.path.exists(os.path.join(folder, "last.safetensors")):
+        raise ArgumentError(f"{folder} already holds a trained run: pass --resume to continue "
+                            "it, or another --name")
+
+
+def _report_test(trainer, test_loader, folder, config):
+    """Test accuracy, once, of the final model and of the best-on-validation one (test.json)."""
+    from ..serialization import atomic_write_bytes  # noqa: PLC0415
+    from ..train import checkpoint as ckpt  # noqa: PLC0415
+    results = {"final": {"epoch": trainer.epoch, **trainer.evaluate(test_loader)}}
+    if os.path.exists(os.path.join(folder, "best.safetensors")):
+        arrays, info = ckpt.load_checkpoint(os.path.join(folder, "best"))
+        ckpt.restore(arrays, info, trainer.model)
+        results["best"] = {"epoch": info["epoch"], **trainer.evaluate(test_loader)}
+    results["validation"] = "test set" if config.val_split == 0 else \
+        f"{config.val_split:g} of the training set"
+    atomic_write_bytes(os.path.join(folder, "test.json"), json.dumps(results, indent=1).encode())
+    final = results["final"]
+    print(f"test accuracy: {final['acc1']:.4f} (top-5 {final['acc5']:.4f}), final model after "
+          f"{plural(final['epoch'], 'epoch')}")
+    if "best" in results:
+        best = results["best"]
+        print(f"test accuracy: {best['acc1']:.4f} (top-5 {best['acc5']:.4f}), best model on "
+              f"validation (epoch {best['epoch']})")
+    if config.val_split == 0:
+        print("note: --val-split 0: the validation numbers (and the best model) were chosen on "
+              "this test set")
 
 
 def _add_eval(sub):
@@ -135,10 +259,11 @@ def _add_eval(sub):
                        description="Accuracy, per-class accuracy and a confusion-matrix PNG of "
                        "a checkpoint (its run's model and data set unless --data is given).")
     p.add_argument("checkpoint", help="a .safetensors checkpoint or a run folder (uses last)")
+    p.add_argument("--model-from", metavar="FILE.py:FUNCTION", help=_MODEL_FROM_HELP)
     p.add_argument("--data", choices=list(DATASETS), help="data set (default: the run's)")
     p.add_argument("--data-dir", help="folder with the data set's files (default: the run's)")
-    p.add_argument("--batch-size", type=_positive_int, default=256, help="default 256")
-    p.add_argument("--limit-test", type=_positive_int, help="use only the first N test samples")
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=256, help="default 256")
+    p.add_argument("--limit-test", type=POSITIVE_INT, help="use only the first N test samples")
     p.add_argument("--output", help="confusion matrix PNG (default: beside the checkpoint)")
     p.set_defaults(func=cmd_eval)
 
@@ -155,12 +280,17 @@ def cmd_eval(args):
     if not info.get("config"):
         raise ValueError(f"{path}: the checkpoint has no run configuration to rebuild its model")
     config = TrainConfig.from_dict(info["config"])
+    if config.model_from is not None and args.model_from is None:
+        raise ArgumentError(f"the checkpoint's model {config.model_from!r} is code of your own; "
+                            "gradwork never runs code because a file names it. To run it, pass "
+                            f"--model-from {config.model_from}")
     config = dataclasses.replace(config, data=args.data or config.data,
                                  data_dir=args.data_dir if args.data else
                                  (args.data_dir or config.data_dir),
                                  augment=False, limit_test=args.limit_test,
-                                 batch_size=args.batch_size)
-    model, _, loader, classes = build_model_and_data(config)
+                                 batch_size=args.batch_size, val_split=0.0,
+                                 model_from=args.model_from if config.model_from else None)
+    model, _, _, loader, classes = build_model_and_data(config)
     ckpt.restore(arrays, info, model)
     model.eval()
     preds, targets = [], []
@@ -176,7 +306,7 @@ def cmd_eval(args):
     if (preds < 0).any():
         print(f"non-finite predictions (counted as wrong): {int((preds < 0).sum())}")
     for name, acc, n in zip(classes, per_class_accuracy(matrix, totals), totals):
-        print(f"  {name:>16}: {acc:.4f}  ({n} samples)")
+        print(f"  {name:>16}: {acc:.4f}  ({plural(int(n), 'sample')})")
     output = args.output or os.path.join(os.path.dirname(path), "confusion_matrix.png")
     plot_confusion_matrix(matrix, classes, output,
                           title=f"{config.model} on {config.data}")
@@ -186,13 +316,18 @@ def cmd_eval(args):
 
 def _add_models(sub):
     p = sub.add_parser("models", help="list the model zoo",
-                       description="List the registered model names (for train and summary).")
+                       description="The registered model names (for train and summary), each "
+                       "with its natural input size and task (`gradwork train` trains the "
+                       "classification models).")
     p.set_defaults(func=cmd_models)
 
 
 def cmd_models(args):
-    from ..models import list_models  # noqa: PLC0415
-    print("\n".join(list_models()))
+    from ..models import list_models, model_spec  # noqa: PLC0415
+    for name in list_models():
+        spec = model_spec(name)
+        size = "×".join(map(str, spec.input_size)) + (" tokens" if spec.tokens else "")
+        print(f"{name:<22} {size:<14} {spec.task}")
     return 0
 
 
@@ -201,34 +336,57 @@ def _add_summary(sub):
                        description="Deck 002's VGG table for any model: per layer its output "
                        "shape, parameters, multiply-adds (conv/linear only) and activation "
                        "memory, then the totals.")
-    p.add_argument("model", help="a zoo name or module:function")
-    p.add_argument("--input-size", type=_positive_int, nargs="+", metavar="N",
+    p.add_argument("model", nargs="?", help="a zoo name")
+    p.add_argument("--model-from", metavar="FILE.py:FUNCTION", help=_MODEL_FROM_HELP)
+    p.add_argument("--input-size", type=POSITIVE_INT, nargs="+", metavar="N",
                    help="one input's shape without the batch, e.g. 3 224 224 (default: the "
-                   "model's declared in_channels × input_size, e.g. 1 32 32 for lenet5)")
-    p.add_argument("--num-classes", type=_positive_int,
+                   "model's natural size from the zoo's registry, e.g. 1 32 32 for lenet5)")
+    p.add_argument("--num-classes", type=POSITIVE_INT,
                    help="classes of the model's output (default: the model's own default)")
-    p.add_argument("--batch-size", type=_positive_int, default=1, help="default 1")
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=1, help="default 1")
     p.set_defaults(func=cmd_summary)
 
 
 def cmd_summary(args):
+    from ..models import example_inputs, model_spec  # noqa: PLC0415
     from ..tools.summary import summary  # noqa: PLC0415
     from ..train.build import build_model  # noqa: PLC0415
-    model = build_model(args.model, args.num_classes,
-                        args.input_size[0] if args.input_size else None)
-    input_size = args.input_size or _declared_input_size(model, args.model)
-    print(f"{args.model}, input {tuple(input_size)}, batch {args.batch_size}")
-    print(summary(model, input_size, args.batch_size))
+    if (args.model is None) == (args.model_from is None):
+        raise ArgumentError("summary: name a zoo MODEL or --model-from FILE.py:FUNCTION")
+    name = args.model or args.model_from
+    if args.model_from is not None and not args.input_size:
+        raise ArgumentError("summary: a model of your own needs --input-size, e.g. "
+                            "--input-size 1 28 28")
+    input_size = tuple(args.input_size or model_spec(name).input_size)
+    if args.model_from is None:
+        _refuse_too_large(name, args.batch_size, input_size)
+        inputs = example_inputs(name, args.batch_size, input_size)
+    in_channels = input_size[0] if len(input_size) == 3 else None
+    model = build_model(name if args.model_from is None else None, args.num_classes,
+                        in_channels, args.model_from)
+    if args.model_from is not None:
+        from ..autograd import Tensor  # noqa: PLC0415
+        from ..backend import np  # noqa: PLC0415
+        inputs = (Tensor(np.zeros((args.batch_size, *input_size), np.float32)),)
+    print(f"{name}, input {input_size}, batch {args.batch_size}")
+    print(summary(model, input_size, args.batch_size, inputs=inputs))
     return 0
 
 
-def _declared_input_size(model, name):
-    """(C, H, W) from a model that declares `in_channels` and `input_size` (lenet5, alexnet)."""
-    size, channels = getattr(model, "input_size", None), getattr(model, "in_channels", None)
-    if size is None or channels is None:
-        raise ValueError(f"summary: model {name!r} declares no input size; pass --input-size, "
-                         "e.g. --input-size 3 224 224")
-    return [channels, size, size]
+def _refuse_too_large(name, batch_size, input_size):
+    """Refuse, before anything is built or allocated, inputs whose forward pass would not fit
+    in this machine's memory (the registry's estimate, a lower bound)."""
+    from ..models import estimate_forward_bytes  # noqa: PLC0415
+    need = estimate_forward_bytes(name, batch_size, input_size)
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > have:
+        raise ArgumentError(f"{name} at input {input_size}, batch {batch_size} needs at least "
+                            f"{need / 2**30:.1f} GiB for its forward pass (estimate); this "
+                            f"machine has {have / 2**30:.1f} GiB. Use a smaller --input-size "
+                            "or --batch-size")
 
 
 def _add_plot(sub):
@@ -236,13 +394,24 @@ def _add_plot(sub):
                        description="Loss and accuracy curves of the runs (their metrics.csv) "
                        "in one PNG.")
     p.add_argument("runs", nargs="+", help="run folders")
-    p.add_argument("--output", default="runs.png", help="PNG to write (default runs.png)")
+    p.add_argument("--out", "--output", dest="output", help="PNG to write (default: "
+                   "curves-compared.png in the first run's folder)")
     p.set_defaults(func=cmd_plot)
 
 
 def cmd_plot(args):
     from ..train.plots import plot_runs  # noqa: PLC0415
-    print(plot_runs(args.runs, args.output))
+    runs = []
+    for run in args.runs:
+        if os.path.isfile(os.path.join(run, "metrics.csv")):
+            runs.append(run)
+        else:
+            print(f"gradwork plot: skipping {run}: no metrics.csv (not a run folder, or no "
+                  "epoch finished yet)", file=sys.stderr)
+    if not runs:
+        raise ArgumentError("plot: none of the folders holds a metrics.csv")
+    output = args.output or os.path.join(runs[0], "curves-compared.png")
+    print(plot_runs(runs, output))
     return 0
 
 
@@ -257,7 +426,7 @@ def _add_reproduce(sub):
     p.add_argument("--quick", action="store_true",
                    help="the same code on a sliver of data, in seconds: checks the pipeline, "
                    "not the claim")
-    p.add_argument("--seeds", type=_positive_int, help="seeds to run (default: the claim's)")
+    p.add_argument("--seeds", type=POSITIVE_INT, help="seeds to run (default: the claim's)")
     p.add_argument("--data", default="mnist", choices=list(DATASETS),
                    help="data set for training claims (default: the bundled digits)")
     p.add_argument("--data-dir", help="folder with the data set's files")
@@ -287,15 +456,16 @@ def _add_export(sub):
     p = sub.add_parser("export", help="write a model (and its checkpoint's weights) as ONNX",
                        description="Trace a zoo model on a zero input and write it as an ONNX "
                        "file checked by onnx.checker (needs the onnx extra).")
-    p.add_argument("model", help="a zoo name or module:function")
+    p.add_argument("model", nargs="?", help="a zoo name (see `gradwork models`)")
+    p.add_argument("--model-from", metavar="FILE.py:FUNCTION", help=_MODEL_FROM_HELP)
     p.add_argument("--checkpoint", help="a training checkpoint or run folder, or a "
                    ".safetensors state dict (default: the model's initial weights)")
     p.add_argument("--onnx", required=True, metavar="PATH", help="the .onnx file to write")
-    p.add_argument("--input-size", type=_positive_int, nargs="+", metavar="N",
+    p.add_argument("--input-size", type=POSITIVE_INT, nargs="+", metavar="N",
                    help="one input's shape without the batch (default: the model's declared)")
-    p.add_argument("--num-classes", type=_positive_int, help="default: the checkpoint's run, "
+    p.add_argument("--num-classes", type=POSITIVE_INT, help="default: the checkpoint's run, "
                    "else the model's own")
-    p.add_argument("--batch-size", type=_positive_int, default=1, help="traced batch, default 1")
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=1, help="traced batch, default 1")
     p.add_argument("--dynamic-batch", action="store_true", help="leave the batch axis free")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset version, default 17")
     p.set_defaults(func=cmd_export)
@@ -303,6 +473,7 @@ def _add_export(sub):
 
 def cmd_export(args):
     from .. import onnx, randn  # noqa: PLC0415
+    from ..models import model_spec  # noqa: PLC0415
     from ..serialization import load  # noqa: PLC0415
     from ..train import checkpoint as ckpt  # noqa: PLC0415
     from ..train.build import build_model  # noqa: PLC0415
@@ -317,15 +488,20 @@ def cmd_export(args):
                 num_classes = dataset_info(data).num_classes
         except ValueError:                          # not a training checkpoint: a state dict
             state = load(args.checkpoint)
-    channels = args.input_size[0] if args.input_size else None
-    model = build_model(args.model, num_classes, channels)
+    if (args.model is None) == (args.model_from is None):
+        raise ArgumentError("export: name a zoo MODEL or --model-from FILE.py:FUNCTION")
+    if args.model_from is not None and not args.input_size:
+        raise ArgumentError("export: a model of your own needs --input-size, e.g. "
+                            "--input-size 1 28 28")
+    input_size = tuple(args.input_size or model_spec(args.model).input_size)
+    channels = input_size[0] if len(input_size) == 3 else None
+    model = build_model(args.model, num_classes, channels, args.model_from)
     if state is not None:
         model.load_state_dict(state)
-    input_size = args.input_size or _declared_input_size(model, args.model)
     dynamic = {"input": {0: "batch"}, "output": {0: "batch"}} if args.dynamic_batch else None
     proto = onnx.export(model, randn(args.batch_size, *input_size), args.onnx,
                         opset_version=args.opset, dynamic_axes=dynamic)
-    print(f"{args.onnx}: {args.model}, input {tuple(input_size)}, opset {args.opset}, "
+    print(f"{args.onnx}: {args.model or args.model_from}, input {input_size}, opset {args.opset}, "
           f"{len(proto.graph.node)} nodes")
     return 0
 
@@ -345,6 +521,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:                 # `gradwork models | head`
+        return 0
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT) and not isinstance(e, _USER_ERRORS):
             raise

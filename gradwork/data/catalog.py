@@ -57,7 +57,8 @@ def _transform(info, size, augment, pad):
     if pad:
         steps.append(Pad(pad))
     if augment:
-        h, w = size[0] + 2 * pad, size[1] + 2 * pad
+        left, top, right, bottom = (pad,) * 4 if isinstance(pad, int) else pad
+        h, w = size[0] + top + bottom, size[1] + left + right
         steps.append(RandomCrop((h, w), padding=info.crop_padding or max(1, min(h, w) // 8)))
         if info.flip:
             steps.append(RandomHorizontalFlip())
@@ -67,7 +68,8 @@ def _transform(info, size, augment, pad):
 
 def load_dataset(name, root=None, augment=False, pad=0, size=None):
     """(train, test) datasets for `name`; `augment` applies to the training set only, `pad`
-    zero-pads every image (e.g. 2 to show 28×28 digits to a 32×32 network), `size` resizes a
+    zero-pads every image (e.g. 2 to show 28×28 digits to a 32×32 network; or (left, top,
+    right, bottom)), `size` resizes a
     folder's images. A `folder` data set is split 80/20 per class into train/test unless
     `root` has `train/` and `test/` sub-folders."""
     info = dataset_info(name)

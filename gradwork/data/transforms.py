@@ -129,16 +129,21 @@ def _pair(size, name):
 
 
 class Pad(Transform):
-    """Zero-pad the last two axes by `padding` on each side (LeNet-5 sees MNIST's 28×28
-    digits centred in a 32×32 field: `Pad(2)`)."""
+    """Zero-pad the last two axes by `padding` on each side, or by (left, top, right, bottom)
+    as torchvision's `Pad` (LeNet-5 sees MNIST's 28×28 digits centred in a 32×32 field:
+    `Pad(2)`; AlexNet's 227×227 from 28×28: `Pad((99, 99, 100, 100))`)."""
 
     def __init__(self, padding):
-        check_nonnegative_int("Pad", "padding", padding)
-        self.padding = padding
+        sides = (padding,) * 4 if isinstance(padding, int) else tuple(padding) \
+            if isinstance(padding, (tuple, list)) and len(padding) == 4 else None
+        if sides is None or not all(isinstance(p, int) and p >= 0 for p in sides):
+            raise ValueError(f"Pad: padding must be a non-negative int or 4 of them (left, top, "
+                             f"right, bottom), got {padding!r}")
+        self.padding, self.sides = padding, sides
 
     def __call__(self, img):
-        p = self.padding
-        return np.pad(img, [(0, 0)] * (img.ndim - 2) + [(p, p), (p, p)])
+        left, top, right, bottom = self.sides
+        return np.pad(img, [(0, 0)] * (img.ndim - 2) + [(top, bottom), (left, right)])
 
     apply_batch = __call__
 

@@ -83,7 +83,9 @@ class LRNConvNet(nn.Module):
             if s.pool_padding is not None:
                 layers.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=s.pool_padding))
             if s.lrn:
-                layers.append(nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0))
+                # the paper's k=2, n=5, α=1e-4, β=0.75 with α on the window's *sum*:
+                # PyTorch's LocalResponseNorm divides its alpha by n, so it gets n·α
+                layers.append(nn.LocalResponseNorm(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0))
             c = s.out_channels
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(

@@ -4,7 +4,9 @@ Fig. 2b), deck 002's "GoogLeNet" and deck 000's "Inception module".
 An Inception module runs four branches on the same input and concatenates them on channels:
 1×1 | 1×1 → 3×3 | 1×1 → "5×5" | 3×3 max-pool → 1×1; the 1×1 reductions keep the cost down.
 Layout, keys and behaviour are torchvision's, including its two departures from the paper:
-BatchNorm (eps 1e-3) after every conv, and a 3×3 conv where the paper's 5×5 branch is.
+BatchNorm (eps 1e-3) after every conv, and a 3×3 conv where the paper's 5×5 branch is (a bug
+torchvision keeps for its weights). `googlenet_paper` has the paper's 5×5 there: its modules'
+weights then match Table 1's "params" column (3a: 159K, ..., 5b: 1388K, K = 1024).
 Two auxiliary classifiers (after 4a and 4d) run only in training mode when `aux_logits=True`;
 then `forward` returns `GoogLeNetOutputs(logits, aux_logits2, aux_logits1)`, else the logits.
 Parameters: 6,624,904 with `aux_logits=False` (torchvision's published count, the network used
@@ -37,13 +39,15 @@ class BasicConv2d(nn.Module):
 class Inception(nn.Module):
     """One Inception module (Fig. 2b): four branches concatenated on channels."""
 
-    def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj,
+                 branch3_kernel=3):
         super().__init__()
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
         self.branch2 = nn.Sequential(BasicConv2d(in_channels, ch3x3red, kernel_size=1),
                                      BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1))
         self.branch3 = nn.Sequential(BasicConv2d(in_channels, ch5x5red, kernel_size=1),
-                                     BasicConv2d(ch5x5red, ch5x5, kernel_size=3, padding=1))
+                                     BasicConv2d(ch5x5red, ch5x5, kernel_size=branch3_kernel,
+                                                 padding=branch3_kernel // 2))
         self.branch4 = nn.Sequential(
             nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
             BasicConv2d(in_channels, pool_proj, kernel_size=1))
@@ -79,10 +83,12 @@ INCEPTION_TABLE = {
 
 
 class GoogLeNet(nn.Module):
-    """torchvision's GoogLeNet. Input (N, 3, H, W), 224×224 in the paper; H, W ≥ 15."""
+    """torchvision's GoogLeNet. Input (N, 3, H, W), 224×224 in the paper; H, W ≥ 15.
+    branch3_kernel: the "5×5" branch's kernel, 3 as in torchvision or 5 as in the paper."""
 
     def __init__(self, num_classes=1000, aux_logits=True, transform_input=False,
-                 init_weights=True, dropout=0.2, dropout_aux=0.7, in_channels=3):
+                 init_weights=True, dropout=0.2, dropout_aux=0.7, in_channels=3,
+                 branch3_kernel=3):
         super().__init__()
         if transform_input and in_channels != 3:
             raise ValueError(f"GoogLeNet: transform_input needs in_channels=3, got {in_channels}")
@@ -93,14 +99,15 @@ class GoogLeNet(nn.Module):
         self.conv2 = BasicConv2d(64, 64, kernel_size=1)
         self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.inception3a = Inception(*INCEPTION_TABLE["3a"])
-        self.inception3b = Inception(*INCEPTION_TABLE["3b"])
+        k = branch3_kernel
+        self.inception3a = Inception(*INCEPTION_TABLE["3a"], branch3_kernel=k)
+        self.inception3b = Inception(*INCEPTION_TABLE["3b"], branch3_kernel=k)
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         for name in ("4a", "4b", "4c", "4d", "4e"):
-            setattr(self, "inception" + name, Inception(*INCEPTION_TABLE[name]))
+            setattr(self, "inception" + name, Inception(*INCEPTION_TABLE[name], branch3_kernel=k))
         self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
-        self.inception5a = Inception(*INCEPTION_TABLE["5a"])
-        self.inception5b = Inception(*INCEPTION_TABLE["5b"])
+        self.inception5a = Inception(*INCEPTION_TABLE["5a"], branch3_kernel=k)
+        self.inception5b = Inception(*INCEPTION_TABLE["5b"], branch3_kernel=k)
         if aux_logits:
             self.aux1 = InceptionAux(512, num_classes, dropout=dropout_aux)
             self.aux2 = InceptionAux(528, num_classes, dropout=dropout_aux)
@@ -147,3 +154,11 @@ class GoogLeNet(nn.Module):
 def googlenet(**kwargs):
     """GoogLeNet (torchvision's defaults: auxiliary classifiers on, used in training mode)."""
     return GoogLeNet(**kwargs)
+
+
+@register("googlenet_paper")
+def googlenet_paper(**kwargs):
+    """GoogLeNet as Szegedy et al. 2015 specify it: 5×5 convolutions in the "5×5" branch
+    (7,005,832 parameters at 1000 classes without the auxiliary heads; torchvision's 3×3 has
+    6,624,904). The BatchNorm layers stay, as in torchvision."""
+    return GoogLeNet(branch3_kernel=5, **kwargs)

@@ -139,8 +139,9 @@ def _storage(module, own):
     return (8 * own[0].data.itemsize, nbytes) if own else (0, 0)
 
 
-def summary(model, input_size, batch_size=1, dtype="float32"):
-    """Summarise `model` on an input of shape (batch_size, *input_size); returns a
+def summary(model, input_size, batch_size=1, dtype="float32", inputs=None):
+    """Summarise `model` on an input of shape (batch_size, *input_size), or on `inputs` (a
+    tuple of Tensors: the forward's arguments, e.g. images and token ids); returns a
     `ModelSummary` (print it for the table)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"summary: model must be a gradwork.nn.Module, got "
@@ -164,12 +165,13 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
 
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
-    x = Tensor(np.zeros((batch_size, *input_size), dtype=dtype))
+    inputs = inputs or (Tensor(np.zeros((batch_size, *input_size), dtype=dtype)),)
+    x = inputs[0]
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            model(x)
+            model(*inputs)
     finally:
         for h in handles:
             h.remove()

@@ -1,30 +1,81 @@
 """A `TrainConfig` → the objects of a run: data loaders, model, optimizer, schedule, trainer.
 
-The model is a zoo name (`gradwork.models.list_models()`) or `package.module:function`, a
-constructor of the user's own that takes `num_classes` (and `in_channels` if it wants it),
-imported with the current folder on the module path.
+The model is a zoo name (`gradwork.models.list_models()`), or the user's own constructor
+(taking `num_classes`, and `in_channels` if it wants it) named by `config.model_from`:
+`path/to/file.py:function` or `package.module:function`. That code runs only because the user
+named it on the command line: a name read from a run folder is looked up in the zoo, never
+imported.
 """
+import copy
 import importlib
+import importlib.util
 import os
 import sys
 import time
 
 from .. import backend, optim
+from ..autograd import Tensor, no_grad
+from ..backend import np
 from ..data import DataLoader, Subset, dataset_info, load_dataset
+from ..errors import ArgumentError
+from ..nn import CrossEntropyLoss
 from .trainer import Trainer
 
+# Szegedy et al. 2015, §5: the auxiliary classifiers' losses are added with weight 0.3
+AUX_LOSS_WEIGHT = 0.3
 
-def build_model(name, num_classes, in_channels):
-    """`get_model(name, num_classes=, in_channels=)` or the user's `module:function`; an
-    argument given as None is left to the constructor's default."""
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        if os.getcwd() not in sys.path:             # the user's own modules, as `python -m`
-            sys.path.insert(0, os.getcwd())
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"model {name!r}: cannot import {attr} from {module} ({e})") from None
+
+def load_user_model(ref):
+    """The function `ref` names: `path/to/file.py:function` (that file is executed) or
+    `package.module:function` (imported with the current folder on the module path)."""
+    module, sep, attr = ref.rpartition(":")
+    if not sep or not module or not attr:
+        raise ArgumentError(f"--model-from must be FILE.py:FUNCTION or package.module:FUNCTION, "
+                            f"got {ref!r}")
+    try:
+        if module.endswith(".py"):
+            if not os.path.isfile(module):
+                raise FileNotFoundError(f"--model-from: no file {module}")
+            spec = importlib.util.spec_from_file_location(
+                "gradwork_user_model_" + os.path.basename(module)[:-3], module)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+        else:
+            if os.getcwd() not in sys.path:         # the user's own modules, as `python -m`
+                sys.path.insert(0, os.getcwd())
+            mod = importlib.import_module(module)
+        return getattr(mod, attr)
+    except (ImportError, AttributeError) as e:
+        raise ArgumentError(f"--model-from {ref}: cannot import {attr} from {module} ({e})") \
+            from None
+
+
+def check_trainable(name, model_from=None):
+    """Refuse, before anything is built, a zoo model that `gradwork train` cannot train (its
+    registry task is not classification), naming what it is and what trains it."""
+    if model_from is not None:
+        return
+    from ..models import list_models, model_spec  # noqa: PLC0415 (the zoo loads on demand)
+    if name not in list_models():
+        if ":" in name:
+            raise ArgumentError(f"model {name!r} is not a zoo name; a model of your own runs only "
+                                f"when you name it: --model-from {name}")
+        model_spec(name)                            # the unknown-name error, listing the zoo
+    task = model_spec(name).task
+    if task != "classification":
+        how = {"gan": "with train_gan (a generator and a discriminator trained together)",
+               "seq2seq": "on token sequences with teacher forcing, from Python",
+               "captioning": "on images with captions, from Python",
+               "segmentation": "on per-pixel labels, from Python"}[task]
+        raise ArgumentError(f"{name} is a {task} model; `gradwork train` trains classification "
+                            f"models on image data sets. Train {name} {how}.")
+
+
+def build_model(name, num_classes, in_channels, model_from=None):
+    """The zoo's `name` (or the user's `model_from` constructor) with `num_classes=` and
+    `in_channels=`; an argument given as None is left to the constructor's default."""
+    if model_from is not None:
+        fn = load_user_model(model_from)
     else:
         from ..models import get_model  # noqa: PLC0415 (the zoo is large; load it on demand)
 
@@ -67,25 +118,85 @@ def build_scheduler(config, optimizer):
     return None
 
 
+class AuxiliaryLoss:
+    """Cross-entropy of the main output, plus `AUX_LOSS_WEIGHT` × that of each auxiliary head
+    where the model returns them in training (GoogLeNet's `GoogLeNetOutputs`):
+    L = CE(logits) + 0.3 · Σ_aux CE(aux) (Szegedy et al. 2015, §5). Plain outputs: CE."""
+
+    def __init__(self):
+        self.ce = CrossEntropyLoss()
+
+    def __call__(self, out, y):
+        if not hasattr(out, "logits"):
+            return self.ce(out, y)
+        loss = self.ce(out.logits, y)
+        for aux in out[1:]:
+            if aux is not None:
+                loss = loss + AUX_LOSS_WEIGHT * self.ce(aux, y)
+        return loss
+
+
 def _limit(dataset, n):
     return dataset if n is None or n >= len(dataset) else Subset(dataset, range(n))
 
 
+def split_validation(dataset, fraction, seed):
+    """(train indices, validation indices): `fraction` of each class (at least one sample of
+    the set in all), drawn with a generator of its own seeded by `seed` (the model's
+    initialisation does not change with the split)."""
+    n = len(dataset)
+    targets = getattr(dataset, "targets", None)
+    if isinstance(dataset, Subset):
+        base = getattr(dataset.dataset, "targets", None)
+        targets = None if base is None else np.asarray(base)[dataset.indices]
+    targets = np.zeros(n, np.int64) if targets is None else np.asarray(targets)
+    rng = np.random.default_rng([seed, 0x5A11])
+    val = []
+    for c in np.unique(targets):
+        members = rng.permutation(np.flatnonzero(targets == c))
+        val.extend(members[:int(round(fraction * len(members)))].tolist())
+    if not val and n > 1:
+        val = [int(rng.integers(n))]
+    chosen = set(val)
+    return [i for i in range(n) if i not in chosen], sorted(val)
+
+
+def _plain_copy(train, test):
+    """The training set without augmentation (the test set's transform): what validation
+    reads."""
+    inner = train.dataset if isinstance(train, Subset) else train
+    test = test.dataset if isinstance(test, Subset) else test
+    if not hasattr(inner, "transform") or not hasattr(test, "transform"):
+        return train
+    plain = copy.copy(inner)
+    plain.transform = test.transform
+    return Subset(plain, train.indices) if isinstance(train, Subset) else plain
+
+
 def build_data(config, model_input_size=None):
-    """(train_loader, test_loader, classes). Images are zero-padded to a model's declared
+    """(train_loader, val_loader, test_loader, classes). `config.val_split` of the training set
+    (stratified, seeded) is held out for validation, without augmentation; with val_split 0
+    the validation loader is the test loader. Images are zero-padded to a model's declared
     `input_size` (LeNet-5 sees 28×28 digits in a 32×32 field) unless `config.pad` is set."""
     info = dataset_info(config.data)
     pad = config.pad
     if pad is None:
         pad = 0
         if isinstance(model_input_size, int) and info.size and model_input_size > info.size:
-            pad = (model_input_size - info.size) // 2
+            d = model_input_size - info.size        # an odd difference: one more right/bottom
+            pad = d // 2 if d % 2 == 0 else (d // 2, d // 2, d - d // 2, d - d // 2)
     train, test = load_dataset(config.data, config.data_dir, augment=config.augment, pad=pad)
     classes = train.classes
     train, test = _limit(train, config.limit_train), _limit(test, config.limit_test)
+    batch = max(config.batch_size, 256)
+    test_loader = DataLoader(test, batch, seed=config.seed)
+    val_loader = test_loader
+    if config.val_split > 0:
+        keep, held = split_validation(train, config.val_split, config.seed)
+        val_loader = DataLoader(Subset(_plain_copy(train, test), held), batch, seed=config.seed)
+        train = Subset(train, keep)
     train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed)
-    test_loader = DataLoader(test, max(config.batch_size, 256), seed=config.seed)
-    return train_loader, test_loader, classes
+    return train_loader, val_loader, test_loader, classes
 
 
 def run_dir(config):
@@ -93,29 +204,66 @@ def run_dir(config):
     return os.path.join(config.out, name)
 
 
+def _natural_size(config):
+    if config.model_from is not None:
+        return None
+    from ..models import model_spec  # noqa: PLC0415
+    return model_spec(config.model).input_size
+
+
+def check_input_fits(model, config, loader):
+    """Run the model (eval mode, no gradients) on one sample of the data, and turn a shape
+    error into a message that names the input size the model needs and how to get it."""
+    if len(loader.dataset) == 0:
+        return
+    x, _ = next(iter(DataLoader(loader.dataset, 1, prefetch=False, seed=0)))
+    try:
+        with no_grad():
+            model.eval()
+            model(Tensor(x.data))
+    except (ValueError, IndexError) as e:
+        need = _natural_size(config)
+        have = tuple(x.shape[1:])
+        hint = ""
+        if need is not None and len(need) == 3 and len(have) == 3 and need[1] > have[1]:
+            hint = (f" It is built for {need[0]}×{need[1]}×{need[2]} inputs; pad the images "
+                    f"with --pad {(need[1] - have[1] + 1) // 2}, or train a model made for "
+                    f"{have[1]}×{have[2]} images (e.g. lenet5, resnet20).")
+        raise ArgumentError(f"{config.model} cannot take the data's {'×'.join(map(str, have))} "
+                            f"images: {e}.{hint}") from None
+    finally:
+        model.train()
+
+
 def build_model_and_data(config):
-    """(model, train_loader, test_loader, classes), seeded by `config.seed`. The model is
-    built before the data so that its declared `input_size` can choose the padding (a
-    folder's classes are read from the data first)."""
+    """(model, train_loader, val_loader, test_loader, classes), seeded by `config.seed`. The
+    model is built before the data so that its declared `input_size` can choose the padding
+    (a folder's classes are read from the data first)."""
+    check_trainable(config.model, config.model_from)
     backend.manual_seed(config.seed)
     info = dataset_info(config.data)
     if info.num_classes:
-        model = build_model(config.model, info.num_classes, info.in_channels)
+        model = build_model(config.model, info.num_classes, info.in_channels, config.model_from)
         loaders = build_data(config, getattr(model, "input_size", None))
     else:
         loaders = build_data(config)
-        model = build_model(config.model, len(loaders[2]), info.in_channels)
+        model = build_model(config.model, len(loaders[3]), info.in_channels, config.model_from)
     return (model, *loaders)
 
 
 def build_trainer(config):
-    """The `Trainer` of a run: model, data, optimizer and schedule from `config`."""
-    model, train_loader, test_loader, _ = build_model_and_data(config)
+    """(trainer, test_loader) of a run: model, data, optimizer and schedule from `config`; the
+    model is checked against one sample of the data before anything is written."""
+    model, train_loader, val_loader, test_loader, _ = build_model_and_data(config)
+    state = backend.get_rng_state()
+    check_input_fits(model, config, test_loader)
+    backend.set_rng_state(state)                 # the check draws nothing the run would see
     optimizer = build_optimizer(config, model)
     scheduler = build_scheduler(config, optimizer)
-    return Trainer(model, optimizer, train_loader, test_loader, scheduler=scheduler,
-                   clip_grad=config.clip_grad, penalty=config.penalty,
-                   penalty_strength=config.penalty_strength, run_dir=run_dir(config),
-                   config=config, progress=config.progress,
-                   checkpoint_steps=config.checkpoint_steps,
-                   checkpoint_minutes=config.checkpoint_minutes)
+    trainer = Trainer(model, optimizer, train_loader, val_loader, loss_fn=AuxiliaryLoss(),
+                      scheduler=scheduler, clip_grad=config.clip_grad, penalty=config.penalty,
+                      penalty_strength=config.penalty_strength, run_dir=run_dir(config),
+                      config=config, progress=config.progress,
+                      checkpoint_steps=config.checkpoint_steps,
+                      checkpoint_minutes=config.checkpoint_minutes)
+    return trainer, test_loader

@@ -1,10 +1,16 @@
 """`TrainConfig`: everything that defines a training run, as one dataclass.
 
-The CLI turns its flags into a `TrainConfig`; the run saves it as `config.json` and inside
-every checkpoint, so `--resume` and `gradwork eval` rebuild the same model and data.
+The CLI turns its flags into a `TrainConfig` (its defaults are this dataclass's); the run saves
+it as `config.json` and inside every checkpoint, so `--resume` and `gradwork eval` rebuild the
+same model and data. `model` is a zoo name, or for a model of the user's own the reference
+`model_from` (FILE.py:FUNCTION or package.module:FUNCTION) that the user names on the command
+line: a run folder never makes gradwork import code.
 """
 import dataclasses
 from dataclasses import dataclass, field
+
+from ..errors import (ArgumentError, check_choice, check_nonnegative, check_nonnegative_int,
+                      check_positive, check_positive_int, check_probability)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "multistep", "cosine", "plateau")
@@ -38,6 +44,8 @@ class TrainConfig:
     limit_train: int | None = None
     limit_test: int | None = None
     pad: int | None = None          # zero-padding of images (None: fit the model's input_size)
+    val_split: float = 0.1          # fraction of the training set held out for validation
+    model_from: str | None = None   # FILE.py:FUNCTION of a user's model (run only when named)
     progress: bool = True
     checkpoint_steps: int = 0       # also write `last` inside an epoch every N steps (0: never)
     checkpoint_minutes: float = 10.0  # ... and every M minutes (0: never)
@@ -46,37 +54,36 @@ class TrainConfig:
         self.validate()
 
     def validate(self):
-        """Raise ValueError naming the first field whose value is out of range."""
-        def check(ok, name, expected):
-            if not ok:
-                raise ValueError(f"config: {name} must be {expected}, got "
-                                 f"{getattr(self, name)!r}")
-        check(isinstance(self.model, str) and self.model, "model", "a model name")
-        check(_int(self.epochs) and self.epochs >= 1, "epochs", "a positive int")
-        check(_int(self.batch_size) and self.batch_size >= 1, "batch_size", "a positive int")
-        check(_num(self.lr) and self.lr > 0, "lr", "a positive number")
-        check(_num(self.momentum) and 0 <= self.momentum < 1, "momentum", "in [0, 1)")
-        check(_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", "≥ 0")
-        check(self.optimizer in OPTIMIZERS, "optimizer", f"one of {', '.join(OPTIMIZERS)}")
-        check(self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}")
-        check(self.penalty in PENALTIES, "penalty", f"one of {', '.join(PENALTIES)}")
-        check(_int(self.step_size) and self.step_size >= 0, "step_size", "an int ≥ 0")
-        check(all(_int(m) and m > 0 for m in self.milestones), "milestones", "positive ints")
-        check(_num(self.gamma) and 0 < self.gamma <= 1, "gamma", "in (0, 1]")
-        check(_int(self.patience) and self.patience >= 0, "patience", "an int ≥ 0")
-        check(self.clip_grad is None or (_num(self.clip_grad) and self.clip_grad > 0),
-              "clip_grad", "a positive number or None")
-        check(_num(self.penalty_strength) and self.penalty_strength >= 0, "penalty_strength",
-              "≥ 0")
-        check(_int(self.seed) and self.seed >= 0, "seed", "an int ≥ 0")
+        """Raise ArgumentError naming the first field whose value is out of range."""
+        w = "config"
+        if not isinstance(self.model, str) or not self.model:
+            raise ArgumentError(f"config: model must be a model name, got {self.model!r}")
+        check_positive_int(w, "epochs", self.epochs)
+        check_positive_int(w, "batch_size", self.batch_size)
+        check_positive(w, "lr", self.lr)
+        check_probability(w, "momentum", self.momentum, inclusive_high=False)
+        check_nonnegative(w, "weight_decay", self.weight_decay)
+        check_choice(w, "optimizer", self.optimizer, OPTIMIZERS)
+        check_choice(w, "schedule", self.schedule, SCHEDULES)
+        check_choice(w, "penalty", self.penalty, PENALTIES)
+        check_nonnegative_int(w, "step_size", self.step_size)
+        for m in self.milestones:
+            check_positive_int(w, "milestones", m)
+        check_positive(w, "gamma", self.gamma)
+        check_probability(w, "gamma", self.gamma)
+        check_nonnegative_int(w, "patience", self.patience)
+        if self.clip_grad is not None:
+            check_positive(w, "clip_grad", self.clip_grad)
+        check_nonnegative(w, "penalty_strength", self.penalty_strength)
+        check_nonnegative_int(w, "seed", self.seed)
         for name in ("limit_train", "limit_test"):
-            value = getattr(self, name)
-            check(value is None or (_int(value) and value >= 1), name, "a positive int or None")
-        check(self.pad is None or (_int(self.pad) and self.pad >= 0), "pad", "an int ≥ 0")
-        check(_int(self.checkpoint_steps) and self.checkpoint_steps >= 0, "checkpoint_steps",
-              "an int ≥ 0")
-        check(_num(self.checkpoint_minutes) and 0 <= self.checkpoint_minutes < float("inf"),
-              "checkpoint_minutes", "a number ≥ 0")
+            if getattr(self, name) is not None:
+                check_positive_int(w, name, getattr(self, name))
+        if self.pad is not None:
+            check_nonnegative_int(w, "pad", self.pad)
+        check_probability(w, "val_split", self.val_split, inclusive_high=False)
+        check_nonnegative_int(w, "checkpoint_steps", self.checkpoint_steps)
+        check_nonnegative(w, "checkpoint_minutes", self.checkpoint_minutes)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -87,13 +94,16 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"config: unknown keys {unknown}")
+            raise ArgumentError(f"config: unknown keys {unknown}")
         return cls(**values)
 
 
-def _int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def defaults():
+    """{field: default} of `TrainConfig` (what the CLI shows and fills in)."""
+    out = {}
+    for f in dataclasses.fields(TrainConfig):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+    return out

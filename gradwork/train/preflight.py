@@ -20,7 +20,14 @@ from .checkpoint import remove_temp_files
 
 def check_run_folder(folder):
     """Make `folder` if needed, prove it writable, and remove stale temp files; return their
-    names. Raises `RunFolderError` (an `OSError` with the cause's errno) naming the folder."""
+    names. Raises `RunFolderError` (an `OSError` with the cause's errno) naming the folder.
+    Call it only while holding the folder's run lock (the temp files may be another run's)."""
+    make_run_folder(folder)
+    return remove_temp_files(folder)
+
+
+def make_run_folder(folder):
+    """Make `folder` if needed and prove it writable, or raise `RunFolderError` naming it."""
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
@@ -33,7 +40,6 @@ def check_run_folder(folder):
     except OSError as e:
         raise RunFolderError(e.errno, f"the run folder {folder} is not writable "
                              f"({e.strerror or e}); choose another output folder") from None
-    return remove_temp_files(folder)
 
 
 def check_data(model, train_loader, val_loader=None):

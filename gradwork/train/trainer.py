@@ -136,7 +136,7 @@ class Trainer:
                 self.optimizer.step()                                 # step
                 self.step += 1
                 self._check_weights(batch, total)
-                meter.update(value, out, y)                           # log
+                meter.update(value, getattr(out, "logits", out), y)  # log (main output)
                 images += len(y)
                 bar.update(1)
                 bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc1:.3f}",
@@ -210,21 +210,23 @@ class Trainer:
         if row.get("train_nonfinite") or row.get("val_nonfinite"):
             summary += (f" | non-finite predictions (counted as wrong): train "
                         f"{row.get('train_nonfinite', 0)}, val {row.get('val_nonfinite', 0)}")
-        if self.progress:
-            _progress_write(summary)
+        _progress_write(summary)                      # one line per epoch, bar or not
         if self.run_dir is not None:
             write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
         if self._writer is not None:
             self._writer.add_scalars({f"{split}/{m}": row[f"{split}_{m}"]
                                       for split in ("train", "val") for m in ("loss", "acc1",
                                                                               "acc5")
-                                      if f"{split}_{m}" in row}, self.epoch)
-            self._writer.add_scalar("lr", lr, self.epoch)
+                                      if f"{split}_{m}" in row}, self.step)
+            self._writer.add_scalar("lr", lr, self.step)      # one x-axis: the global step
             self._writer.flush()
 
     def _write_config(self):
         if self.run_dir is not None and self.config is not None:
             os.makedirs(self.run_dir, exist_ok=True)
+            if self.config.get("resume") and \
+                    os.path.exists(os.path.join(self.run_dir, "config.json")):
+                return                      # a resumed run's config.json is never rewritten
             atomic_write_bytes(os.path.join(self.run_dir, "config.json"),
                                json.dumps(self.config, indent=1).encode())
 

@@ -21,7 +21,8 @@ SMALL = ["--limit-train", "192", "--limit-test", "50", "--batch-size", "32", "--
 
 
 def _train(tmp_path, name, *extra, model=MLP):
-    return main(["train", model, "--name", name, "--out", str(tmp_path), *SMALL, *extra])
+    return main(["train", "--model-from", model, "--name", name, "--out", str(tmp_path), *SMALL,
+                 *extra])
 
 
 def _model_weights(path):
@@ -55,7 +56,8 @@ def test_disk_full_exits_74_in_one_line_and_keeps_the_checkpoint(tmp_path, capsy
     assert _train(tmp_path, "full", "--epochs", "2", "--resume") == 74
     monkeypatch.undo()
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) <= 2 and "Traceback" not in err   # run folder + the error
+    lines = err.splitlines()             # the extension note, the run folder, the error
+    assert len(lines) <= 3 and "Traceback" not in err and lines[-1].startswith("gradwork train:")
     assert "disk full while writing" in err and "previous checkpoint is intact" in err
     assert (run / "last.safetensors").read_bytes() == before
     assert not [f for f in os.listdir(run) if f.startswith(".tmp-")]
@@ -77,7 +79,7 @@ def test_corrupt_checkpoint_is_refused_on_resume(tmp_path, capsys):
 def test_bad_output_folder_is_refused_before_training(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    assert main(["train", MLP, "--name", "x", "--out", str(blocker), *SMALL,
+    assert main(["train", "--model-from", MLP, "--name", "x", "--out", str(blocker), *SMALL,
                  "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "cannot create the run folder" in err and "Traceback" not in err
@@ -89,7 +91,7 @@ def test_killed_after_a_mid_epoch_checkpoint_resumes_bit_identical(tmp_path):
     and best at the end of epoch 1; step 8 mid-epoch 2); the run is resumed and compared with
     one that never stopped. One BLAS thread in both processes (several threads: another
     test's)."""
-    args = [MLP, "--epochs", "2", "--out", str(tmp_path), *SMALL, "--augment",
+    args = ["--model-from", MLP, "--epochs", "2", "--out", str(tmp_path), *SMALL, "--augment",
             "--checkpoint-steps", "4"]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -25,9 +25,12 @@ def test_export_from_a_state_dict_checkpoint(tmp_path, capsys):
         np.testing.assert_allclose(got, model(gw.tensor(x)).numpy(), atol=1e-5, rtol=1e-5)
 
 
-def test_export_needs_an_input_size_when_the_model_declares_none(tmp_path, capsys):
-    assert main(["export", "resnet20", "--onnx", str(tmp_path / "r.onnx")]) == 2
-    assert "pass --input-size" in capsys.readouterr().err
+def test_export_takes_the_registry_input_size_or_needs_one(tmp_path, capsys):
+    assert main(["export", "resnet20", "--onnx", str(tmp_path / "r.onnx")]) == 0
+    assert "input (3, 32, 32)" in capsys.readouterr().out       # the zoo's declared size
+    assert main(["export", "--model-from", "tests.cli.tiny_models:mlp",
+                 "--onnx", str(tmp_path / "m.onnx")]) == 2
+    assert "needs --input-size" in capsys.readouterr().err
     assert main(["export", "resnet20", "--onnx", str(tmp_path / "r.onnx"),
                  "--input-size", "3", "8", "8"]) == 0
     assert (tmp_path / "r.onnx").exists()

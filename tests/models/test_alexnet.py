@@ -67,3 +67,17 @@ def test_zfnet_changes_conv1_and_widths(fast_init):
     with gw.no_grad():
         assert model.features(gw.zeros(1, 3, 224, 224)).shape == (1, 512, 6, 6)
         assert model(gw.zeros(1, 3, 224, 224)).shape == (1, 10)
+
+
+def test_alexnet_paper_lrn_applies_alpha_to_the_sum():
+    """Krizhevsky et al. 2012 §3.3: b = a / (k + α Σ a²)^β, k=2, n=5, α=1e-4, β=0.75, α on the
+    window's sum (PyTorch's layer divides alpha by n): issue 12, item 9."""
+    import numpy as np
+    model = gw.models.alexnet_paper(num_classes=10)
+    lrn = [m for m in model.modules() if isinstance(m, gw.nn.LocalResponseNorm)]
+    assert len(lrn) == 2
+    a = np.random.default_rng(0).standard_normal((1, 7, 3, 3)).astype(np.float64) * 30
+    sq = np.pad(a ** 2, ((0, 0), (2, 2), (0, 0), (0, 0)))
+    window = sum(sq[:, i:i + 7] for i in range(5))
+    expected = a / (2 + 1e-4 * window) ** 0.75
+    np.testing.assert_allclose(lrn[0](gw.tensor(a)).numpy(), expected, rtol=1e-12)

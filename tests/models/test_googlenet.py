@@ -60,3 +60,24 @@ def test_trains_with_aux_losses_and_round_trips(tmp_path):
     assert_round_trip(model, lambda: get_model("googlenet", num_classes=4), x, tmp_path)
     with pytest.raises(ValueError, match=r"googlenet: input must be at least 15×15.*got 14×14"):
         model(gw.randn(1, 3, 14, 14))
+
+
+def test_googlenet_paper_has_5x5_branches_with_table_1s_parameters():
+    """Szegedy et al. 2015, Table 1's params column (in K = 1024 weights) summed over the nine
+    Inception modules: 5,683K. The paper's 5×5 branches give 5,705K (0.4 % off: the table
+    rounds loosely), torchvision's 3×3 stand-in 5,333K (6 % off): issue 12, item 10."""
+    from gradwork.models import googlenet_paper
+    table_k = {"3a": 159, "3b": 380, "4a": 364, "4b": 437, "4c": 463, "4d": 580, "4e": 840,
+               "5a": 1072, "5b": 1388}
+
+    def module_weights(model):
+        return sum(p.numel() for name in table_k
+                   for n, p in getattr(model, "inception" + name).named_parameters()
+                   if n.endswith("conv.weight")) / 1024
+    paper, tv = googlenet_paper(aux_logits=False), gw.models.googlenet(aux_logits=False)
+    total = sum(table_k.values())
+    assert abs(module_weights(paper) / total - 1) < 0.01
+    assert abs(module_weights(tv) / total - 1) > 0.05
+    assert paper.inception3a.branch3[1].conv.kernel_size == (5, 5)
+    assert tv.inception3a.branch3[1].conv.kernel_size == (3, 3)
+    assert sum(p.numel() for p in paper.parameters()) == 7_005_832

@@ -37,3 +37,23 @@ def test_get_model_passes_keyword_arguments():
     assert model.classifier[2].out_features == 3
     with pytest.raises(TypeError):
         get_model("lenet5", no_such_argument=1)
+
+
+def test_every_zoo_name_is_a_constructor_on_gradwork_models():
+    """As in torchvision: `gradwork.models.alexnet(num_classes=10)` (issue 12, item 4)."""
+    import types
+    for name in list_models():
+        fn = getattr(gw.models, name, None)
+        assert callable(fn) and not isinstance(fn, types.ModuleType), name
+        assert fn is gw.models.registry._MODELS[name], name
+    model = gw.models.alexnet(num_classes=10)
+    assert model.classifier[-1].out_features == 10
+
+
+def test_every_zoo_name_declares_its_input_size_and_task():
+    assert set(gw.models.MODEL_SPECS) == set(list_models())
+    for name in list_models():
+        spec = gw.models.model_spec(name)
+        assert spec.task in gw.models.TASKS, name
+        assert all(isinstance(s, int) and s > 0 for s in spec.input_size), name
+    assert gw.models.model_spec("alexnet_paper").input_size == (3, 227, 227)

@@ -56,13 +56,23 @@ def test_trainer_events_have_epoch_metrics(tmp_path):
     tags = set(acc.Tags()["scalars"])
     assert {"train/loss", "train/acc1", "val/loss", "val/acc1", "val/acc5", "lr",
             "train/batch_loss"} <= tags
-    assert [e.step for e in acc.Scalars("val/acc1")] == [1, 2]
+    # one x-axis for every scalar, the global step (issue 12, item 13): 6 steps per epoch
+    assert [e.step for e in acc.Scalars("val/acc1")] == [6, 12]
+    assert [e.step for e in acc.Scalars("lr")] == [6, 12]
     np.testing.assert_allclose([e.value for e in acc.Scalars("val/loss")],
                                [h["val_loss"] for h in history], rtol=1e-6)
     assert [e.step for e in acc.Scalars("train/batch_loss")] == [3, 6, 9, 12]
     rows = read_csv(tmp_path / "metrics.csv")
     assert [r["epoch"] for r in rows] == [1, 2]
     assert rows[1]["val_acc1"] == pytest.approx(history[1]["val_acc1"])
+
+
+def test_trainer_prints_one_line_per_epoch_without_progress_bar(tmp_path, capsys):
+    """--no-progress hides the bar, not the epoch summaries (issue 12, item 13)."""
+    model, opt, sched, train, val = make_run()
+    Trainer(model, opt, train, val, scheduler=sched, progress=False).fit(2)
+    out = capsys.readouterr().out
+    assert out.count("epoch 1: train loss") == 1 and out.count("epoch 2: train loss") == 1
 
 
 def test_csv_and_plots(tmp_path):
@@ -100,7 +110,7 @@ def test_confusion_matrix_and_per_class_accuracy():
 
 
 def test_config_validation_names_the_field():
-    with pytest.raises(ValueError, match="config: lr must be a positive number, got -1"):
+    with pytest.raises(ValueError, match="config: lr must be a finite number > 0, got -1"):
         TrainConfig("mlp", lr=-1)
     with pytest.raises(ValueError, match="schedule must be one of"):
         TrainConfig("mlp", schedule="linear")
