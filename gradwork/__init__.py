@@ -4,8 +4,9 @@ PyTorch's names and semantics: `gradwork.Tensor`, `gradwork.nn`, `gradwork.optim
 """
 from . import backend
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import (bool_, float16, float32, float64, get_rng_state, int32, int64, manual_seed,
-                      set_rng_state)
+from .backend import bool_, float16, float32, float64, get_rng_state, int32, int64, set_rng_state
+from .device import device
+from .random import Generator, default_generator, initial_seed, manual_seed
 from .ops import (abs, add, amax, amin, arange, argmax, argmin, as_tensor, broadcast_to, cat, chunk,
                   clamp, clip, concat, cos, div, empty, eq, exp, expand, eye, flatten, from_numpy,
                   full, full_like, gather, ge, gt, index_select, le, linspace, log, log_softmax,
@@ -17,12 +18,19 @@ from .ops import (abs, add, amax, amin, arange, argmax, argmin, as_tensor, broad
 from .serialization import load, save
 from .threads import get_num_threads, set_num_threads
 
-float = float32  # noqa: A001 - PyTorch's aliases
+# PyTorch's dtype names (NumPy's scalar types: `x.dtype == gradwork.float32` holds)
+bool = bool_  # noqa: A001 - PyTorch's names
+uint8, int8, int16 = backend.np.uint8, backend.np.int8, backend.np.int16
+float = float32  # noqa: A001
 double = float64
+half = float16
 long = int64
+int = int32  # noqa: A001
+short = int16
 
 __version__ = "0.1.0"
 
+from . import cuda  # noqa: E402
 from . import nn  # noqa: E402  (after the core, which nn builds on)
 from . import optim  # noqa: E402
 from . import models  # noqa: E402

@@ -35,7 +35,7 @@ def save(state_dict, path, metadata=None):
     for name, value in state_dict.items():
         if not isinstance(name, str):
             raise TypeError(f"save: keys must be strings, got {name!r}")
-        arr = value.data if isinstance(value, Tensor) else backend.np.asarray(value)
+        arr = value._data if isinstance(value, Tensor) else backend.np.asarray(value)
         arrays[name] = backend.np.require(arr, requirements="C")  # 0-d stays 0-d
     meta = None if metadata is None else {k: v if isinstance(v, str) else json.dumps(v)
                                           for k, v in metadata.items()}

@@ -5,9 +5,13 @@ only what `backward` reads; `backward` receives one gradient array per output an
 one per input (None where the input needs none). Nodes point to the nodes that made
 their inputs (never to the input tensors), so activations that no backward needs are
 freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
+
+This module owns the node type and the engine; `Tensor` (tensor.py) imports nothing from
+it: `Tensor.backward` hands itself to the node that made it (`node.run_backward`).
 """
 from ..backend import array_module, np as _np
 from .grad_mode import is_grad_enabled
+from .tensor import Tensor
 
 _GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
 
@@ -23,6 +27,8 @@ class Function:
     needs_output = False
     # Ops whose output is a view of the first input share its version counter.
     is_view = False
+    # Which inputs need a gradient (one bool per input); all False when not recorded.
+    needs_input_grad = ()
     # Until release(): a multi-output op sets out_meta to its outputs' (shape, dtype).
     out_meta = None
     freed = False
@@ -44,13 +50,12 @@ class Function:
                 arrays.append(None)
                 needs.append(False)
             else:
-                arrays.append(t.data)
+                arrays.append(t._data)
                 needs.append(t.requires_grad)
                 if t.requires_grad:
                     record = True
         record = record and is_grad_enabled()
-        if record:
-            fn.needs_input_grad = tuple(needs)
+        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         out = fn.forward(*arrays, **params)
         if type(out) is tuple:
             out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
@@ -62,30 +67,12 @@ class Function:
             if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
                 out = _SCALAR_TO_ARRAY(out)
             res = Tensor._make(out, record and out.dtype.kind == "f", fn if record else None, 0)
-            if cls.is_view:
-                res._version = inputs[0]._version
+            if cls.is_view:                     # a view shares its base's storage and counter
+                base = inputs[0]
+                res._vbox, res._base = base._vbox, base if base._base is None else base._base
             if not record:
                 return res
-        # Where each input's gradient goes: its producing node, the leaf itself, or nowhere.
-        edges, versions = [], []
-        for t in inputs:
-            if t is None:
-                edges.append(None)
-                continue
-            if cls.needs_inputs:
-                versions.append((t._version, t._version[0]))
-            if not t.requires_grad:
-                edges.append(None)
-            elif t._ctx is None:
-                edges.append(t)                 # leaf: accumulate into t.grad
-            else:
-                edges.append((t._ctx, t._idx))
-        fn.edges = edges
-        if cls.needs_output:        # backward reads the output: guard it against in-place changes
-            for o in (res if type(res) is tuple else (res,)):
-                versions.append((o._version, o._version[0]))
-        if versions:
-            fn.versions = versions
+        fn.edges, fn.versions = _edges_and_versions(cls, inputs, res)
         return res
 
     def release(self):
@@ -93,14 +80,48 @@ class Function:
         self.__dict__.clear()
         self.freed = True
 
+    def run_backward(self, root, grad, retain_graph=False):
+        """The reverse sweep from `root`, an output of this node (see run_backward)."""
+        run_backward(root, grad, retain_graph)
+
+
+def _edges_and_versions(cls, inputs, res):
+    """Where each input's gradient goes (its producing node, the leaf itself, or nowhere), and
+    the version counters to check at backward time for what the op saved."""
+    edges, versions = [], []
+    for t in inputs:
+        if t is None:
+            edges.append(None)
+            continue
+        if cls.needs_inputs:
+            versions.append(_saved(t))
+        if not t.requires_grad:
+            edges.append(None)
+        elif t._ctx is None:
+            edges.append(t)                     # leaf: accumulate into t.grad
+        else:
+            edges.append((t._ctx, t._idx))
+    if cls.needs_output:            # backward reads the output: guard it against in-place changes
+        versions.extend(_saved(o) for o in (res if type(res) is tuple else (res,)))
+    return edges, versions or ()
+
+
+def _saved(t):
+    """(counter, version seen, description) of a tensor a node saved."""
+    maker = None if t._ctx is None else type(t._ctx).__name__
+    return t._vbox, t._vbox[0], (t._data.dtype, t._data.shape, maker, t._idx)
+
 
 def _check_versions(node):
-    for box, seen in node.versions:
+    for box, seen, (dtype, shape, maker, idx) in node.versions:
         if box[0] != seen:
+            who = "a leaf" if maker is None else f"output {idx} of {maker}"
             raise RuntimeError(
-                f"backward of {type(node).__name__}: one of the tensors it saved has been "
-                f"modified by an in-place operation (version {box[0]}, expected {seen}); "
-                "use the out-of-place form or clone() before modifying")
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{dtype} tensor of shape {list(shape)}], which is {who}, is "
+                f"at version {box[0]}; expected version {seen} instead. Hint: the backward of "
+                f"{type(node).__name__} needed it; use the out-of-place form, or .clone() the "
+                "tensor before changing it.")
 
 
 def _topological_order(root):
@@ -139,7 +160,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
             gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
         for idx, t in node.retained:
             if gouts[idx] is not None:
-                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad.data + gouts[idx])
+                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
         gins = node.backward(*gouts)
         if type(gins) is not tuple:
             gins = (gins,)
@@ -156,7 +177,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
                     slots = pending[ctx] = _slots(ctx)
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
             else:
-                _accumulate_leaf(e, g, handed_out)
+                e._accumulate_grad(g, handed_out)
 
 
 def _slots(node):
@@ -167,23 +188,3 @@ def _slots(node):
             "graph are freed when you call .backward(); specify retain_graph=True on the "
             "first backward if you need to backward through it again.")
     return [None] * (1 if node.out_meta is None else len(node.out_meta))
-
-
-def _accumulate_leaf(t, g, handed_out):
-    if g.shape != t.data.shape:
-        raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
-                           f"{t.data.shape}")
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
-    if t.grad is None:
-        # The same array may reach several leaves (add's backward passes it through) or be a
-        # view of something larger; copy so that in-place updates of one .grad stay local.
-        if not g.flags.owndata or id(g) in handed_out:
-            g = g.copy()
-        handed_out.add(id(g))
-        t.grad = Tensor(g)
-    else:
-        t.grad.data = t.grad.data + g
-
-
-from .tensor import Tensor  # noqa: E402  (tensor imports Function's module lazily)

@@ -158,8 +158,8 @@ def cmd_eval(args):
     preds, targets = [], []
     with no_grad():
         for x, y in loader:
-            preds.append(model(x).data.argmax(axis=1))
-            targets.append(y.data)
+            preds.append(model(x)._data.argmax(axis=1))
+            targets.append(y._data)
     preds, targets = np.concatenate(preds), np.concatenate(targets)
     matrix = confusion_matrix(preds, targets, len(classes))
     print(f"{path}: {config.model} on {config.data} ({len(targets)} test samples)")

@@ -20,7 +20,7 @@ def one_hot(tensor, num_classes=-1):
     """Integer class indices (*) → (*, num_classes) int64 one-hot (no gradient)."""
     from ..autograd import Tensor  # noqa: PLC0415
     from ..backend import array_module  # noqa: PLC0415
-    y = tensor.data
+    y = tensor._data
     n = int(y.max()) + 1 if num_classes < 0 else num_classes
     if y.size and (y.min() < 0 or y.max() >= n):
         raise IndexError(f"one_hot: class values must be in [0, {n}), got [{y.min()}, {y.max()}]")

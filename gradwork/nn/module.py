@@ -181,7 +181,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn):
         """Call fn(m) on every submodule and then on self, children first (PyTorch's order)."""
@@ -204,10 +204,10 @@ class Module:
         if dtype is None:
             return self
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def float(self):
@@ -250,7 +250,7 @@ class Module:
                 continue
             v = state_dict[k]
             if isinstance(v, Tensor):
-                arr = v.data
+                arr = v._data
             elif hasattr(v, "detach"):           # a torch tensor, perhaps requiring grad
                 arr = backend.np.asarray(v.detach().cpu())
             else:
@@ -271,8 +271,8 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target.data[...] = arr          # in place, cast to the model's dtype
-                target._version[0] += 1
+                target._data[...] = arr          # in place, cast to the model's dtype
+                target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -1,6 +1,6 @@
 """Differentiable primitives, one family per file, and the Tensor methods built on them."""
 from ..autograd import Tensor
-from . import (activation, arithmetic, compare, creation, dropout, index, join, loss,
+from . import (activation, arithmetic, compare, creation, dropout, index, inplace, join, loss,
                matmul, pad, reduce, shape, unary)
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, sub
@@ -48,17 +48,29 @@ _METHODS = {
     "long": lambda self: shape.to(self, "int64"),
     "int": lambda self: shape.to(self, "int32"),
     "bool": lambda self: shape.to(self, "bool"),
-    "clone": lambda self: arithmetic.MulScalar.apply(self, c=1) if self.requires_grad
-    else Tensor(self.data.copy()),
+    "clone": shape.clone, "cpu": shape.cpu, "cuda": shape.cuda_,
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
     "expand_as": lambda self, other: expand(self, other.shape),
     "type_as": lambda self, other: shape.to(self, other.dtype),
-    "all": lambda self, dim=None: Tensor(self.data.all(axis=dim)),
-    "any": lambda self, dim=None: Tensor(self.data.any(axis=dim)),
+    "all": lambda self, dim=None: Tensor(self._data.all(axis=dim)),
+    "any": lambda self, dim=None: Tensor(self._data.any(axis=dim)),
     "norm": lambda self, p=2: sum(abs(self) ** p) ** (1.0 / p) if p != 2 else sqrt(sum(self * self)),
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# In-place variants of the elementwise ops, all through Tensor._inplace (ops/inplace.py).
+_INPLACE_OF = {
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp,
+    "log": log, "sqrt": sqrt, "abs": abs, "sign": sign, "sin": sin, "cos": cos,
+    "clamp": clamp, "clip": clip, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
+    "masked_fill": masked_fill,
+}
+INPLACE = inplace.build(_INPLACE_OF)
+for _name, _fn in INPLACE.items():
+    setattr(Tensor, _name, _fn)
+for _name, _target in inplace.AUGMENTED.items():
+    setattr(Tensor, _name, INPLACE[_target])
 Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))

@@ -5,12 +5,12 @@ from .broadcast import apply_broadcasting, as_tensor_like, unbroadcast
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _compare(fn):
     def op(a, b):
-        return Tensor._make(fn(a.data, _data(b)), False, None, 0)
+        return Tensor._make(fn(a._data, _data(b)), False, None, 0)
     return op
 
 
@@ -83,5 +83,5 @@ def where(condition, a, b):
 
 def masked_fill(a, mask, value):
     """`a` with `value` written where `mask` is True (broadcast); no gradient to those places."""
-    fill = Tensor(array_module(a.data).asarray(value, dtype=a.dtype))
+    fill = Tensor(array_module(a._data).asarray(value, dtype=a.dtype))
     return where(mask, fill, a)

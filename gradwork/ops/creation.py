@@ -22,7 +22,7 @@ def _check_float(dtype, requires_grad, op):
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of `data` (list, scalar, array or Tensor)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     arr = backend.asarray(data, dtype)
     arr = arr.copy() if arr is data else arr
     return Tensor(arr, requires_grad=requires_grad)

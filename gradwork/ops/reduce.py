@@ -165,7 +165,7 @@ def sum(a, dim=None, keepdim=False, dtype=None):  # noqa: A001
 
 
 def mean(a, dim=None, keepdim=False):
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {a.dtype}")
     return Mean.apply(a, dims=normalize_dims(dim, a.ndim, "mean"), keepdim=keepdim)
 
@@ -189,7 +189,7 @@ def _correction(unbiased, correction):
 def _extreme(name, a, dim, keepdim):
     largest = name == "max"
     if dim is None:
-        if a.data.size == 0:
+        if a._data.size == 0:
             raise RuntimeError(f"{name}: the input is empty")
         return (Amax if largest else Amin).apply(a, dims=tuple(range(a.ndim)), keepdim=False)
     if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(other)
@@ -225,14 +225,14 @@ def amin(a, dim=(), keepdim=False):
 
 
 def argmax(a, dim=None, keepdim=False):
-    data = a.data
+    data = a._data
     if dim is None:
         return Tensor._make(array_module(data).asarray(data.argmax()), False, None, 0)
     return Tensor._make(data.argmax(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)
 
 
 def argmin(a, dim=None, keepdim=False):
-    data = a.data
+    data = a._data
     if dim is None:
         return Tensor._make(array_module(data).asarray(data.argmin()), False, None, 0)
     return Tensor._make(data.argmin(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)

@@ -127,7 +127,7 @@ def clamp(a, min=None, max=None):  # noqa: A002 - PyTorch's names
             if b.requires_grad:
                 raise ValueError(f"clamp: {name} is a tensor that requires grad; gradients with "
                                  "respect to the bounds are not supported, use maximum/minimum")
-            b = b.data
+            b = b._data
         bounds.append(b)
     return Clamp.apply(a, lo=bounds[0], hi=bounds[1])
 

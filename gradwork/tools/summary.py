@@ -105,14 +105,14 @@ def _tensors(value):
 
 
 def _macs(module, inputs, outputs):
-    out = outputs[0].data.size if outputs else 0
+    out = outputs[0]._data.size if outputs else 0
     if isinstance(module, nn.Linear):
         return out * module.in_features
     if _CONV and isinstance(module, _CONV):
         return out * (module.in_channels // module.groups) * int(np.prod(module.kernel_size))
     if _CONV_T and isinstance(module, _CONV_T):
         x = _tensors(inputs)[0]
-        return x.data.size * (module.out_channels // module.groups) * \
+        return x._data.size * (module.out_channels // module.groups) * \
             int(np.prod(module.kernel_size))
     return 0
 
@@ -137,7 +137,7 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
         result.rows.append(LayerRow(names.get(id(module), "?"), type(module).__name__,
                                     tuple(outs[0].shape) if outs else (),
                                     sum(p.numel() for p in own), _macs(module, inputs, outs),
-                                    sum(t.data.nbytes for t in outs),
+                                    sum(t._data.nbytes for t in outs),
                                     isinstance(module, _IN_PLACE)))
 
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
@@ -153,9 +153,9 @@ def summary(model, input_size, batch_size=1, dtype="float32"):
             h.remove()
         model.train(was_training)
     params = list(model.parameters())
-    result.input_shape, result.input_bytes = tuple(x.shape), x.data.nbytes
-    result.itemsize = x.data.itemsize
+    result.input_shape, result.input_bytes = tuple(x.shape), x._data.nbytes
+    result.itemsize = x._data.itemsize
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
-    result.param_bytes = sum(p.data.nbytes for p in params)
+    result.param_bytes = sum(p._data.nbytes for p in params)
     return result

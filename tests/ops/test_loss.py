@@ -141,7 +141,7 @@ def test_regression_size_mismatch_warns_like_pytorch(name):
         out = getattr(F, name)(gw.tensor(x), gw.tensor(t))
     with pytest.warns(UserWarning):
         ref = getattr(TF, name)(torch.from_numpy(x), torch.from_numpy(t))
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)    # broadcast, as PyTorch
+    np.testing.assert_allclose(out.detach().numpy(), ref.numpy(), rtol=1e-12)    # broadcast, as PyTorch
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -163,7 +163,7 @@ def test_binary_cross_entropy_at_0_and_1_is_finite():
     out = check_op(lambda x: F.binary_cross_entropy(x, _gw(t, x), reduction="none"),
                    lambda x: TF.binary_cross_entropy(x, _torch(t, x), reduction="none"),
                    arrays=[p], dtypes=BOTH, numeric=False, rtol=1e-5, atol=1e-3)
-    assert np.isfinite(out[0].data).all()
+    assert np.isfinite(out[0].detach().numpy()).all()
 
 
 def test_binary_cross_entropy_rejects_bad_input():
@@ -196,7 +196,7 @@ def test_bce_with_logits_stable_at_100():
                    lambda x: TF.binary_cross_entropy_with_logits(
                        x, _torch(t, x), pos_weight=_torch(pw, x), reduction="none"),
                    arrays=[x], dtypes=BOTH, numeric=False)
-    assert np.isfinite(out[0].data).all()
+    assert np.isfinite(out[0].detach().numpy()).all()
 
 
 def test_bce_with_logits_target_gradient_and_shape_error():
