@@ -269,3 +269,8 @@ def rpow(a, b):
 
 def neg(a):
     return Neg.apply(a)
+
+
+# lerp(a, b, w) = a + w (b − a):  da = (1 − w) dy,  db = w dy,  dw = (b − a) dy  (a composite)
+def lerp(start, end, weight):
+    return add(start, mul(sub(end, start), weight))

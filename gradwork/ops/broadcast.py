@@ -1,4 +1,5 @@
 """Undoing broadcasting in backward, and naming the op when shapes don't broadcast."""
+from .. import backend
 from ..autograd import Tensor
 
 
@@ -43,6 +44,22 @@ def promote_pair(a, b):
     else:
         return a, b
     return _cast(a, dtype), _cast(b, dtype)
+
+
+def result_type(tensors):
+    """PyTorch's dtype for joining dimensioned tensors (cat, stack): the highest category among
+    bool < integer < floating wins, and within it NumPy's rule (int32·int64 → int64,
+    float16·float32 → float32); so int64 with float32 is float32, not NumPy's float64."""
+    def rank(d):
+        return 2 if d.kind == "f" else (1 if d.kind in "iu" else 0)
+    dtypes = [t._data.dtype for t in tensors]
+    top = max(rank(d) for d in dtypes)
+    return backend.np.result_type(*[d for d in dtypes if rank(d) == top])
+
+
+def cast(t, dtype):
+    """`t` in `dtype` (a Cast node when t requires grad, so its gradient returns in t's dtype)."""
+    return _cast(t, dtype)
 
 
 def _cast(t, dtype):

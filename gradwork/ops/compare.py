@@ -1,7 +1,7 @@
 """Comparisons (no gradient), elementwise maximum/minimum and where."""
 from ..autograd import Function, Tensor
 from ..backend import array_module
-from .broadcast import apply_broadcasting, as_tensor_like, unbroadcast
+from .broadcast import apply_broadcasting, as_tensor_like, promote_pair, unbroadcast
 
 
 def _data(x):
@@ -68,17 +68,35 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (all three broadcast)."""
-    ref = a if isinstance(a, Tensor) else b
-    if not isinstance(ref, Tensor):
-        ref = Tensor(a)
-    a, b = as_tensor_like(a, ref), as_tensor_like(b, ref)
-    cond = as_tensor_like(condition, ref)
+    """Elements of `a` where `condition` holds, else of `b` (all three broadcast; `a` or `b`
+    may be Python numbers, which take the tensor's dtype as PyTorch's scalars do)."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and not tb:
+        b = _scalar_like(b, a)
+    elif tb and not ta:
+        a = _scalar_like(a, b)
+    elif not (ta or tb):
+        a = Tensor(a)
+        b = _scalar_like(b, a)
+    if a._data.dtype != b._data.dtype:
+        a, b = promote_pair(a, b)
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition)
     try:
         return Where.apply(cond, a, b)
     except ValueError as e:
         raise ValueError(f"where: condition {tuple(cond.shape)}, input {tuple(a.shape)} and "
                          f"other {tuple(b.shape)} cannot be broadcast together") from e
+
+
+def _scalar_like(value, like):
+    """A Python number as a 0-d tensor: in `like`'s dtype unless a float meets an integer
+    tensor (then the default float dtype), as PyTorch's type promotion for scalars."""
+    t = as_tensor_like(value, like)
+    if t.ndim == 0 and not isinstance(value, Tensor) and not hasattr(value, "dtype"):
+        if t._data.dtype.kind == like._data.dtype.kind or (
+                like._data.dtype.kind == "f" and t._data.dtype.kind in "iub"):
+            t = Tensor._make(t._data.astype(like._data.dtype), False, None, 0)
+    return t
 
 
 def masked_fill(a, mask, value):

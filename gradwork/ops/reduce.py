@@ -6,6 +6,7 @@ from collections import namedtuple
 
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from .unary import abs as _abs
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -240,3 +241,55 @@ def argmin(a, dim=None, keepdim=False):
 
 def logsumexp(a, dim, keepdim=False):
     return LogSumExp.apply(a, dims=normalize_dims(dim, a.ndim, "logsumexp"), keepdim=keepdim)
+
+
+# ‖a‖ₚ = (Σ|a|ᵖ)^(1/p);  d‖a‖ₚ/da = sign(a)|a|^(p−1) / ‖a‖ₚ^(p−1)  (0 where ‖a‖ₚ = 0, as PyTorch)
+class VectorNorm(Function):
+    needs_output = True
+
+    def forward(self, a, p, dims, keepdim):
+        xp = array_module(a)
+        if p == 2:
+            out = xp.sqrt((a * a).sum(axis=dims, keepdims=True))
+        elif p == 1:
+            out = xp.abs(a).sum(axis=dims, keepdims=True)
+        else:
+            out = (xp.abs(a) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+        self.a, self.p, self.out, self.dims, self.keepdim = a, p, out, dims, keepdim
+        return out if keepdim else out.squeeze(dims)
+
+    def backward(self, g):
+        xp, a, p = array_module(g), self.a, self.p
+        g = g if self.keepdim else xp.expand_dims(g, self.dims)
+        if p == 1:
+            return g * xp.sign(a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            d = a / self.out if p == 2 else \
+                xp.sign(a) * xp.abs(a) ** (p - 1) / self.out ** (p - 1)
+        return g * xp.where(self.out == 0, 0, d).astype(g.dtype, copy=False)
+
+
+def vector_norm(a, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's names
+    """`linalg.vector_norm`: ord 2, 1, any p > 0, inf (max |a|), -inf (min |a|) or 0 (count of
+    non-zeros), over `dim` (None: all elements)."""
+    if dtype is not None:
+        a = a.to(dtype)
+    if a._data.dtype.kind != "f":
+        raise TypeError(f"linalg.vector_norm: expected a floating point tensor, got {a.dtype}")
+    dims = normalize_dims(dim, a.ndim, "linalg.vector_norm")
+    if ord in (math.inf, -math.inf):
+        return (amax if ord > 0 else amin)(_abs(a), dim=dims, keepdim=keepdim)
+    if ord == 0:
+        return sum((a != 0).to(a.dtype), dim=dims, keepdim=keepdim)
+    if not isinstance(ord, (int, float)) or ord < 0:
+        raise ValueError(f"linalg.vector_norm: ord must be a number ≥ 0 or ±inf, got {ord!r}")
+    return VectorNorm.apply(a, p=ord, dims=dims, keepdim=keepdim)
+
+
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """`torch.norm`: the vector p-norm over `dim` ('fro': the 2-norm of all elements or of dim)."""
+    if p == "fro":
+        p = 2
+    if not isinstance(p, (int, float)):
+        raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+    return vector_norm(a, p, dim, keepdim, dtype)
