@@ -31,7 +31,8 @@ def _gather(x, k, d, p, s, op):
     n, c = x.shape[:2]
     padded = xp.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
     rows, cols = _blocks(xp, x.shape[2:], k, d, p, s, op)
-    return padded[:, :, rows, cols].reshape(n, c * k[0] * k[1], -1)   # (N, C, kh, kw, oh, ow)
+    blocks = padded[:, :, rows, cols]                              # (N, C, kh, kw, oh, ow)
+    return blocks.reshape(n, c * k[0] * k[1], rows.shape[2] * cols.shape[3])
 
 
 def _scatter(cols_, hw, k, d, p, s, op):
