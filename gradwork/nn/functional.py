@@ -1,6 +1,7 @@
 """`gradwork.nn.functional` (import as F): the stateless forms of the layers and losses."""
 from ..ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,
                               tanh)
+from .. import backend
 from ..ops.ctc import ctc_loss
 from ..ops.conv import (causal_conv1d, conv1d, conv2d, conv_transpose1d,
                         conv_transpose2d)
@@ -38,6 +39,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch
 # cos(x₁, x₂) = Σ (x₁/max(‖x₁‖, ε)) (x₂/max(‖x₂‖, ε)) along dim, the norms clamped outside the
 # graph, as ATen's cosine_similarity does
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    shape = backend.np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
     n1 = vector_norm(x1, 2, dim, keepdim=True)
     n2 = vector_norm(x2, 2, dim, keepdim=True)
     n1 = n1 + (n1.detach().clamp_min(eps) - n1.detach())

@@ -114,6 +114,8 @@ def chunk(a, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = a.shape[dim % a.ndim]
+    if n == 0:                              # PyTorch: `chunks` empty pieces
+        return split(a, [0] * chunks, dim)
     step = -(-n // chunks)
     return split(a, max(step, 1), dim)
 

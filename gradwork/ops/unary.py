@@ -88,13 +88,13 @@ class Clamp(Function):
 
     def backward(self, g):
         xp = array_module(g)
-        low = (self.a < self.lo) if self.lo is not None else False
-        high = (self.a > self.hi) if self.hi is not None else False
+        low = xp.less(self.a, self.lo) if self.lo is not None else False
+        high = xp.greater(self.a, self.hi) if self.hi is not None else False
         if self.lo is not None and self.hi is not None:
-            swapped = self.lo > self.hi                         # the result is hi everywhere
-            high = high | swapped
-            low = low & ~swapped
-        to_a = ~(low | high)
+            swapped = xp.greater(self.lo, self.hi)              # the result is hi everywhere
+            high = xp.logical_or(high, swapped)
+            low = xp.logical_and(low, xp.logical_not(swapped))
+        to_a = xp.logical_not(xp.logical_or(low, high))
         zero = g.dtype.type(0)
         ga = xp.where(to_a, g, zero) if self.needs_input_grad[0] else None
         glo = _bound_grad(xp.where(low, g, zero), self.lo) if self.needs_input_grad[1] else None
@@ -169,8 +169,9 @@ def clamp(a, min=None, max=None):  # noqa: A002 - PyTorch's names
     shapes = [t.shape for t in tensors if t is not None]
     if shapes:
         shape = array_module(a._data).broadcast_shapes(a.shape, *shapes)
-        if shape != a.shape:
-            a = a.expand(*shape)
+        if shape != a.shape:                # the bounds broadcast to the input, not beyond
+            raise RuntimeError(f"clamp: output with shape {list(a.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
     return Clamp.apply(a, tensors[0], tensors[1], lo_c=consts[0], hi_c=consts[1])
 
 
