@@ -8,11 +8,11 @@ from .backend import bool_, float16, float32, float64, get_rng_state, int32, int
 from .device import device
 from .random import Generator, default_generator, initial_seed, manual_seed
 from .ops import (abs, add, addmm, amax, amin, arange, argmax, argmin, argsort, as_tensor, baddbmm,
-                  bmm, broadcast_to, cat, chunk, clamp, clamp_max, clamp_min, clip, concat, cos,
+                  bernoulli, bmm, broadcast_to, cat, chunk, clamp, clamp_max, clamp_min, clip, concat, cos,
                   cumprod, cumsum, div, einsum, empty, eq, exp, expand, eye, flatten, flip,
                   from_numpy, full, full_like, gather, ge, gt, index_select, isfinite, isinf,
                   isnan, le, lerp, linspace, log, log_softmax, logsumexp, lt, masked_fill, matmul,
-                  max, maximum, mean, min, minimum, mm, mul, nan_to_num, ne, neg, norm, ones,
+                  max, maximum, mean, min, minimum, mm, mul, nan_to_num, ne, neg, norm, normal, ones,
                   ones_like, outer, permute, pow, rand, rand_like, randint, randn, randn_like,
                   randperm, relu, repeat_interleave, reshape, roll, round, scatter, scatter_add,
                   sigmoid, sign, sin, softmax, sort, split, sqrt, squeeze, stack, std, sub, sum,

@@ -6,7 +6,8 @@ introspection. State-dict keys and layouts are PyTorch's, so weights move both w
 """
 from collections import OrderedDict, namedtuple
 
-from .. import backend
+from .. import backend, cuda
+from ..device import device as device_type
 from ..autograd import Tensor, no_grad
 from .parameter import Parameter
 
@@ -195,11 +196,20 @@ class Module:
             stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
-    def to(self, dtype=None):
-        """Cast floating-point parameters and buffers to `dtype` (in place; objects stay).
-        A device ("cpu") is accepted and ignored, so `model.to(device)` works on the CPU."""
-        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
-            return self
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """`model.to(dtype)`, `model.to(device)`, `model.to(device, dtype)`: floating-point
+        parameters and buffers cast in place (the objects stay, so optimisers keep them);
+        'cpu' is where they are, 'cuda' needs the GPU backend (a clear error without it)."""
+        for arg in args:
+            if isinstance(arg, device_type) or (isinstance(arg, str) and
+                                                arg.split(":")[0] in ("cpu", "cuda", "mps")):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and device_type(device).type != "cpu":
+            cuda.require(f"Module.to({str(device)!r})")
+            raise NotImplementedError("Module.to: moving a model to the GPU is not implemented "
+                                      "yet (CuPy tensors work op by op: Tensor.to('cuda'))")
         dtype = backend.as_dtype(dtype)
         if dtype is None:
             return self
@@ -209,6 +219,13 @@ class Module:
                 if t.grad is not None:
                     t.grad._data = t.grad._data.astype(dtype)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device_type("cuda", device)
+                       if isinstance(device, int) else device)
 
     def float(self):
         return self.to(backend.float32)

@@ -6,9 +6,9 @@ from . import (activation, arithmetic, compare, creation, cumulative, dropout, e
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, lerp, mul, neg, pow, sub
 from .compare import eq, ge, gt, le, lt, masked_fill, maximum, minimum, ne, where
-from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace,
-                       ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
-                       tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like,
+                       linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
 from .cumulative import cumprod, cumsum
 from .einsum import einsum
 from .index import gather, getitem, index_select
