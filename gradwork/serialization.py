@@ -3,8 +3,9 @@ import json
 import os
 import tempfile
 
-from . import backend
+from . import backend, cuda, nested
 from .autograd import Tensor
+from .device import device
 
 
 def atomic_write_bytes(path, data):
@@ -25,7 +26,18 @@ def atomic_write_bytes(path, data):
         raise
 
 
-def save(state_dict, path, metadata=None):
+def save(obj, path, metadata=None):
+    """Save a state dict (name → Tensor/array) as a .safetensors file, or a nested checkpoint
+    (`{"model": sd, "optim": osd, "epoch": 3}`: dicts, lists, tuples, numbers, strings, None
+    and tensors) as safetensors plus its structure in the metadata (gradwork/nested.py).
+    Atomic; no pickle."""
+    if nested.is_flat(obj):
+        return _save_flat(obj, path, metadata)
+    arrays, structure = nested.flatten(obj)
+    return _save_flat(arrays, path, {**(metadata or {}), nested.STRUCTURE_KEY: structure})
+
+
+def _save_flat(state_dict, path, metadata=None):
     """Save a dict of name → Tensor/array as a .safetensors file (atomic)."""
     from safetensors.numpy import save as st_save  # noqa: PLC0415
     if not isinstance(state_dict, dict):
@@ -42,8 +54,12 @@ def save(state_dict, path, metadata=None):
     atomic_write_bytes(path, st_save(arrays, metadata=meta))
 
 
-def load(path, as_arrays=False):
-    """Load a .safetensors file (PyTorch-written ones too) into a dict of name → Tensor."""
+def load(path, map_location=None, weights_only=None, as_arrays=False):
+    """Load what `save` wrote (and PyTorch-written .safetensors files): a dict of name → Tensor,
+    or the nested checkpoint it held. `map_location` is PyTorch's: 'cpu' (or a device, or a
+    dict mapping to 'cpu'); 'cuda' needs the GPU backend. The format holds no code, so every
+    load is what PyTorch calls weights_only (weights_only=False is accepted, changes nothing)."""
+    _check_map_location(map_location)
     from safetensors.numpy import load as st_load  # noqa: PLC0415
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -54,9 +70,24 @@ def load(path, as_arrays=False):
         arrays = st_load(raw)
     except Exception as e:
         raise ValueError(f"load: {path} is not a valid safetensors file ({e})") from None
+    structure = load_metadata(path).get(nested.STRUCTURE_KEY)
+    if structure is not None:
+        return nested.unflatten(structure, arrays, path)
     if as_arrays:
         return arrays
     return {k: Tensor(v) for k, v in arrays.items()}
+
+
+def _check_map_location(map_location):
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for t in targets:
+        if t is None:
+            continue
+        if callable(t) and not isinstance(t, (str, device)):
+            raise TypeError("load: map_location as a function is not supported; give 'cpu', a "
+                            "gradwork.device or a dict")
+        if device(t).type != "cpu":
+            cuda.require(f"load(map_location={str(t)!r})")
 
 
 def load_metadata(path):
