@@ -8,10 +8,10 @@ from .backend import bool_, float16, float32, float64, get_rng_state, int32, int
 from .device import device
 from .random import Generator, default_generator, initial_seed, manual_seed
 from .ops import (abs, add, addmm, amax, amin, arange, argmax, argmin, argsort, as_tensor, baddbmm,
-                  bernoulli, bmm, broadcast_to, cat, chunk, clamp, clamp_max, clamp_min, clip, concat, cos,
+                  bernoulli, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_to, cat, chunk, clamp, clamp_max, clamp_min, clip, concat, cos,
                   cumprod, cumsum, div, einsum, empty, eq, exp, expand, eye, flatten, flip,
                   from_numpy, full, full_like, gather, ge, gt, index_select, isfinite, isinf,
-                  isnan, le, lerp, linspace, log, log_softmax, logsumexp, lt, masked_fill, matmul,
+                  isnan, le, lerp, logical_and, logical_not, logical_or, logical_xor, linspace, log, log_softmax, logsumexp, lt, masked_fill, matmul,
                   max, maximum, mean, min, minimum, mm, mul, nan_to_num, ne, neg, norm, normal, ones,
                   ones_like, outer, permute, pow, rand, rand_like, randint, randn, randn_like,
                   randperm, relu, repeat_interleave, reshape, roll, round, scatter, scatter_add,

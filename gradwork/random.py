@@ -25,16 +25,27 @@ class Generator:
         if _device(device).type != "cpu":
             raise RuntimeError(f"Generator: device {str(device)!r} is not available; gradwork's "
                                "generators live on the CPU")
+        self._global = False
         self._seed = int(backend.np.random.SeedSequence().entropy % (1 << 63))
         self._rng = backend.np.random.default_rng(self._seed)
+
+    @classmethod
+    def _default(cls):
+        """The global generator: a view of backend's, so that every seeding path agrees."""
+        g = cls()
+        g._global, g._seed, g._rng = True, None, None
+        return g
 
     @property
     def device(self):
         return _device("cpu")
 
     def manual_seed(self, seed):
-        self._seed = _check_seed(seed, "Generator.manual_seed")
-        self._rng = backend.np.random.default_rng(self._seed)
+        self._seed = _check_seed(seed, "manual_seed")
+        if self._global:
+            backend.manual_seed(self._seed)
+        else:
+            self._rng = backend.np.random.default_rng(self._seed)
         return self
 
     def seed(self):
@@ -50,34 +61,18 @@ class Generator:
         return self.numpy_generator().bit_generator.state
 
     def set_state(self, state):
-        self.numpy_generator().bit_generator.state = state
+        if self._global:
+            backend.set_rng_state(state)
+        else:
+            self._rng.bit_generator.state = state
         return self
 
     def numpy_generator(self):
         """The `numpy.random.Generator` that draws the numbers."""
-        return self._rng
+        return backend.generator() if self._global else self._rng
 
 
-class _DefaultGenerator(Generator):
-    """The global generator: a view of backend's, so that every seeding path agrees."""
-
-    def __init__(self):
-        self._seed = None
-
-    def manual_seed(self, seed):
-        self._seed = _check_seed(seed, "manual_seed")
-        backend.manual_seed(self._seed)
-        return self
-
-    def set_state(self, state):
-        backend.set_rng_state(state)
-        return self
-
-    def numpy_generator(self):
-        return backend.generator()
-
-
-default_generator = _DefaultGenerator()
+default_generator = Generator._default()
 
 
 def manual_seed(seed):

@@ -5,7 +5,9 @@ from . import (activation, arithmetic, compare, creation, cumulative, dropout, e
                sort, triangular, unary)
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, lerp, mul, neg, pow, sub
-from .compare import eq, ge, gt, le, lt, masked_fill, maximum, minimum, ne, where
+from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, le, logical_and,
+                      logical_not, logical_or, logical_xor, lt, masked_fill, maximum, minimum, ne,
+                      where)
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like,
                        linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
@@ -33,6 +35,10 @@ _METHODS = {
     "__pow__": pow, "__rpow__": arithmetic.rpow, "__neg__": neg, "__matmul__": matmul,
     "__rmatmul__": lambda self, other: matmul(Tensor(other), self),
     "__getitem__": getitem, "__abs__": abs,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+    "__invert__": bitwise_not, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_xor": logical_xor, "logical_not": logical_not, "bitwise_not": bitwise_not,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
     "matmul": matmul, "mm": mm, "bmm": bmm, "outer": outer, "baddbmm": baddbmm, "addmm": addmm,

@@ -21,6 +21,24 @@ le = _compare(lambda a, b: a <= b)
 gt = _compare(lambda a, b: a > b)
 ge = _compare(lambda a, b: a >= b)
 
+# bitwise/logical ops of bool and integer tensors (no gradient), as PyTorch's & | ^ ~
+bitwise_and = _compare(lambda a, b: a & b)
+bitwise_or = _compare(lambda a, b: a | b)
+bitwise_xor = _compare(lambda a, b: a ^ b)
+logical_and = _compare(lambda a, b: array_module(a).logical_and(a, b))
+logical_or = _compare(lambda a, b: array_module(a).logical_or(a, b))
+logical_xor = _compare(lambda a, b: array_module(a).logical_xor(a, b))
+
+
+def bitwise_not(a):
+    if a._data.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: expected a bool or integer tensor, got {a.dtype}")
+    return Tensor._make(~a._data, False, None, 0)
+
+
+def logical_not(a):
+    return Tensor._make(array_module(a._data).logical_not(a._data), False, None, 0)
+
 
 # ∂max(a,b)/∂a = 1 where a > b, ½ where a = b (PyTorch splits ties evenly)
 class Maximum(Function):
