@@ -1,13 +1,12 @@
 """Differentiable primitives, one family per file, and the Tensor methods built on them."""
 from ..autograd import Tensor
-from . import (activation, arithmetic, compare, creation, cumulative, dropout, einsum, fold, index,
-               inplace, interpolate, join, loss, matmul, pad, rearrange, reduce, scatter, shape,
-               sort, triangular, unary)
+from . import (activation, arithmetic, compare, creation, cumulative, dropout, fold, index, inplace,
+               interpolate, join, loss, matmul, pad, rearrange, reduce, shape, triangular, unary)
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, lerp, mul, neg, pow, sub
-from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, le, logical_and,
-                      logical_not, logical_or, logical_xor, lt, masked_fill, maximum, minimum, ne,
-                      where)
+from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, le,
+                      logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
+                      minimum, ne, where)
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like,
                        linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)

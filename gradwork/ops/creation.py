@@ -88,7 +88,8 @@ def full_like(t, fill_value, dtype=None):
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dtype = _float(dtype)
-    data = random.resolve(generator, "randn").standard_normal(_shape(size), dtype=backend.np.float64)
+    gen = random.resolve(generator, "randn")
+    data = gen.standard_normal(_shape(size), dtype=backend.np.float64)
     return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "randn")
 
 

@@ -93,5 +93,6 @@ def einsum(equation, *operands):
                      expand(o, *[sizes[c] for c in t]) for t, o in zip(subs, operands))
     dtypes = {o.dtype for o in operands}
     if len(dtypes) > 1:
-        raise TypeError(f"einsum: operands must have the same dtype, got {sorted(map(str, dtypes))}")
+        raise TypeError(f"einsum: operands must have the same dtype, got "
+                        f"{sorted(map(str, dtypes))}")
     return Einsum.apply(*operands, subs=tuple(subs), out=out)

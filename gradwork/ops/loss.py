@@ -82,7 +82,8 @@ class NLLLoss(Function):
 def _as_batched(input, target):
     """(C,) input with a scalar target becomes a batch of one."""
     if input.ndim == 1:
-        t = target._data if isinstance(target, Tensor) else array_module(input._data).asarray(target)
+        t = target._data if isinstance(target, Tensor) else \
+            array_module(input._data).asarray(target)
         return shape.unsqueeze(input, 0), t.reshape(1), True
     return input, target._data if isinstance(target, Tensor) else target, False
 

@@ -31,7 +31,8 @@ def test_normalize_of_a_zero_row_and_non_contiguous():
                                         (((2, 3, 4), (2, 3, 4)), -1), (((2, 3, 4), (3, 1)), 1),
                                         (((5,), (5,)), 0), (((0, 4), (0, 4)), 1)], ids=str)
 def test_cosine_similarity(shapes, dim):
-    check_op(lambda a, b: F.cosine_similarity(a, b, dim), lambda a, b: TF.cosine_similarity(a, b, dim),
+    check_op(lambda a, b: F.cosine_similarity(a, b, dim),
+             lambda a, b: TF.cosine_similarity(a, b, dim),
              shapes=list(shapes), dtypes=BOTH)
 
 
@@ -40,7 +41,8 @@ def test_cosine_similarity_with_a_zero_vector():
     check_op(F.cosine_similarity, TF.cosine_similarity, arrays=[x, y], numeric=False)
 
 
-@pytest.mark.parametrize("idx,n", [([0, 2, 1], -1), ([[1, 0], [3, 3]], 5), ([], 3), (2, 4)], ids=str)
+@pytest.mark.parametrize("idx,n", [([0, 2, 1], -1), ([[1, 0], [3, 3]], 5), ([], 3), (2, 4)],
+                         ids=str)
 def test_one_hot(idx, n):
     i = np.array(idx, np.int64)
     check_op(lambda a: F.one_hot(a, n), lambda a: TF.one_hot(a, n), arrays=[i], grad=False)

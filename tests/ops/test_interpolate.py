@@ -1,7 +1,6 @@
 """F.interpolate (gradwork/ops/interpolate.py) against PyTorch and central differences."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 
 import gradwork as gw
@@ -11,7 +10,8 @@ from tests.helpers import check_op
 CASES = [  # (input shape, mode, keywords)
     ((1, 2, 3, 4), "nearest", dict(scale_factor=2)), ((1, 1, 4, 4), "nearest", dict(size=(2, 3))),
     ((1, 1, 3, 5), "nearest", dict(size=(7, 4))), ((2, 1, 5), "nearest", dict(scale_factor=3)),
-    ((1, 1, 2, 2, 2), "nearest", dict(scale_factor=2)), ((1, 1, 4, 6), "nearest", dict(scale_factor=0.5)),
+    ((1, 1, 2, 2, 2), "nearest", dict(scale_factor=2)),
+    ((1, 1, 4, 6), "nearest", dict(scale_factor=0.5)),
     ((1, 2, 3, 4), "nearest", dict(scale_factor=(2, 1.5))),
     ((2, 1, 4), "linear", dict(size=7, align_corners=False)),
     ((2, 1, 4), "linear", dict(size=7, align_corners=True)),
@@ -29,7 +29,8 @@ for align in (False, True):
 
 @pytest.mark.parametrize("shape,mode,kw", CASES, ids=str)
 def test_against_torch(shape, mode, kw):
-    check_op(lambda x: F.interpolate(x, mode=mode, **kw), lambda x: TF.interpolate(x, mode=mode, **kw),
+    check_op(lambda x: F.interpolate(x, mode=mode, **kw),
+             lambda x: TF.interpolate(x, mode=mode, **kw),
              shapes=[shape], dtypes=(np.float64, np.float32))
 
 
