@@ -256,7 +256,7 @@ class Tensor:
     def __repr__(self):
         body = repr(self._data)
         body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
-        body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid, as in PyTorch
+        body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid (PyTorch)
         extra = ""
         if self._ctx is not None:
             extra = f", grad_fn=<{type(self._ctx).__name__}>"
@@ -269,8 +269,9 @@ class Tensor:
         """The one door every in-place operation passes through (the methods are attached in
         gradwork/ops/inplace.py). `compute(src)` gives the new value: a Tensor made by the
         out-of-place op, so that a recorded in-place op has that op's backward, or (not
-        recording) an array, a scalar, or `self` once it wrote the storage directly. The value is written into this storage and the
-        version counter bumped, so that a backward which saved the old value raises.
+        recording) an array, a scalar, or `self` once it wrote the storage directly. The value
+        is written into this storage and the version counter bumped, so that a backward which
+        saved the old value raises.
 
         As PyTorch: refused on a leaf that requires grad while grad mode is on; recorded in
         the graph when this tensor or an operand requires grad (`h = x * 2; h.add_(1)`)."""
@@ -308,8 +309,9 @@ class Tensor:
         shape = getattr(value, "shape", ())
         if shape != self._data.shape and xp.broadcast_shapes(shape, self._data.shape) != \
                 self._data.shape:
+            wide = xp.broadcast_shapes(shape, self._data.shape)
             raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't "
-                               f"match the broadcast shape {xp.broadcast_shapes(shape, self.shape)}")
+                               f"match the broadcast shape {wide}")
         self._data[...] = value
 
 
