@@ -72,7 +72,28 @@ class Function:
                 res._vbox, res._base = base._vbox, base if base._base is None else base._base
             if not record:
                 return res
-        fn.edges, fn.versions = _edges_and_versions(cls, inputs, res)
+        # Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
+        # and the version counters to check at backward time for what the op saved.
+        edges, versions = [], []
+        for t in inputs:
+            if t is None:
+                edges.append(None)
+                continue
+            if cls.needs_inputs:
+                box, d = t._vbox, t._data        # (shape and dtype: for the error message)
+                versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
+            if not t.requires_grad:
+                edges.append(None)
+            elif t._ctx is None:
+                edges.append(t)                 # leaf: accumulate into t.grad
+            else:
+                edges.append((t._ctx, t._idx))
+        if cls.needs_output:        # backward reads the output: guard it against in-place changes
+            for o in (res if type(res) is tuple else (res,)):
+                versions.append((o._vbox, o._vbox[0], o._data.shape, o._data.dtype, fn, o._idx))
+        fn.edges = edges
+        if versions:
+            fn.versions = versions
         return res
 
     def release(self):
@@ -85,37 +106,10 @@ class Function:
         run_backward(root, grad, retain_graph)
 
 
-def _edges_and_versions(cls, inputs, res):
-    """Where each input's gradient goes (its producing node, the leaf itself, or nowhere), and
-    the version counters to check at backward time for what the op saved."""
-    edges, versions = [], []
-    for t in inputs:
-        if t is None:
-            edges.append(None)
-            continue
-        if cls.needs_inputs:
-            versions.append(_saved(t))
-        if not t.requires_grad:
-            edges.append(None)
-        elif t._ctx is None:
-            edges.append(t)                     # leaf: accumulate into t.grad
-        else:
-            edges.append((t._ctx, t._idx))
-    if cls.needs_output:            # backward reads the output: guard it against in-place changes
-        versions.extend(_saved(o) for o in (res if type(res) is tuple else (res,)))
-    return edges, versions or ()
-
-
-def _saved(t):
-    """(counter, version seen, description) of a tensor a node saved."""
-    maker = None if t._ctx is None else type(t._ctx).__name__
-    return t._vbox, t._vbox[0], (t._data.dtype, t._data.shape, maker, t._idx)
-
-
 def _check_versions(node):
-    for box, seen, (dtype, shape, maker, idx) in node.versions:
+    for box, seen, shape, dtype, maker, idx in node.versions:
         if box[0] != seen:
-            who = "a leaf" if maker is None else f"output {idx} of {maker}"
+            who = "a leaf" if maker is None else f"output {idx} of {type(maker).__name__}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{dtype} tensor of shape {list(shape)}], which is {who}, is "
