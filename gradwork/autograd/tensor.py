@@ -64,8 +64,9 @@ class Tensor:
         return self._vbox[0]
 
     def _bump_version(self):
-        """Record an in-place change made to the storage from outside Tensor's methods
-        (optimisers and running statistics updating raw arrays)."""
+        """Record an in-place change of the storage: the one place the counter moves. Every
+        in-place method reaches it through `_inplace`; code that updates the raw array itself
+        (optimiser steps, running statistics, initialisers, load_state_dict) calls it directly."""
         self._vbox[0] += 1
 
     # ------------------------------------------------------------ basic properties
@@ -296,7 +297,7 @@ class Tensor:
             self._write(name, out._data if isinstance(out, Tensor) else out)
         if record:
             self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
-        self._vbox[0] += 1
+        self._bump_version()
         return self
 
     def _write(self, name, value):

@@ -117,8 +117,8 @@ class BatchNormEval(Function):
         self.mean = running_mean.astype(xp.float64)
         y = _normalize(x3, self.mean, scale, bias)
         self.scale, self.invstd = scale.astype(x3.dtype), invstd
-        # Only dγ reads x; needs_input_grad exists only when the op is recorded.
-        self.x3 = x3 if getattr(self, "needs_input_grad", (0, 0))[1] else None
+        # Only dγ reads x (needs_input_grad is all False when the op is not recorded).
+        self.x3 = x3 if self.needs_input_grad[1] else None
         return y.reshape(x.shape).astype(x.dtype, copy=False)
 
     def backward(self, g):
