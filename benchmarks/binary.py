@@ -47,8 +47,8 @@ def layer_timings(torch, repeats):
         layer = nn.XNORConv2d(C, C, 3, padding=1, bias=False)
         packed = PackedBinaryConv2d.from_module(layer)
         x = gw.randn(N, C, side, side)
-        w = gw.Tensor(layer.weight.data.copy())
-        xt, wt = torch.from_numpy(x.data), torch.from_numpy(w.data)
+        w = gw.Tensor(layer.weight.detach().numpy().copy())
+        xt, wt = torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy())
         with gw.no_grad(), torch.no_grad():
             t = _median_times({"xnor": lambda: packed(x),
                                "gradwork": lambda: F.conv2d(x, w, None, 1, 1),
@@ -83,7 +83,7 @@ def _torch_twin(torch, module):
     else:
         return {"ReLU": tnn.ReLU, "Dropout": tnn.Dropout, "Identity": tnn.Identity}[
             type(module).__name__]()
-    t.load_state_dict({k: torch.from_numpy(np.array(v.data)) for k, v in
+    t.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in
                        module.state_dict().items()})
     return t
 
@@ -103,7 +103,7 @@ def network_timings(torch, repeats, batches=(1, 8)):
     torch_head = _torch_twin(torch, float_alex.classifier).eval()
     for N in batches:
         x = gw.randn(N, 3, 224, 224)
-        xt = torch.from_numpy(x.data)
+        xt = torch.from_numpy(x.numpy())
         with gw.no_grad(), torch.no_grad():
             t = _median_times({"xnor": lambda: xnor_alex(x), "gradwork": lambda: float_alex(x),
                                "torch": lambda: torch_head(torch_alex(xt).flatten(1))},

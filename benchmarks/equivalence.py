@@ -46,7 +46,7 @@ def check(name):
         g_out = np.array([g_step(), g_step()])
         t_out = np.array([t_step(), t_step()])
         t_state = t_model.state_dict()
-        state_err = max(float(np.abs(v.data - t_state[k].numpy()).max())
+        state_err = max(float(np.abs(v.detach().numpy() - t_state[k].numpy()).max())
                         for k, v in g_model.state_dict().items())
     else:
         g_out = steps.gradwork_inference_step(g_model, x_shape)()

@@ -61,7 +61,7 @@ def gradwork_inference_step(model, x_shape):
 
     def step():
         with gw.no_grad():
-            return np.array(model(x).data, copy=True)
+            return np.array(model(x).numpy(), copy=True)
     return step
 
 

@@ -11,7 +11,7 @@ from gradwork.tools import gradcheck
 
 
 def to_torch(t, requires_grad=None):
-    arr = t.data if isinstance(t, gw.Tensor) else np.asarray(t)
+    arr = t.detach().numpy() if isinstance(t, gw.Tensor) else np.asarray(t)
     out = torch.from_numpy(np.array(arr, copy=True))
     rg = t.requires_grad if requires_grad is None and isinstance(t, gw.Tensor) else requires_grad
     if rg:
@@ -24,7 +24,7 @@ def as_list(out):
 
 
 def assert_close(actual, expected, atol=1e-5, rtol=1e-4, what="value"):
-    a = actual.data if isinstance(actual, gw.Tensor) else np.asarray(actual)
+    a = actual.detach().numpy() if isinstance(actual, gw.Tensor) else np.asarray(actual)
     e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != reference {e.shape}"
     np.testing.assert_allclose(a, e, atol=atol, rtol=rtol, err_msg=what)

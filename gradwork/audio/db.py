@@ -15,7 +15,7 @@ _DB_PER_LN = 10.0 / np.log(10.0)         # 10·log10(x) = (10/ln 10)·ln x
 
 
 def _ref_value(where, ref, magnitude):
-    value = ref(magnitude.data if isinstance(magnitude, Tensor) else magnitude) if callable(ref) \
+    value = ref(magnitude._data if isinstance(magnitude, Tensor) else magnitude) if callable(ref) \
         else ref
     value = abs(float(value))
     if not np.isfinite(value):

@@ -33,7 +33,7 @@ def get_window(window, win_length, n_fft, dtype=np.float32):
             a = 0.5 if window == "hann" else 0.54
             w = a - (1 - a) * np.cos(2 * math.pi * n / win_length)
     else:
-        w = np.asarray(window.data if isinstance(window, Tensor) else window)
+        w = np.asarray(window._data if isinstance(window, Tensor) else window)
         if w.shape != (win_length,):
             raise ShapeError(f"stft: window must have shape ({win_length},) (win_length), got "
                              f"{w.shape}")
@@ -163,7 +163,7 @@ def istft(stft_matrix, hop_length=None, win_length=None, n_fft=None, window=None
     stft_matrix: complex (..., n_freq, n_frames), or a Tensor/array (..., n_freq, n_frames, 2)
     of real and imaginary parts. Returns a NumPy array (..., length) (not differentiable).
     """
-    X = stft_matrix.data if isinstance(stft_matrix, Tensor) else np.asarray(stft_matrix)
+    X = stft_matrix._data if isinstance(stft_matrix, Tensor) else np.asarray(stft_matrix)
     if X.dtype.kind != "c":
         if X.ndim < 3 or X.shape[-1] != 2:
             raise ShapeError(f"istft: stft_matrix must be complex (..., n_freq, n_frames) or "

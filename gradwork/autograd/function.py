@@ -5,10 +5,14 @@ only what `backward` reads; `backward` receives one gradient array per output an
 one per input (None where the input needs none). Nodes point to the nodes that made
 their inputs (never to the input tensors), so activations that no backward needs are
 freed as soon as forward moves on, and what a node saved is dropped once its backward ran.
+
+This module owns the node type and the engine; `Tensor` (tensor.py) imports nothing from
+it: `Tensor.backward` hands itself to the node that made it (`node.run_backward`).
 """
 from ..backend import array_module, np as _np
 from . import hooks as _hooks
 from .grad_mode import is_grad_enabled
+from .tensor import Tensor
 
 _GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
 
@@ -24,6 +28,8 @@ class Function:
     needs_output = False
     # Ops whose output is a view of the first input share its version counter.
     is_view = False
+    # Which inputs need a gradient (one bool per input); all False when not recorded.
+    needs_input_grad = ()
     # Until release(): a multi-output op sets out_meta to its outputs' (shape, dtype).
     out_meta = None
     freed = False
@@ -45,13 +51,12 @@ class Function:
                 arrays.append(None)
                 needs.append(False)
             else:
-                arrays.append(t.data)
+                arrays.append(t._data)
                 needs.append(t.requires_grad)
                 if t.requires_grad:
                     record = True
         record = record and is_grad_enabled()
-        if record:
-            fn.needs_input_grad = tuple(needs)
+        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         out = fn.forward(*arrays, **params)
         if type(out) is tuple:
             out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
@@ -63,28 +68,31 @@ class Function:
             if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
                 out = _SCALAR_TO_ARRAY(out)
             res = Tensor._make(out, record and out.dtype.kind == "f", fn if record else None, 0)
-            if cls.is_view:
-                res._version = inputs[0]._version
+            if cls.is_view:                     # a view shares its base's storage and counter
+                base = inputs[0]
+                res._vbox, res._base = base._vbox, base if base._base is None else base._base
             if not record:
                 return res
-        # Where each input's gradient goes: its producing node, the leaf itself, or nowhere.
+        # Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
+        # and the version counters to check at backward time for what the op saved.
         edges, versions = [], []
         for t in inputs:
             if t is None:
                 edges.append(None)
                 continue
             if cls.needs_inputs:
-                versions.append((t._version, t._version[0]))
+                box, d = t._vbox, t._data        # (shape and dtype: for the error message)
+                versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
             if not t.requires_grad:
                 edges.append(None)
             elif t._ctx is None:
                 edges.append(t)                 # leaf: accumulate into t.grad
             else:
                 edges.append((t._ctx, t._idx))
-        fn.edges = edges
         if cls.needs_output:        # backward reads the output: guard it against in-place changes
             for o in (res if type(res) is tuple else (res,)):
-                versions.append((o._version, o._version[0]))
+                versions.append((o._vbox, o._vbox[0], o._data.shape, o._data.dtype, fn, o._idx))
+        fn.edges = edges
         if versions:
             fn.versions = versions
         return res
@@ -94,14 +102,21 @@ class Function:
         self.__dict__.clear()
         self.freed = True
 
+    def run_backward(self, root, grad, retain_graph=False):
+        """The reverse sweep from `root`, an output of this node (see run_backward)."""
+        run_backward(root, grad, retain_graph)
+
 
 def _check_versions(node):
-    for box, seen in node.versions:
+    for box, seen, shape, dtype, maker, idx in node.versions:
         if box[0] != seen:
+            who = "a leaf" if maker is None else f"output {idx} of {type(maker).__name__}"
             raise RuntimeError(
-                f"backward of {type(node).__name__}: one of the tensors it saved has been "
-                f"modified by an in-place operation (version {box[0]}, expected {seen}); "
-                "use the out-of-place form or clone() before modifying")
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{dtype} tensor of shape {list(shape)}], which is {who}, is "
+                f"at version {box[0]}; expected version {seen} instead. Hint: the backward of "
+                f"{type(node).__name__} needed it; use the out-of-place form, or .clone() the "
+                "tensor before changing it.")
 
 
 def _topological_order(root):
@@ -143,7 +158,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
             gouts = _hooks.apply_node_hooks(node, list(gouts))
         for idx, t in node.retained:
             if gouts[idx] is not None:
-                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad.data + gouts[idx])
+                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
         gins = node.backward(*gouts)
         if type(gins) is not tuple:
             gins = (gins,)
@@ -178,22 +193,7 @@ def _slots(node):
 
 
 def _accumulate_leaf(t, g, handed_out):
+    """Run the leaf's gradient hooks, then add g into its `.grad`."""
     if id(t) in _hooks.LEAF_HOOKS:
         g = _hooks.apply_leaf_hooks(t, g)
-    if g.shape != t.data.shape:
-        raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
-                           f"{t.data.shape}")
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
-    if t.grad is None:
-        # The same array may reach several leaves (add's backward passes it through) or be a
-        # view of something larger; copy so that in-place updates of one .grad stay local.
-        if not g.flags.owndata or id(g) in handed_out:
-            g = g.copy()
-        handed_out.add(id(g))
-        t.grad = Tensor(g)
-    else:
-        t.grad.data = t.grad.data + g
-
-
-from .tensor import Tensor  # noqa: E402  (tensor imports Function's module lazily)
+    t._accumulate_grad(g, handed_out)

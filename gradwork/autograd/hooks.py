@@ -62,7 +62,7 @@ def _call(hooks, g):
         result = hook(Tensor._make(g, False, None, 0))
         if result is None:
             continue
-        new = result.data if isinstance(result, Tensor) else result
+        new = result._data if isinstance(result, Tensor) else result
         if tuple(new.shape) != tuple(g.shape):
             raise RuntimeError(f"hook returned a gradient of shape {tuple(new.shape)}, expected "
                                f"{tuple(g.shape)}")

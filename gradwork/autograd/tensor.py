@@ -1,26 +1,31 @@
 """`Tensor`: an ndarray plus what reverse-mode differentiation needs.
 
-`data` is the array (NumPy today), `grad` a Tensor once backward has reached it,
-`requires_grad` says whether operations on it are recorded. Arithmetic, reductions,
-shape and indexing methods are defined next to their ops in `gradwork.ops` and attached
-there; this file holds only the autograd core and the in-place methods.
+`_data` is the array (NumPy today); `.data` is a Tensor sharing that storage, cut from the
+graph, as in PyTorch. `grad` is a Tensor once backward has reached it, `requires_grad` says
+whether operations on it are recorded. Arithmetic, reductions, shape and indexing methods are
+defined next to their ops in `gradwork.ops` and attached there; this file holds the autograd
+core and the one door every in-place operation passes through (`_inplace`).
 """
 from .. import backend
+from ..device import device as _device
 from .grad_mode import is_grad_enabled, no_grad
+from . import hooks as _hooks
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_version", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_idx", "_vbox", "_base",
+                 "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = backend.asarray(data, dtype)
+            data = data._data
+        self._data = backend.asarray(data, dtype)
         self.grad = None
         self._ctx = None
         self._idx = 0
-        self._version = [0]
+        self._vbox = [0]
+        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -29,30 +34,62 @@ class Tensor:
     def _make(cls, data, requires_grad, ctx, idx):
         """Fast constructor used by ops: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = ctx
         t._idx = idx
-        t._version = [0]
+        t._vbox = [0]
+        t._base = None
         return t
+
+    # ------------------------------------------------------------ storage
+    @property
+    def data(self):
+        """A Tensor sharing this one's storage, outside the graph, with its own version
+        counter (PyTorch's `.data`: changes through it are not seen by autograd)."""
+        return Tensor._make(self._data, False, None, 0)
+
+    @data.setter
+    def data(self, value):
+        """`t.data = other` makes t share other's storage (shape and dtype may change)."""
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not hasattr(value, "dtype") or not hasattr(value, "shape"):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self._data = value
+
+    @property
+    def _version(self):
+        """How many in-place changes this storage has seen (shared by views and detach())."""
+        return self._vbox[0]
+
+    def _bump_version(self):
+        """Record an in-place change of the storage: the one place the counter moves. Every
+        in-place method reaches it through `_inplace`; code that updates the raw array itself
+        (optimiser steps, running statistics, initialisers, load_state_dict) calls it directly."""
+        self._vbox[0] += 1
 
     # ------------------------------------------------------------ basic properties
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self):
-        return "cpu" if backend.array_module(self.data).__name__ == "numpy" else "cuda"
+        return _device("cpu" if backend.array_module(self._data).__name__ == "numpy" else "cuda")
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
 
     @property
     def is_leaf(self):
@@ -63,35 +100,61 @@ class Tensor:
         return self._ctx
 
     @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
     def is_floating_point(self):
-        return backend.is_floating(self.data.dtype)
+        return backend.is_floating(self._data.dtype)
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        """Strides in elements, as PyTorch (NumPy counts bytes)."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
+
+    nelement = numel
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not backend.is_floating(self.data.dtype):
+        if requires_grad and not backend.is_floating(self._data.dtype):
             raise RuntimeError("requires_grad: only Tensors of floating point dtype can require "
-                               f"gradients, got dtype {self.data.dtype}")
+                               f"gradients, got dtype {self._data.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
         self.requires_grad = bool(requires_grad)
@@ -110,33 +173,52 @@ class Tensor:
         return register_tensor_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass)."""
-        from .function import _accumulate_leaf, run_backward  # noqa: PLC0415
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass, run by
+        the node that made this tensor: the engine lives with the node type)."""
         if not self.requires_grad:
-            raise RuntimeError("backward: element 0 of tensors does not require grad and does "
-                               "not have a grad_fn")
-        xp = backend.array_module(self.data)
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        xp = backend.array_module(self._data)
         if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError("backward: grad can be implicitly created only for scalar "
-                                   f"outputs; this tensor has shape {tuple(self.shape)}, pass "
-                                   "gradient= of the same shape")
-            grad = xp.ones(self.data.shape, self.data.dtype)
+            if self._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs; this "
+                                   f"tensor has shape {tuple(self.shape)}, pass gradient= of the "
+                                   "same shape")
+            grad = xp.ones(self._data.shape, self._data.dtype)
         else:
-            grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-            if grad.shape != self.data.shape:
+            grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+            if grad.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(grad.shape)}, expected "
                                    f"the tensor's shape {tuple(self.shape)}")
-            grad = grad.astype(self.data.dtype, copy=False)
+            grad = grad.astype(self._data.dtype, copy=False)
         if self._ctx is None:
-            _accumulate_leaf(self, grad, {id(grad)})   # the seed may be the caller's array
+            if id(self) in _hooks.LEAF_HOOKS:
+                grad = _hooks.apply_leaf_hooks(self, grad)
+            self._accumulate_grad(grad, {id(grad)})    # the seed may be the caller's array
             return
-        run_backward(self, grad, retain_graph)
+        self._ctx.run_backward(self, grad, retain_graph)
+
+    def _accumulate_grad(self, g, handed_out):
+        """Add the array g into `.grad` (a leaf's gradient slot)."""
+        if g.shape != self._data.shape:
+            raise RuntimeError(f"internal error: gradient of shape {g.shape} for a leaf of shape "
+                               f"{self._data.shape}")
+        if g.dtype != self._data.dtype:
+            g = g.astype(self._data.dtype)
+        if self.grad is None:
+            # The same array may reach several leaves (add's backward passes it through) or be
+            # a view of something larger; copy so that in-place updates of one .grad stay local.
+            if not g.flags.owndata or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            self.grad = Tensor(g)
+        else:
+            self.grad._data = self.grad._data + g
 
     def detach(self):
-        """A tensor sharing this one's data, cut from the graph."""
-        t = Tensor._make(self.data, False, None, 0)
-        t._version = self._version
+        """A tensor sharing this one's storage and version counter, cut from the graph."""
+        t = Tensor._make(self._data, False, None, 0)
+        t._vbox = self._vbox
         return t
 
     def detach_(self):
@@ -145,23 +227,23 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------ conversion
-    def numpy(self):
-        if self.requires_grad:
-            raise RuntimeError("numpy(): can't call numpy() on a Tensor that requires grad; "
-                               "use tensor.detach().numpy()")
-        return self.data
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): only one element tensors can be converted to Python "
-                             f"scalars, this one has shape {tuple(self.shape)}")
-        return self.data.item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               f"to Scalar (shape {tuple(self.shape)})")
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):
         return float(self.item())
@@ -170,20 +252,21 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"bool(): the truth value of a tensor with {self.data.size} "
-                               "elements is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"({self._data.size} elements)")
+        return bool(self._data)
 
     def __repr__(self):
-        body = repr(self.data)
+        body = repr(self._data)
         body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
-        body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid, as in PyTorch
+        body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid (PyTorch)
         extra = ""
         if self._ctx is not None:
             extra = f", grad_fn=<{type(self._ctx).__name__}>"
@@ -192,91 +275,54 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------ in-place updates
-    def _begin_inplace(self, op):
-        if is_grad_enabled() and self.requires_grad:
-            kind = "a leaf Tensor that requires grad" if self._ctx is None else \
-                "a Tensor that is part of the autograd graph"
-            raise RuntimeError(f"{op}: {kind} is being used in an in-place operation; wrap "
-                               "it in `with gradwork.no_grad():` or use the out-of-place form")
-        self._version[0] += 1
+    def _inplace(self, name, compute, others=(), reads_self=True):
+        """The one door every in-place operation passes through (the methods are attached in
+        gradwork/ops/inplace.py). `compute(src)` gives the new value: a Tensor made by the
+        out-of-place op, so that a recorded in-place op has that op's backward, or (not
+        recording) an array, a scalar, or `self` once it wrote the storage directly. The value
+        is written into this storage and the version counter bumped, so that a backward which
+        saved the old value raises.
 
-    def _value(self, other):
-        return other.data if isinstance(other, Tensor) else other
-
-    def zero_(self):
-        self._begin_inplace("zero_")
-        self.data[...] = 0
+        As PyTorch: refused on a leaf that requires grad while grad mode is on; recorded in
+        the graph when this tensor or an operand requires grad (`h = x * 2; h.add_(1)`)."""
+        record = is_grad_enabled() and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+        if record:
+            if self.requires_grad and self._ctx is None:
+                raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            if self._base is not None:
+                raise RuntimeError(f"{name}: in-place change of a view of a tensor inside the "
+                                   "autograd graph is not supported by gradwork; change the "
+                                   "base tensor or use the out-of-place form")
+            # the old value, as the graph sees it; a private copy where the op may save it
+            src = Tensor._make(self._data.copy() if reads_self else self._data,
+                               self.requires_grad, self._ctx, self._idx)
+            out = compute(src)
+        else:
+            with no_grad():
+                out = compute(self)
+        if out is not self:                     # `self`: compute wrote the storage itself
+            self._write(name, out._data if isinstance(out, Tensor) else out)
+        if record:
+            self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
+        self._bump_version()
         return self
 
-    def fill_(self, value):
-        self._begin_inplace("fill_")
-        self.data[...] = self._value(value)
-        return self
-
-    def copy_(self, src):
-        self._begin_inplace("copy_")
-        self.data[...] = self._value(src)
-        return self
-
-    def add_(self, other, alpha=1):
-        self._begin_inplace("add_")
-        other = self._value(other)
-        self.data += other if alpha == 1 else alpha * other
-        return self
-
-    def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
-
-    def mul_(self, other):
-        self._begin_inplace("mul_")
-        self.data *= self._value(other)
-        return self
-
-    def div_(self, other):
-        self._begin_inplace("div_")
-        self.data /= self._value(other)
-        return self
-
-    def clamp_(self, min=None, max=None):
-        self._begin_inplace("clamp_")
-        backend.array_module(self.data).clip(self.data, min, max, out=self.data)
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        self._begin_inplace("uniform_")
-        self.data[...] = backend.generator().uniform(a, b, self.data.shape)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0):
-        self._begin_inplace("normal_")
-        self.data[...] = backend.generator().normal(mean, std, self.data.shape)
-        return self
-
-    # `x += y` updates x in place, as PyTorch (`p -= lr * p.grad` under no_grad must reach the
-    # parameter). A tensor inside the graph gets the out-of-place result instead, which is the
-    # value PyTorch's recorded in-place op would give; a leaf that requires grad raises.
-    def __iadd__(self, other):
-        return self + other if self._in_graph() else self.add_(other)
-
-    def __isub__(self, other):
-        return self - other if self._in_graph() else self.sub_(other)
-
-    def __imul__(self, other):
-        return self * other if self._in_graph() else self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self / other if self._in_graph() else self.div_(other)
-
-    def _in_graph(self):
-        return self._ctx is not None and self.requires_grad and is_grad_enabled()
-
-    def __setitem__(self, index, value):
-        self._begin_inplace("__setitem__")
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        self.data[index] = self._value(value)
+    def _write(self, name, value):
+        """Store `value` into this storage, with PyTorch's checks on the result's type/shape."""
+        xp = backend.array_module(self._data)
+        if hasattr(value, "dtype") and value.dtype != self._data.dtype and \
+                not xp.can_cast(value.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {value.dtype} can't be cast to the desired "
+                               f"output type {self._data.dtype}")
+        shape = getattr(value, "shape", ())
+        if shape != self._data.shape and xp.broadcast_shapes(shape, self._data.shape) != \
+                self._data.shape:
+            wide = xp.broadcast_shapes(shape, self._data.shape)
+            raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't "
+                               f"match the broadcast shape {wide}")
+        self._data[...] = value
 
 
 __all__ = ["Tensor", "no_grad"]

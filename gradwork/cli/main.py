@@ -297,7 +297,7 @@ def cmd_eval(args):
     with no_grad():
         for x, y in loader:
             preds.append(predict(model(x)))                # -1: a non-finite row
-            targets.append(y.data)
+            targets.append(y._data)
     preds, targets = np.concatenate(preds), np.concatenate(targets)
     matrix = confusion_matrix(preds, targets, len(classes))
     totals = np.bincount(targets, minlength=len(classes))

@@ -13,7 +13,7 @@ def default_collate(batch):
         raise ValueError("default_collate: got an empty batch")
     first = batch[0]
     if isinstance(first, Tensor) or isinstance(first, np.ndarray):
-        arrays = [b.data if isinstance(b, Tensor) else b for b in batch]
+        arrays = [b._data if isinstance(b, Tensor) else b for b in batch]
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
             raise ValueError(f"default_collate: samples must share one shape to be stacked, got "

@@ -32,7 +32,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: expected at least one tensor")
-        arrays = [t.data if isinstance(t, Tensor) else backend.asarray(t) for t in tensors]
+        arrays = [t._data if isinstance(t, Tensor) else backend.asarray(t) for t in tensors]
         sizes = [a.shape[0] if a.ndim else None for a in arrays]
         if None in sizes or len(set(sizes)) != 1:
             raise ValueError(f"TensorDataset: tensors must share their first dimension, got "

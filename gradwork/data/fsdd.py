@@ -137,8 +137,8 @@ class FSDD(Dataset):
 def pad_collate(batch):
     """[(x (T_i, ...), y)] → [x (N, max T, ...) zero-padded, lengths (N,) int64, y]; y is
     stacked, or, for sequences (S_j,), padded with 0 and followed by their lengths."""
-    xs = [b[0].data if isinstance(b[0], Tensor) else np.asarray(b[0]) for b in batch]
-    ys = [b[1].data if isinstance(b[1], Tensor) else np.asarray(b[1]) for b in batch]
+    xs = [b[0]._data if isinstance(b[0], Tensor) else np.asarray(b[0]) for b in batch]
+    ys = [b[1]._data if isinstance(b[1], Tensor) else np.asarray(b[1]) for b in batch]
     out = [Tensor(_pad_stack(xs)), Tensor(np.array([x.shape[0] for x in xs], np.int64))]
     if ys[0].ndim == 0:
         return out + [Tensor(np.stack(ys))]

@@ -32,7 +32,7 @@ def _select(state, rows, dim):
 def _first_array(state):
     if isinstance(state, (tuple, list)):
         return next(a for a in map(_first_array, state) if a is not None)
-    return None if state is None else state.data
+    return None if state is None else state._data
 
 
 def _check_positive(name, value):
@@ -69,7 +69,7 @@ def beam_search(step, state, batch_size, start_token, beam_size, max_length, end
         last = xp.full(N * k, start_token, dtype=xp.int64)
         for _ in range(max_length):
             log_probs, state = step(Tensor(last), state, *context)
-            log_probs = log_probs.data.astype(xp.float64).reshape(N, k, -1)   # (N, k, V)
+            log_probs = log_probs._data.astype(xp.float64).reshape(N, k, -1)   # (N, k, V)
             V = log_probs.shape[2]
             if end_token is not None:
                 stay = xp.full(V, -xp.inf)

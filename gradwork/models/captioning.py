@@ -66,12 +66,12 @@ class ShowAndTell(nn.Module):
         sequence emits `end_token` it keeps emitting it, and decoding stops when all have."""
         with no_grad():
             _, state = self.lstm(self.encode(images).unsqueeze(1))     # consume x_{−1}
-            xp = backend.array_module(images.data)
+            xp = backend.array_module(images._data)
             token = Tensor(xp.full((images.shape[0],), start_token, dtype="int64"))
             tokens, done = [], xp.zeros(images.shape[0], dtype=bool)
             for _ in range(max_length):
                 out, state = self.lstm(self.embed(token.unsqueeze(1)), state)
-                best = self.fc(out[:, 0]).argmax(-1).data                # (N,)
+                best = self.fc(out[:, 0]).argmax(-1)._data                # (N,)
                 if end_token is not None:
                     best = xp.where(done, end_token, best)
                     done |= best == end_token

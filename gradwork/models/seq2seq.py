@@ -80,13 +80,13 @@ class Seq2SeqAttention(nn.Module):
         Once a sequence emits `end_token` it keeps emitting it."""
         with no_grad():
             h, state = self.encode(src, src_lengths)
-            xp = backend.array_module(src.data)
+            xp = backend.array_module(src._data)
             token = Tensor(xp.full((src.shape[0],), start_token, dtype="int64"))
             done = xp.zeros(src.shape[0], dtype=bool)
             tokens, weights = [], []
             for _ in range(max_length):
                 logits, state, alpha = self.step(token, state, h, src_lengths)
-                best = logits.argmax(-1).data
+                best = logits.argmax(-1)._data
                 if end_token is not None:
                     best = xp.where(done, end_token, best)
                     done |= best == end_token
@@ -114,7 +114,7 @@ class Seq2SeqAttention(nn.Module):
             lengths = None
             if src_lengths is not None:
                 lengths = src_lengths if isinstance(src_lengths, Tensor) else \
-                    Tensor(backend.array_module(h.data).asarray(src_lengths))
+                    Tensor(backend.array_module(h._data).asarray(src_lengths))
             weights = zeros(src.shape[0], 0, h.shape[1], dtype=h.dtype)    # (N, 0, S)
         tokens, scores, (_, _, weights) = beam_search(
             step, (s0, m0, weights), src.shape[0], start_token, beam_size, max_length,

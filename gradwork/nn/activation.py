@@ -95,7 +95,7 @@ class PReLU(Module):
         self.weight = Parameter(backend.np.full(num_parameters, init, dtype))
 
     def reset_parameters(self):
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, x):
         return activation.prelu(x, self.weight)

@@ -64,15 +64,15 @@ class _Attention(Module):
         if key_padding_mask is not None and lengths is not None:
             raise ValueError(f"{name}: give key_padding_mask or lengths, not both")
         if lengths is not None:
-            xp = backend.array_module(keys.data)
-            n = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths).reshape(-1)
+            xp = backend.array_module(keys._data)
+            n = xp.asarray(lengths._data if isinstance(lengths, Tensor) else lengths).reshape(-1)
             if n.shape != (N,) or n.dtype.kind not in "iu":
                 raise ValueError(f"{name}: lengths must be {N} integers (one per sequence), got "
                                  f"shape {tuple(n.shape)} of dtype {n.dtype}")
             mask = xp.arange(T_k)[None, :] >= n[:, None]
         elif key_padding_mask is not None:
             mask = key_padding_mask
-            mask = mask.data if isinstance(mask, Tensor) else mask
+            mask = mask._data if isinstance(mask, Tensor) else mask
             if mask.shape != (N, T_k) or mask.dtype.kind != "b":
                 raise ValueError(f"{name}: key_padding_mask must be a bool array of shape "
                                  f"{(N, T_k)} (True = padding), got {mask.dtype} "

@@ -48,7 +48,7 @@ class _Call:
                            else None for i in self.tensor_args)
         grad_input = self._run_hooks(grad_input)
         out = dict(zip(self.tensor_args, grad_input))
-        return [None if out[i] is None else out[i].data for i in self.grad_args]
+        return [None if out[i] is None else out[i]._data for i in self.grad_args]
 
     def on_output_grads(self, grads, flags):
         it = iter(grads)

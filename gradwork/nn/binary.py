@@ -31,9 +31,9 @@ def clip_latent_weights_(module, bound=1.0):
     count = 0
     for m in module.modules():
         if isinstance(m, _BINARY_LAYERS):
-            w = m.weight.data
+            w = m.weight._data
             backend.array_module(w).clip(w, -bound, bound, out=w)
-            m.weight._version[0] += 1
+            m.weight._bump_version()
             count += 1
     return count
 
@@ -48,9 +48,9 @@ class _BinaryOptions:
 
     def _clip(self):
         if self.clip_weights:
-            w = self.weight.data
+            w = self.weight._data
             backend.array_module(w).clip(w, -1.0, 1.0, out=w)
-            self.weight._version[0] += 1
+            self.weight._bump_version()
 
     def stored_bytes(self):
         """Bytes of this layer in 1-bit storage (`nn.binary_packed`): ⌈n/64⌉ words per output

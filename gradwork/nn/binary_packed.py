@@ -70,7 +70,7 @@ class _Packed(Module):
 
     def stored_bytes(self):
         """Bytes this layer stores: the bit words, α and the bias."""
-        return sum(t.data.nbytes for t in (self.weight_bits, self.alpha, self.bias)
+        return sum(t._data.nbytes for t in (self.weight_bits, self.alpha, self.bias)
                    if t is not None)
 
     def _check_words(self, where, expected):
@@ -80,7 +80,7 @@ class _Packed(Module):
                              f"words per filter), expected {expected} for {self.extra_repr()}")
 
     def _bias(self):
-        return None if self.bias is None else self.bias.data
+        return None if self.bias is None else self.bias._data
 
 
 class PackedBinaryConv2d(_Packed):
@@ -111,10 +111,10 @@ class PackedBinaryConv2d(_Packed):
             raise ArgumentError(f"PackedBinaryConv2d.from_module: padding must be numeric "
                                 f"with padding_mode='zeros', got padding={m.padding!r}, "
                                 f"padding_mode={m.padding_mode!r}")
-        w = np.clip(m.weight.data, -1, 1) if m.clip_weights else m.weight.data
+        w = np.clip(m.weight._data, -1, 1) if m.clip_weights else m.weight._data
         signs, alpha = binary_signs(w)
         return cls(_pack_flat(signs.transpose(0, 2, 3, 1)), alpha,
-                   None if m.bias is None else m.bias.data, m.in_channels, m.kernel_size,
+                   None if m.bias is None else m.bias._data, m.in_channels, m.kernel_size,
                    m.stride, m.padding, m.dilation, m.groups,
                    "xnor" if isinstance(m, XNORConv2d) else "bwn", m.scale_input)
 
@@ -122,7 +122,7 @@ class PackedBinaryConv2d(_Packed):
     def from_weights(cls, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                      mode="xnor"):
         """Pack a weight that is already binary (±α_k per output channel k)."""
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight)
         check_binary("PackedBinaryConv2d.from_weights", w)
         signs, alpha = binary_signs(w)
         pair = (lambda v: (v, v) if isinstance(v, int) else tuple(v))
@@ -132,8 +132,8 @@ class PackedBinaryConv2d(_Packed):
     def signs_weight(self):
         """The ±α weight (K, C/G, kh, kw) float32, unpacked from the bits."""
         K, (kh, kw), Cg = self.out_channels, self.kernel_size, self.in_channels // self.groups
-        bits = _unpack_flat(self.weight_bits.data, kh * kw * Cg).reshape(K, kh, kw, Cg)
-        return (1.0 - 2.0 * bits.transpose(0, 3, 1, 2)) * self.alpha.data[:, None, None, None]
+        bits = _unpack_flat(self.weight_bits._data, kh * kw * Cg).reshape(K, kh, kw, Cg)
+        return (1.0 - 2.0 * bits.transpose(0, 3, 1, 2)) * self.alpha._data[:, None, None, None]
 
     def _geometry(self, H, W):
         """(kernel layout, corr) for an H×W input, computed once per size."""
@@ -166,12 +166,12 @@ class PackedBinaryConv2d(_Packed):
         wt, corr = self._geometry(*input.shape[2:])
         ph, pw = self.padding
         bias = None if self.scale_input else self._bias()
-        y = _xnor().xnor_conv2d_packed(input.data, wt, self.alpha.data, bias, self.kernel_size,
+        y = _xnor().xnor_conv2d_packed(input._data, wt, self.alpha._data, bias, self.kernel_size,
                                        self.stride, ((ph, ph), (pw, pw)), self.dilation, corr)
         if self.scale_input:
             with no_grad():
                 y = y * input_scale(input.detach(), self.kernel_size, self.stride,
-                                    self.padding, self.dilation).data
+                                    self.padding, self.dilation)._data
             if self.bias is not None:
                 y += self._bias().astype(y.dtype)[:, None, None]
         return Tensor(y)
@@ -197,15 +197,15 @@ class PackedBinaryLinear(_Packed):
             raise ArgumentError(f"PackedBinaryLinear.from_module: module must be a "
                                 f"BinaryLinear or XNORLinear, got {type(m).__name__}: a "
                                 f"real-valued layer has no 1-bit form")
-        w = np.clip(m.weight.data, -1, 1) if m.clip_weights else m.weight.data
+        w = np.clip(m.weight._data, -1, 1) if m.clip_weights else m.weight._data
         signs, alpha = binary_signs(w)
         return cls(_pack_flat(signs), alpha,
-                   None if m.bias is None else m.bias.data, m.in_features,
+                   None if m.bias is None else m.bias._data, m.in_features,
                    "xnor" if isinstance(m, XNORLinear) else "bwn", m.scale_input)
 
     def signs_weight(self):
-        bits = _unpack_flat(self.weight_bits.data, self.in_features)
-        return (1.0 - 2.0 * bits) * self.alpha.data[:, None]
+        bits = _unpack_flat(self.weight_bits._data, self.in_features)
+        return (1.0 - 2.0 * bits) * self.alpha._data[:, None]
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:
@@ -218,10 +218,10 @@ class PackedBinaryLinear(_Packed):
             with no_grad():
                 return linear(x.detach(), Tensor(self._cache["w"]), bias)
         if "wt" not in self._cache:
-            self._cache["wt"] = _xnor().filters_last(self.weight_bits.data, 1)[0]
-        rows = x.data.reshape(-1, self.in_features)
+            self._cache["wt"] = _xnor().filters_last(self.weight_bits._data, 1)[0]
+        rows = x._data.reshape(-1, self.in_features)
         bias = None if self.scale_input else self._bias()
-        y = _xnor().xnor_linear_packed(rows, self._cache["wt"], self.alpha.data, bias,
+        y = _xnor().xnor_linear_packed(rows, self._cache["wt"], self.alpha._data, bias,
                                        self.in_features)
         if self.scale_input:
             y *= np.abs(rows).mean(axis=1, keepdims=True).astype(y.dtype)
@@ -327,8 +327,8 @@ def _packed_from_file(name, meta, m, arrays):
         raise ShapeError(f"load_packed: {name}.alpha must have shape "
                          f"{tuple(template.alpha.shape)}, got "
                          f"{None if alpha is None else tuple(alpha.shape)}")
-    template.weight_bits.data[...] = bits
-    template.alpha.data[...] = alpha
+    template.weight_bits._data[...] = bits
+    template.alpha._data[...] = alpha
     template._cache.clear()
     return template
 

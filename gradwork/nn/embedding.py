@@ -36,17 +36,17 @@ class Embedding(Module):
     def _zero_padding_row(self):
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding `embeddings` (num_embeddings, D); frozen unless freeze=False."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else backend.np.asarray(embeddings)
+        data = embeddings._data if isinstance(embeddings, Tensor) else backend.np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(data.shape)}")
         m = cls(data.shape[0], data.shape[1], padding_idx, dtype=data.dtype)
-        m.weight.data = backend.np.array(data, copy=True)
+        m.weight._data = backend.np.array(data, copy=True)
         m.weight.requires_grad = not freeze
         return m
 

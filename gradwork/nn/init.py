@@ -44,8 +44,8 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = values
-        tensor._version[0] += 1
+        tensor._data[...] = values
+        tensor._bump_version()
     return tensor
 
 
@@ -107,7 +107,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 def orthogonal_(tensor, gain=1.0):
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = backend.generator().normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T

@@ -57,7 +57,7 @@ class _InstanceNorm(Module):
             return norm.batch_norm(x, self.running_mean, self.running_var, self.weight,
                                    self.bias, False, 0.0, self.eps)
         if self.track_running_stats:
-            self._update_running_stats(x.data)
+            self._update_running_stats(x._data)
         return norm.group_norm(x, c, self.weight, self.bias, self.eps)
 
     def _update_running_stats(self, x):
@@ -69,8 +69,8 @@ class _InstanceNorm(Module):
         m = 0.0 if self.momentum is None else self.momentum     # as PyTorch's instance_norm
         with no_grad():
             for buf, stat in ((self.running_mean, mean), (self.running_var, var)):
-                buf.data[...] = (1 - m) * buf.data + m * stat
-                buf._version[0] += 1
+                buf._data[...] = (1 - m) * buf._data + m * stat
+                buf._bump_version()
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -6,9 +6,10 @@ introspection. State-dict keys and layouts are PyTorch's, so weights move both w
 """
 from collections import OrderedDict, namedtuple
 
-from .. import backend
+from .. import backend, cuda
 from ..autograd import Tensor, is_grad_enabled, no_grad
 from ..autograd.hooks import RemovableHandle
+from ..device import device as device_type
 from . import backward_hooks
 from .parameter import Parameter
 
@@ -208,7 +209,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn):
         """Call fn(m) on every submodule and then on self, children first (PyTorch's order)."""
@@ -222,20 +223,36 @@ class Module:
             stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
-    def to(self, dtype=None):
-        """Cast floating-point parameters and buffers to `dtype` (in place; objects stay).
-        A device ("cpu") is accepted and ignored, so `model.to(device)` works on the CPU."""
-        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
-            return self
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """`model.to(dtype)`, `model.to(device)`, `model.to(device, dtype)`: floating-point
+        parameters and buffers cast in place (the objects stay, so optimisers keep them);
+        'cpu' is where they are, 'cuda' needs the GPU backend (a clear error without it)."""
+        for arg in args:
+            if isinstance(arg, device_type) or (isinstance(arg, str) and
+                                                arg.split(":")[0] in ("cpu", "cuda", "mps")):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and device_type(device).type != "cpu":
+            cuda.require(f"Module.to({str(device)!r})")
+            raise NotImplementedError("Module.to: moving a model to the GPU is not implemented "
+                                      "yet (CuPy tensors work op by op: Tensor.to('cuda'))")
         dtype = backend.as_dtype(dtype)
         if dtype is None:
             return self
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device_type("cuda", device)
+                       if isinstance(device, int) else device)
 
     def float(self):
         return self.to(backend.float32)
@@ -277,7 +294,7 @@ class Module:
                 continue
             v = state_dict[k]
             if isinstance(v, Tensor):
-                arr = v.data
+                arr = v._data
             elif hasattr(v, "detach"):           # a torch tensor, perhaps requiring grad
                 arr = backend.np.asarray(v.detach().cpu())
             else:
@@ -298,8 +315,8 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target.data[...] = arr          # in place, cast to the model's dtype
-                target._version[0] += 1
+                target._data[...] = arr          # in place, cast to the model's dtype
+                target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -160,8 +160,8 @@ def _as_additive(mask, dtype, name):
     if not isinstance(mask, Tensor):
         mask = Tensor(mask)
     if mask.dtype == bool:
-        xp = backend.array_module(mask.data)
-        return Tensor(xp.where(mask.data, -xp.inf, 0).astype(dtype))
+        xp = backend.array_module(mask._data)
+        return Tensor(xp.where(mask._data, -xp.inf, 0).astype(dtype))
     if mask.dtype.kind != "f":
         raise DTypeError(f"MultiheadAttention: {name} must be a bool or float tensor, got "
                          f"{mask.dtype}")

@@ -60,16 +60,16 @@ class GraphBuilder:
         if id(t) in self.known:
             name, src = self.known[id(t)]
             self.initializers.append(self.onnx.numpy_helper.from_array(
-                np.ascontiguousarray(src.data), name))
+                np.ascontiguousarray(src._data), name))
             self.used_names.add(name)
             return self.bind(t, name)
-        return self.bind(t, self.const(t.data, "const"))
+        return self.bind(t, self.const(t._data, "const"))
 
     def array(self, arr):
         """The name of a raw array handed to an op as a parameter (running statistics ...):
         its buffer's name if it is one, else a new constant."""
         for name, src in self.known.values():
-            if src.data is arr:
+            if src._data is arr:
                 if name not in self.used_names:
                     self.initializers.append(self.onnx.numpy_helper.from_array(
                         np.ascontiguousarray(arr), name))

@@ -26,13 +26,13 @@ def _weights(module, layer, order, gates):
     D = 2 if module.bidirectional else 1
     Ws, Rs, Bs = [], [], []
     for suffix in (f"_l{layer}", f"_l{layer}_reverse")[:D]:
-        w_ih = getattr(module, "weight_ih" + suffix).data
-        w_hh = getattr(module, "weight_hh" + suffix).data
+        w_ih = getattr(module, "weight_ih" + suffix)._data
+        w_hh = getattr(module, "weight_hh" + suffix)._data
         Ws.append(_reorder(w_ih, order, gates))
         Rs.append(_reorder(w_hh, order, gates))
         if module.bias:
-            b_ih = getattr(module, "bias_ih" + suffix).data
-            b_hh = getattr(module, "bias_hh" + suffix).data
+            b_ih = getattr(module, "bias_ih" + suffix)._data
+            b_hh = getattr(module, "bias_hh" + suffix)._data
             Bs.append(np.concatenate([_reorder(b_ih, order, gates),
                                       _reorder(b_hh, order, gates)]))
     stack = (lambda arrays: np.ascontiguousarray(np.stack(arrays)))

@@ -1,20 +1,30 @@
 """Differentiable primitives, one family per file, and the Tensor methods built on them."""
 from ..autograd import Tensor
-from . import (activation, arithmetic, compare, creation, dropout, index, join, loss,
-               matmul, pad, reduce, shape, unary)
+from . import (activation, arithmetic, compare, creation, cumulative, dropout, fold, index, inplace,
+               interpolate, join, loss, matmul, pad, rearrange, reduce, shape, triangular, unary)
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from .arithmetic import add, div, mul, neg, pow, sub
-from .compare import eq, ge, gt, le, lt, masked_fill, maximum, minimum, ne, where
-from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace,
-                       ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
-                       tensor, zeros, zeros_like)
+from .arithmetic import add, div, lerp, mul, neg, pow, sub
+from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, le,
+                      logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
+                      minimum, ne, where)
+from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like,
+                       linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
+from .cumulative import cumprod, cumsum
+from .einsum import einsum
 from .index import gather, getitem, index_select
+from .rearrange import flip, repeat, repeat_interleave, roll
+from .scatter import scatter, scatter_add
+from .sort import argsort, sort, topk
+from .triangular import tril, triu
 from .join import cat, chunk, concat, split, stack, unbind
-from .matmul import linear, matmul
-from .reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .matmul import addmm, baddbmm, bmm, linear, matmul, mm, outer
+from .reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var,
+                     vector_norm)
 from .shape import (broadcast_to, expand, flatten, permute, reshape, squeeze, t, transpose,
                     unsqueeze, view)
-from .unary import abs, clamp, clip, cos, exp, log, sign, sin, sqrt
+from .unary import (abs, clamp, clamp_max, clamp_min, clip, cos, exp, isfinite, isinf, isnan, log,
+                    nan_to_num, round, sign, sin, sqrt)
 
 
 # Tensor methods, spelled out (no introspection): name → function of (self, *args).
@@ -24,9 +34,20 @@ _METHODS = {
     "__pow__": pow, "__rpow__": arithmetic.rpow, "__neg__": neg, "__matmul__": matmul,
     "__rmatmul__": lambda self, other: matmul(Tensor(other), self),
     "__getitem__": getitem, "__abs__": abs,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+    "__invert__": bitwise_not, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_xor": logical_xor, "logical_not": logical_not, "bitwise_not": bitwise_not,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
-    "matmul": matmul, "mm": matmul, "bmm": matmul,
+    "matmul": matmul, "mm": mm, "bmm": bmm, "outer": outer, "baddbmm": baddbmm, "addmm": addmm,
+    "lerp": lerp, "cumsum": cumsum, "cumprod": cumprod, "sort": sort,
+    "argsort": argsort, "topk": topk, "flip": flip, "roll": roll, "repeat": repeat,
+    "repeat_interleave": repeat_interleave, "tril": tril, "triu": triu, "round": round,
+    "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "nan_to_num": nan_to_num,
+    "scatter": scatter, "scatter_add": scatter_add, "clamp_min": clamp_min,
+    "clamp_max": clamp_max, "fliplr": lambda self: flip(self, 1),
+    "flipud": lambda self: flip(self, 0),
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sign": sign, "sin": sin, "cos": cos,
     "clamp": clamp, "clip": clip, "maximum": maximum, "minimum": minimum,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "masked_fill": masked_fill,
@@ -48,17 +69,38 @@ _METHODS = {
     "long": lambda self: shape.to(self, "int64"),
     "int": lambda self: shape.to(self, "int32"),
     "bool": lambda self: shape.to(self, "bool"),
-    "clone": lambda self: arithmetic.MulScalar.apply(self, c=1) if self.requires_grad
-    else Tensor(self.data.copy()),
+    "clone": shape.clone, "cpu": shape.cpu, "cuda": shape.cuda_,
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
     "expand_as": lambda self, other: expand(self, other.shape),
     "type_as": lambda self, other: shape.to(self, other.dtype),
-    "all": lambda self, dim=None: Tensor(self.data.all(axis=dim)),
-    "any": lambda self, dim=None: Tensor(self.data.any(axis=dim)),
-    "norm": lambda self, p=2: sum(abs(self) ** p) ** (1.0 / p) if p != 2 else sqrt(sum(self * self)),
+    "all": lambda self, dim=None: Tensor(self._data.all(axis=dim)),
+    "any": lambda self, dim=None: Tensor(self._data.any(axis=dim)),
+    "norm": norm, "where": lambda self, condition, other: where(condition, self, other),
+    "new_zeros": lambda self, *size, dtype=None: zeros(*size, dtype=dtype or self.dtype),
+    "new_ones": lambda self, *size, dtype=None: ones(*size, dtype=dtype or self.dtype),
+    "new_full": lambda self, size, fill_value, dtype=None: full(size, fill_value,
+                                                               dtype=dtype or self.dtype),
+    "new_tensor": lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype),
+    "square": lambda self: self * self, "rsqrt": lambda self: 1.0 / sqrt(self),
+    "reciprocal": lambda self: 1.0 / self,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# In-place variants of the elementwise ops, all through Tensor._inplace (ops/inplace.py).
+_INPLACE_OF = {
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp,
+    "log": log, "sqrt": sqrt, "abs": abs, "sign": sign, "sin": sin, "cos": cos,
+    "clamp": clamp, "clip": clip, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
+    "masked_fill": masked_fill, "round": round, "nan_to_num": nan_to_num, "lerp": lerp,
+    "clamp_min": clamp_min, "clamp_max": clamp_max, "scatter": scatter,
+    "scatter_add": scatter_add, "tril": tril, "triu": triu,
+}
+INPLACE = inplace.build(_INPLACE_OF)
+for _name, _fn in INPLACE.items():
+    setattr(Tensor, _name, _fn)
+for _name, _target in inplace.AUGMENTED.items():
+    setattr(Tensor, _name, INPLACE[_target])
 Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))

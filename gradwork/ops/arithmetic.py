@@ -25,8 +25,8 @@ def _scalar(x):
 
 def _promote(a, c):
     """An integer/bool tensor meeting a float scalar becomes float32 first (PyTorch's rule)."""
-    if a.data.dtype.kind in "iub" and isinstance(c, float):
-        return Tensor._make(a.data.astype(DEFAULT_FLOAT), False, None, 0)
+    if a._data.dtype.kind in "iub" and isinstance(c, float):
+        return Tensor._make(a._data.astype(DEFAULT_FLOAT), False, None, 0)
     return a
 
 
@@ -269,3 +269,8 @@ def rpow(a, b):
 
 def neg(a):
     return Neg.apply(a)
+
+
+# lerp(a, b, w) = a + w (b − a):  da = (1 − w) dy,  db = w dy,  dw = (b − a) dy  (a composite)
+def lerp(start, end, weight):
+    return add(start, mul(sub(end, start), weight))

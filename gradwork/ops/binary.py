@@ -88,7 +88,7 @@ def input_scale(input, kernel_size, stride=1, padding=0, dilation=1):  # noqa: A
     kh×kw box filter 1/(kh·kw), with the convolution's stride, padding and dilation, so that
     K[n, 0, u, v] is the mean |I| over the window of output (u, v) (zeros counted in the
     padding). Differentiable (abs, mean and a convolution: the true gradient)."""
-    xp = array_module(input.data)
+    xp = array_module(input._data)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     a = mean(abs_(input), dim=1, keepdim=True)                          # (N, 1, H, W)
     k = xp.full((1, 1, kh, kw), 1.0 / (kh * kw), input.dtype)

@@ -1,7 +1,20 @@
-"""Tensor factories: tensor, zeros, ones, full, empty, *_like, randn, rand, randint, arange,
-linspace, eye. Random ones draw from gradwork's seeded generator."""
-from .. import backend
+"""Tensor factories: tensor, zeros, ones, full, empty, *_like, randn, rand, randint, randperm,
+arange, linspace, eye. Random ones draw from `generator=` (a gradwork.Generator) or from the
+global seeded generator. `device=` is accepted as PyTorch's: 'cpu', or 'cuda' where a GPU
+backend is available (else a clear error)."""
+from .. import backend, cuda, random
 from ..autograd import Tensor
+from ..device import device as _device
+
+
+def _on(t, device, op):
+    """`t` placed on `device` (None and 'cpu' leave it on the CPU)."""
+    if device is None or _device(device).type == "cpu":
+        return t
+    if _device(device).type == "cuda":
+        cuda.require(f"{op}(device={str(device)!r})")
+        return t.to(device)
+    raise RuntimeError(f"{op}: device {str(device)!r} is not available to gradwork")
 
 
 def _shape(size):
@@ -19,13 +32,13 @@ def _check_float(dtype, requires_grad, op):
         raise RuntimeError(f"{op}: only floating point tensors can require gradients, got {dtype}")
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (list, scalar, array or Tensor)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     arr = backend.asarray(data, dtype)
     arr = arr.copy() if arr is data else arr
-    return Tensor(arr, requires_grad=requires_grad)
+    return _on(Tensor(arr, requires_grad=requires_grad), device, "tensor")
 
 
 def as_tensor(data, dtype=None):
@@ -36,25 +49,28 @@ def from_numpy(array):
     return Tensor(array)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
     dtype = _float(dtype)
     _check_float(dtype, requires_grad, "zeros")
-    return Tensor(backend.np.zeros(_shape(size), dtype), requires_grad=requires_grad)
+    return _on(Tensor(backend.np.zeros(_shape(size), dtype), requires_grad=requires_grad), device,
+               "zeros")
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
     dtype = _float(dtype)
     _check_float(dtype, requires_grad, "ones")
-    return Tensor(backend.np.ones(_shape(size), dtype), requires_grad=requires_grad)
+    return _on(Tensor(backend.np.ones(_shape(size), dtype), requires_grad=requires_grad), device,
+               "ones")
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     dtype = backend.as_dtype(dtype) or backend.asarray(fill_value).dtype
-    return Tensor(backend.np.full(tuple(size), fill_value, dtype), requires_grad=requires_grad)
+    return _on(Tensor(backend.np.full(tuple(size), fill_value, dtype), requires_grad=requires_grad),
+               device, "full")
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -69,48 +85,72 @@ def full_like(t, fill_value, dtype=None):
     return full(t.shape, fill_value, dtype=dtype or t.dtype)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dtype = _float(dtype)
-    data = backend.generator().standard_normal(_shape(size), dtype=backend.np.float64)
-    return Tensor(data.astype(dtype), requires_grad=requires_grad)
+    gen = random.resolve(generator, "randn")
+    data = gen.standard_normal(_shape(size), dtype=backend.np.float64)
+    return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "randn")
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dtype = _float(dtype)
-    data = backend.generator().random(_shape(size), dtype=backend.np.float64)
-    return Tensor(data.astype(dtype), requires_grad=requires_grad)
+    data = random.resolve(generator, "rand").random(_shape(size), dtype=backend.np.float64)
+    return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "rand")
 
 
-def randn_like(t):
-    return randn(t.shape, dtype=t.dtype)
+def randn_like(t, dtype=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def rand_like(t):
-    return rand(t.shape, dtype=t.dtype)
+def rand_like(t, dtype=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), dtype="int64"):
+def randint(low, high=None, size=(), generator=None, dtype="int64", device=None):
     """Integers in [low, high): `randint(high, size)` or `randint(low, high, size)`."""
     if isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    return Tensor(backend.generator().integers(low, high, size=tuple(size)).astype(dtype))
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    gen = random.resolve(generator, "randint")
+    return _on(Tensor(gen.integers(low, high, size=tuple(size)).astype(backend.as_dtype(dtype))),
+               device, "randint")
 
 
-def randperm(n):
-    return Tensor(backend.generator().permutation(n).astype("int64"))
+def randperm(n, generator=None, dtype="int64", device=None):
+    gen = random.resolve(generator, "randperm")
+    return _on(Tensor(gen.permutation(n).astype(backend.as_dtype(dtype))), device, "randperm")
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def normal(mean, std, size=None, generator=None):
+    """Samples of N(mean, std²): numbers with `size`, or tensors (broadcast) of means/stds."""
+    gen = random.resolve(generator, "normal")
+    m = mean._data if isinstance(mean, Tensor) else mean
+    sd = std._data if isinstance(std, Tensor) else std
+    shape = tuple(size) if size is not None else backend.np.broadcast_shapes(
+        backend.np.shape(m), backend.np.shape(sd))
+    dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), backend.DEFAULT_FLOAT)
+    return Tensor(gen.normal(m, sd, shape).astype(dtype))
+
+
+def bernoulli(p, generator=None):
+    """1 with probability p (a tensor of probabilities), else 0, in p's dtype."""
+    gen = random.resolve(generator, "bernoulli")
+    return Tensor((gen.random(p.shape) < p._data).astype(p.dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     data = backend.np.arange(start, end, step)
     if dtype is None:
         dtype = "int64" if data.dtype.kind in "iu" else backend.DEFAULT_FLOAT
-    return Tensor(data.astype(backend.as_dtype(dtype)), requires_grad=requires_grad)
+    return _on(Tensor(data.astype(backend.as_dtype(dtype)), requires_grad=requires_grad), device,
+               "arange")
 
 
 def linspace(start, end, steps, dtype=None):

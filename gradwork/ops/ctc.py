@@ -111,7 +111,7 @@ class CTCLoss(Function):
 
 def _lengths(name, value, n, xp):
     """Lengths given as a Tensor, array, list/tuple or int → an int64 array of shape (n,)."""
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._data if isinstance(value, Tensor) else value
     arr = xp.asarray(arr).reshape(-1)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"ctc_loss: {name} must hold integers, got dtype {arr.dtype}")
@@ -125,7 +125,7 @@ def _lengths(name, value, n, xp):
 
 def _padded_targets(targets, target_lengths, n, batched, xp):
     """Targets (N, S) padded or (Σ lengths,) concatenated → (N, S_max) padded (pads unread)."""
-    y = targets.data if isinstance(targets, Tensor) else xp.asarray(targets)
+    y = targets._data if isinstance(targets, Tensor) else xp.asarray(targets)
     y = y.astype("int64")
     width = int(target_lengths.max()) if n else 0
     if batched and y.ndim == 1:                                      # concatenated
@@ -187,7 +187,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if not 0 <= blank < C:
         raise ValueError(f"ctc_loss: blank must be in [0, {C}) for log_probs of {C} classes, "
                          f"got {blank}")
-    xp = array_module(lp.data)
+    xp = array_module(lp._data)
     il = _lengths("input_lengths", input_lengths, N, xp)
     tl = _lengths("target_lengths", target_lengths, N, xp)
     if N and il.max() > T:

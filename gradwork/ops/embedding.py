@@ -23,7 +23,7 @@ class Embedding(Function):
 def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's name
     """Look up rows of `weight` (num_embeddings, D) for integer `input` (*) → (*, D).
     The row `padding_idx` gets no gradient."""
-    idx = input.data if isinstance(input, Tensor) else array_module(input).asarray(input)
+    idx = input._data if isinstance(input, Tensor) else array_module(input).asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, got dtype {idx.dtype}")
     if weight.ndim != 2:

@@ -1,16 +1,17 @@
 """Indexing (slices, integers, integer arrays, boolean masks) and its scatter-add adjoint."""
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from .broadcast import unbroadcast
 
 
-def _plain_index(index):
+def plain_index(index):
     """Tensors inside an index become arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list) and any(isinstance(i, (Tensor, list, slice)) for i in index):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -49,8 +50,36 @@ class GetItemView(GetItem):
     is_view = True
 
 
+# out = a with out[idx] = v:  da = dout with zeros at idx, dv = Σ over broadcast of dout[idx]
+class IndexPut(Function):
+    needs_inputs = False
+
+    def forward(self, a, v, index):
+        self.index, self.v_shape, self.v_dtype = index, v.shape, v.dtype
+        out = a.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g):
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            ga = g.copy()
+            ga[self.index] = 0
+        if self.needs_input_grad[1]:
+            gv = unbroadcast(g[self.index], self.v_shape).astype(self.v_dtype, copy=False)
+        return ga, gv
+
+
+def index_put(a, index, value):
+    """`a` with `a[index] = value` (the out-of-place form of `__setitem__`)."""
+    index = plain_index(index)
+    if not isinstance(value, Tensor):
+        value = Tensor(array_module(a._data).asarray(value, dtype=a.dtype))
+    return IndexPut.apply(a, value, index=index)
+
+
 def getitem(a, index):
-    index = _plain_index(index)
+    index = plain_index(index)
     try:
         if _is_basic(index):
             return GetItemView.apply(a, index=index)
@@ -80,7 +109,7 @@ class Gather(Function):
 
 def gather(a, dim, index):
     """out[i][j][k] = a[i][index[i][j][k]][k] for dim = 1 (likewise for the other dims)."""
-    index = index.data if isinstance(index, Tensor) else index
+    index = index._data if isinstance(index, Tensor) else index
     if index.ndim != a.ndim:
         raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many "
                          f"dimensions as input of shape {tuple(a.shape)}")
@@ -94,6 +123,6 @@ def gather(a, dim, index):
 
 
 def index_select(a, dim, index):
-    index = index.data if isinstance(index, Tensor) else index
+    index = index._data if isinstance(index, Tensor) else index
     dim = dim % a.ndim
     return getitem(a, (slice(None),) * dim + (index,))

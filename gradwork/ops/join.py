@@ -2,6 +2,7 @@
 from ..autograd import Function
 from ..backend import array_module
 from ..errors import check_positive_int
+from .broadcast import cast, result_type
 
 
 # y = [a₁ a₂ …] along dim:  daᵢ = the slice of dy that aᵢ filled
@@ -70,7 +71,7 @@ def cat(tensors, dim=0):
                          f"{tuple(tensors[0].shape)}")
     dim = dim % tensors[0].ndim if tensors else 0
     _check_same("cat", tensors, dim, skip_dim=True)
-    return Cat.apply(*tensors, dim=dim)
+    return Cat.apply(*_promoted(tensors), dim=dim)
 
 
 concat = cat
@@ -79,7 +80,19 @@ concat = cat
 def stack(tensors, dim=0):
     tensors = list(tensors)
     _check_same("stack", tensors, dim, skip_dim=False)
-    return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    n = tensors[0].ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dim {dim} is out of range for tensors of {n - 1} dimensions "
+                         f"(expected a dim in [{-n}, {n - 1}])")
+    return Stack.apply(*_promoted(tensors), dim=dim % n)
+
+
+def _promoted(tensors):
+    """The tensors in their common dtype by PyTorch's promotion rules."""
+    if len({t._data.dtype for t in tensors}) == 1:
+        return tensors
+    dtype = result_type(tensors)
+    return [cast(t, dtype) for t in tensors]
 
 
 def split(a, split_size_or_sections, dim=0):
@@ -99,6 +112,8 @@ def split(a, split_size_or_sections, dim=0):
 def chunk(a, chunks, dim=0):
     check_positive_int("chunk", "chunks", chunks)
     n = a.shape[dim % a.ndim]
+    if n == 0:                              # PyTorch: `chunks` empty pieces
+        return split(a, [0] * chunks, dim)
     step = -(-n // chunks)
     return split(a, max(step, 1), dim)
 

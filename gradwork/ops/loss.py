@@ -16,7 +16,7 @@ def _check_reduction(op, reduction):
 def _reduce(loss, reduction):
     """The mean of an empty batch is NaN, as PyTorch's (without NumPy's empty-slice warning)."""
     if reduction == "mean":
-        if loss.data.size == 0:
+        if loss._data.size == 0:
             return reduce.sum(loss) * float("nan")
         return reduce.mean(loss)
     if reduction == "sum":
@@ -35,7 +35,7 @@ def _same_size(op, input, target):
 
 def _class_targets(op, target, n_classes, ignore_index):
     """Check integer class targets; return (safe targets, valid mask)."""
-    y = target.data if isinstance(target, Tensor) else target
+    y = target._data if isinstance(target, Tensor) else target
     if y.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {y.dtype}")
     valid = y != ignore_index
@@ -84,9 +84,10 @@ class NLLLoss(Function):
 def _as_batched(input, target):
     """(C,) input with a scalar target becomes a batch of one."""
     if input.ndim == 1:
-        t = target.data if isinstance(target, Tensor) else array_module(input.data).asarray(target)
+        t = target._data if isinstance(target, Tensor) else \
+            array_module(input._data).asarray(target)
         return shape.unsqueeze(input, 0), t.reshape(1), True
-    return input, target.data if isinstance(target, Tensor) else target, False
+    return input, target._data if isinstance(target, Tensor) else target, False
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -102,7 +103,7 @@ def _nll(op, input, target, weight, ignore_index, reduction):
         raise ValueError(f"{op}: target of shape {tuple(y.shape)} does not match input of "
                          f"shape {tuple(input.shape)} (expected {(input.shape[0],) + input.shape[2:]})")
     y = y_safe
-    w = None if weight is None else (weight.data if isinstance(weight, Tensor) else weight)
+    w = None if weight is None else (weight._data if isinstance(weight, Tensor) else weight)
     if w is not None and w.dtype != input.dtype:
         w = w.astype(input.dtype)
     out = NLLLoss.apply(input, y=y, valid=valid, weight=w, reduction=reduction)
@@ -123,7 +124,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: weight of shape {tuple(w.shape)} does not match "
                          f"{n_classes} classes")
     wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
-    t = target.data if isinstance(target, Tensor) else target
+    t = target._data if isinstance(target, Tensor) else target
     if t.dtype.kind == "f":                  # class probabilities (differentiable, as PyTorch)
         if t.shape != input.shape:
             raise ValueError(f"cross_entropy: probability target of shape {tuple(t.shape)} must "
@@ -139,11 +140,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     terms = logp if w is None else logp * shape.reshape(w, wshape)
     smooth = -reduce.sum(terms, class_dim)                           # (N, *)
     _, y = _as_batched(input, target)[:2]
-    y = y.data if isinstance(y, Tensor) else y
+    y = y._data if isinstance(y, Tensor) else y
     y_safe, valid = _class_targets("cross_entropy", y, n_classes, ignore_index)
     smooth = smooth * Tensor(valid.reshape(smooth.shape).astype(input.dtype))
     if reduction == "mean":
-        denom = valid.sum() if w is None else (w.data[y_safe] * valid).sum()
+        denom = valid.sum() if w is None else (w._data[y_safe] * valid).sum()
         smooth = reduce.sum(smooth) / float(denom)
     elif reduction == "sum":
         smooth = reduce.sum(smooth)
@@ -203,12 +204,12 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError(f"binary_cross_entropy: target size {tuple(target.shape)} is different "
                          f"to the input size {tuple(input.shape)}; please ensure they have the "
                          "same size")
-    x = input.data
+    x = input._data
     if ((x < 0) | (x > 1)).any():
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and "
                          f"1, got values in [{x.min()}, {x.max()}]")
     if weight is not None:              # a constant rescaling, no gradient (as PyTorch)
-        weight = weight.data if isinstance(weight, Tensor) else array_module(x).asarray(weight)
+        weight = weight._data if isinstance(weight, Tensor) else array_module(x).asarray(weight)
         weight = weight.astype(input.dtype, copy=False)
     loss = BinaryCrossEntropy.apply(input, as_tensor_like(target, input), w=weight)
     return _reduce(loss, reduction)
@@ -254,7 +255,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     z = activation.relu(arithmetic.add(input, margin) - xy) * not_target
     h = z if p == 1 else z * z
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else weight
+        w = weight._data if isinstance(weight, Tensor) else weight
         h = h * Tensor(w[y][:, None].astype(input.dtype))
     loss = reduce.sum(h, 1) / n_classes
     out = _reduce(loss, reduction)
@@ -269,4 +270,4 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     adiff = unary.abs(diff)
     quad = diff * diff * 0.5
     lin = (adiff - 0.5 * delta) * delta
-    return _reduce(compare.where(adiff.data < delta, quad, lin), reduction)
+    return _reduce(compare.where(adiff._data < delta, quad, lin), reduction)

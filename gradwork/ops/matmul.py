@@ -87,3 +87,44 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
         raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of "
                          f"shape {tuple(weight.shape)} (expected ({weight.shape[0]},))")
     return Linear.apply(input, weight, bias)
+
+
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p) (no broadcasting, as PyTorch)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p) tensors, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return MatMul.apply(a, b)
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return matmul(a, b)
+
+
+# baddbmm = β·input + α·(b₁ @ b₂);  addmm likewise for matrices (composites: their gradients
+# are those of the parts)
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):  # noqa: A002 - PyTorch's name
+    prod = bmm(batch1, batch2)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def _scaled_sum(input, prod, beta, alpha):  # noqa: A002
+    prod = prod if alpha == 1 else prod * alpha
+    if beta == 0:                  # PyTorch ignores input (NaN in it does not propagate)
+        return prod
+    return prod + (input if beta == 1 else input * beta)
+
+
+# outer(a, b)ᵢⱼ = aᵢ bⱼ
+def outer(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected 1-D tensors, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)

@@ -120,8 +120,8 @@ class BatchNormEval(Function):
         self.mean = running_mean.astype(xp.float64)
         y = _normalize(x3, self.mean, scale, bias)
         self.scale, self.invstd = scale.astype(x3.dtype), invstd
-        # Only dγ reads x; needs_input_grad exists only when the op is recorded.
-        self.x3 = x3 if getattr(self, "needs_input_grad", (0, 0))[1] else None
+        # Only dγ reads x (needs_input_grad is all False when the op is not recorded).
+        self.x3 = x3 if self.needs_input_grad[1] else None
         return y.reshape(x.shape).astype(x.dtype, copy=False)
 
     def backward(self, g):
@@ -171,17 +171,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when "
                              "training=False")
-        return BatchNormEval.apply(input, weight, bias, running_mean=running_mean.data,
-                                   running_var=running_var.data, eps=eps)
-    if input.data.size <= c:
+        return BatchNormEval.apply(input, weight, bias, running_mean=running_mean._data,
+                                   running_var=running_var._data, eps=eps)
+    if input._data.size <= c:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {tuple(input.shape)}")
     for t in (running_mean, running_var):
         if t is not None:
-            t._version[0] += 1
+            t._bump_version()
     return BatchNormTrain.apply(input, weight, bias, momentum=momentum, eps=eps,
-                                running_mean=None if running_mean is None else running_mean.data,
-                                running_var=None if running_var is None else running_var.data)
+                                running_mean=None if running_mean is None else running_mean._data,
+                                running_var=None if running_var is None else running_var._data)
 
 
 # Layer norm and group norm normalise each sample over trailing axes:

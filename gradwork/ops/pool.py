@@ -230,10 +230,10 @@ def _max_unpoolnd(fn, nd, input, indices, kernel_size, stride, padding, output_s
                                  f"the default size {tuple(default[2 - nd:])}")
             out_hw[a] = s
     plane = out_hw[0] * out_hw[1]
-    if idx.data.size and (int(idx.data.min()) < 0 or int(idx.data.max()) >= plane):
+    if idx._data.size and (int(idx._data.min()) < 0 or int(idx._data.max()) >= plane):
         raise ValueError(f"{fn}: indices must lie in [0, {plane}) for output planes "
-                         f"{tuple(out_hw[2 - nd:])}, got values in [{int(idx.data.min())}, "
-                         f"{int(idx.data.max())}]")
+                         f"{tuple(out_hw[2 - nd:])}, got values in [{int(idx._data.min())}, "
+                         f"{int(idx._data.max())}]")
     return restore(MaxUnpool.apply(x, idx, out_hw=tuple(out_hw)))
 
 
@@ -294,7 +294,7 @@ def _avg_poolnd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa:
     x, restore = as_planes(fn, input, nd)
     kernel, stride, _, pads, out_hw, padding = _geometry(fn, x, kernel_size, stride, padding, 1,
                                                          ceil_mode, nd)
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     if divisor_override is not None:
         if not isinstance(divisor_override, int) or divisor_override == 0:
             raise ValueError(f"{fn}: divisor_override must be a non-zero int, got "

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from .unary import abs as _abs
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -165,7 +166,7 @@ def sum(a, dim=None, keepdim=False, dtype=None):  # noqa: A001
 
 
 def mean(a, dim=None, keepdim=False):
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {a.dtype}")
     return Mean.apply(a, dims=normalize_dims(dim, a.ndim, "mean"), keepdim=keepdim)
 
@@ -189,7 +190,7 @@ def _correction(unbiased, correction):
 def _extreme(name, a, dim, keepdim):
     largest = name == "max"
     if dim is None:
-        if a.data.size == 0:
+        if a._data.size == 0:
             raise RuntimeError(f"{name}: the input is empty")
         return (Amax if largest else Amin).apply(a, dims=tuple(range(a.ndim)), keepdim=False)
     if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(other)
@@ -225,14 +226,14 @@ def amin(a, dim=(), keepdim=False):
 
 
 def argmax(a, dim=None, keepdim=False):
-    data = a.data
+    data = a._data
     if dim is None:
         return Tensor._make(array_module(data).asarray(data.argmax()), False, None, 0)
     return Tensor._make(data.argmax(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)
 
 
 def argmin(a, dim=None, keepdim=False):
-    data = a.data
+    data = a._data
     if dim is None:
         return Tensor._make(array_module(data).asarray(data.argmin()), False, None, 0)
     return Tensor._make(data.argmin(axis=dim, keepdims=keepdim).astype("int64"), False, None, 0)
@@ -240,3 +241,55 @@ def argmin(a, dim=None, keepdim=False):
 
 def logsumexp(a, dim, keepdim=False):
     return LogSumExp.apply(a, dims=normalize_dims(dim, a.ndim, "logsumexp"), keepdim=keepdim)
+
+
+# ‖a‖ₚ = (Σ|a|ᵖ)^(1/p);  d‖a‖ₚ/da = sign(a)|a|^(p−1) / ‖a‖ₚ^(p−1)  (0 where ‖a‖ₚ = 0, as PyTorch)
+class VectorNorm(Function):
+    needs_output = True
+
+    def forward(self, a, p, dims, keepdim):
+        xp = array_module(a)
+        if p == 2:
+            out = xp.sqrt((a * a).sum(axis=dims, keepdims=True))
+        elif p == 1:
+            out = xp.abs(a).sum(axis=dims, keepdims=True)
+        else:
+            out = (xp.abs(a) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+        self.a, self.p, self.out, self.dims, self.keepdim = a, p, out, dims, keepdim
+        return out if keepdim else out.squeeze(dims)
+
+    def backward(self, g):
+        xp, a, p = array_module(g), self.a, self.p
+        g = g if self.keepdim else xp.expand_dims(g, self.dims)
+        if p == 1:
+            return g * xp.sign(a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            d = a / self.out if p == 2 else \
+                xp.sign(a) * xp.abs(a) ** (p - 1) / self.out ** (p - 1)
+        return g * xp.where(self.out == 0, 0, d).astype(g.dtype, copy=False)
+
+
+def vector_norm(a, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's names
+    """`linalg.vector_norm`: ord 2, 1, any p > 0, inf (max |a|), -inf (min |a|) or 0 (count of
+    non-zeros), over `dim` (None: all elements)."""
+    if dtype is not None:
+        a = a.to(dtype)
+    if a._data.dtype.kind != "f":
+        raise TypeError(f"linalg.vector_norm: expected a floating point tensor, got {a.dtype}")
+    dims = normalize_dims(dim, a.ndim, "linalg.vector_norm")
+    if ord in (math.inf, -math.inf):
+        return (amax if ord > 0 else amin)(_abs(a), dim=dims, keepdim=keepdim)
+    if ord == 0:
+        return sum((a != 0).to(a.dtype), dim=dims, keepdim=keepdim)
+    if not isinstance(ord, (int, float)) or ord < 0:
+        raise ValueError(f"linalg.vector_norm: ord must be a number ≥ 0 or ±inf, got {ord!r}")
+    return VectorNorm.apply(a, p=ord, dims=dims, keepdim=keepdim)
+
+
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """`torch.norm`: the vector p-norm over `dim` ('fro': the 2-norm of all elements or of dim)."""
+    if p == "fro":
+        p = 2
+    if not isinstance(p, (int, float)):
+        raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+    return vector_norm(a, p, dim, keepdim, dtype)

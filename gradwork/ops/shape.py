@@ -3,8 +3,10 @@ flatten, and dtype casts. Each backward is the inverse reshaping of the gradient
 import builtins
 import math
 
+from .. import cuda
 from ..autograd import Function, Tensor
 from ..backend import array_module, as_dtype
+from ..device import device as _device
 from .broadcast import unbroadcast
 
 
@@ -61,10 +63,10 @@ def _shape_args(shape):
 def reshape(a, *shape):
     shape = _shape_args(shape)
     known = math.prod(s for s in shape if s != -1)
-    if shape.count(-1) > 1 or (-1 not in shape and known != a.data.size) or \
-            (-1 in shape and (known == 0 or a.data.size % known)):
+    if shape.count(-1) > 1 or (-1 not in shape and known != a._data.size) or \
+            (-1 in shape and (known == 0 or a._data.size % known)):
         raise ValueError(f"reshape: shape {list(shape)} is invalid for input of shape "
-                         f"{tuple(a.shape)} ({a.data.size} elements)")
+                         f"{tuple(a.shape)} ({a._data.size} elements)")
     if shape == a.shape:
         return a
     return Reshape.apply(a, shape=shape)
@@ -146,21 +148,82 @@ def broadcast_to(a, shape):
     return expand(a, *shape)
 
 
-def to(a, *args, dtype=None, device=None, non_blocking=False, copy=False):
-    """`x.to(dtype)`, `x.to(device)`, `x.to(other)` or keywords; gradwork lives on the CPU."""
+# out = a on another device: dout travels back to a's device
+class ToDevice(Function):
+    needs_inputs = False
+
+    def forward(self, a, target):
+        self.home = _device_of(a)
+        return _move(a, target)
+
+    def backward(self, g):
+        return _move(g, self.home)
+
+
+def _device_of(arr):
+    return "cpu" if array_module(arr).__name__ == "numpy" else "cuda"
+
+
+def _move(arr, target):
+    if _device_of(arr) == target:
+        return arr
+    if target == "cpu":
+        return arr.get()                                        # CuPy → NumPy
+    import cupy  # noqa: PLC0415 - only here, once gradwork.cuda said it is usable
+    return cupy.asarray(arr)
+
+
+def _to_args(args, dtype, device):
     for arg in args:
         if isinstance(arg, Tensor):
-            dtype = arg.dtype                                   # x.to(other_tensor)
-        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            dtype, device = arg.dtype, arg.device              # x.to(other_tensor)
+        elif isinstance(arg, _device) or (isinstance(arg, str) and arg.split(":")[0] in
+                                          ("cpu", "cuda", "mps", "meta")):
             device = arg
         else:
             dtype = arg
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"to: device {device!r} is not available; gradwork tensors live on 'cpu'")
+    return dtype, None if device is None else _device(device)
+
+
+def to(a, *args, dtype=None, device=None, non_blocking=False, copy=False):
+    """`x.to(dtype)`, `x.to(device)`, `x.to(device, dtype)`, `x.to(other)` or keywords; returns
+    `a` itself when nothing changes (as PyTorch), else a differentiable copy."""
+    dtype, device = _to_args(args, dtype, device)
+    if device is not None and device.type != a.device.type:
+        if device.type != "cuda":
+            raise RuntimeError(f"to: device {str(device)!r} is not available to gradwork "
+                               "(it runs on 'cpu', or 'cuda' through CuPy)")
+        cuda.require(f"to({str(device)!r})")
+        a = ToDevice.apply(a, target=device.type)
+        copy = False
     dtype = as_dtype(dtype)
     if dtype is None or dtype == a.dtype:
-        return Cast.apply(a, dtype=a.dtype) if copy else a
+        return clone(a) if copy else a
     return Cast.apply(a, dtype=dtype)
+
+
+def cpu(a):
+    return to(a, "cpu")
+
+
+def cuda_(a, device=None, non_blocking=False):
+    """`x.cuda()`: a clear error naming the missing GPU backend when there is none."""
+    return to(a, _device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+
+# d clone(a) = d a: a copy with its own storage, in the graph
+class Clone(Function):
+    needs_inputs = False
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
+def clone(a, memory_format=None):
+    return Clone.apply(a)
 
 
 def contiguous(a):

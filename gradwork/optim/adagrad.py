@@ -24,9 +24,9 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                xp = backend.array_module(p.data)
+                xp = backend.array_module(p._data)
                 self.state[p] = {"step": 0, "sum": Tensor(xp.full_like(
-                    p.data, group["initial_accumulator_value"]))}
+                    p._data, group["initial_accumulator_value"]))}
 
     def _validate(self, group):
         for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
@@ -42,7 +42,7 @@ class Adagrad(Optimizer):
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"].data
+        s = state["sum"]._data
         s += g * g
         xp = backend.array_module(p)
         p -= clr * (g / (xp.sqrt(s) + group["eps"]))

@@ -49,13 +49,13 @@ class Adam(Optimizer):
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         xp = backend.array_module(p)
         m += (1 - beta1) * (g - m)      # = β1 m + (1 − β1) g, PyTorch's lerp
         v *= beta2
         v += (1 - beta2) * (g * g)
         if group["amsgrad"]:
-            v = xp.maximum(state["max_exp_avg_sq"].data, v, out=state["max_exp_avg_sq"].data)
+            v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1 ** t)
         denom = xp.sqrt(v)
         denom /= (1 - beta2 ** t) ** 0.5

@@ -108,10 +108,10 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient, in place on `p.data` (raw arrays, so
+        """Update every parameter that has a gradient, in place on `p._data` (raw arrays, so
         no graph is recorded; the Parameter objects and their dtype stay).
 
         `closure` (optional) re-evaluates the model and returns the loss; it runs with
@@ -124,11 +124,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad._data
                 if group.get("maximize", False):
                     g = -g
-                self._update(group, p.data, g, self.state.setdefault(p, {}))
-                p._version[0] += 1
+                self._update(group, p._data, g, self.state.setdefault(p, {}))
+                p._bump_version()
         return loss
 
     def _update(self, group, p, g, state):  # pragma: no cover - interface
@@ -198,8 +198,8 @@ def _restore_value(key, value, p):
         return int(float(value.item() if hasattr(value, "item") else value))
     if isinstance(value, numbers.Number):
         return value
-    arr = value.data if isinstance(value, Tensor) else backend.np.asarray(value)
-    dtype = p.data.dtype if p.data.dtype.kind == "f" else arr.dtype
+    arr = value._data if isinstance(value, Tensor) else backend.np.asarray(value)
+    dtype = p._data.dtype if p._data.dtype.kind == "f" else arr.dtype
     return Tensor(backend.np.array(arr, dtype=dtype, copy=True))
 
 
@@ -214,7 +214,7 @@ def flatten_state_dict(state_dict, prefix=""):
             if isinstance(v, numbers.Number):
                 scalars[k] = v
             else:
-                arrays[f"{prefix}state.{idx}.{k}"] = v.data if isinstance(v, Tensor) else \
+                arrays[f"{prefix}state.{idx}.{k}"] = v._data if isinstance(v, Tensor) else \
                     backend.np.asarray(v)
         meta_state[str(idx)] = scalars
     groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()}

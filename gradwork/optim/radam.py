@@ -46,7 +46,7 @@ class RAdam(Optimizer):
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         m += (1 - beta1) * (g - m)
         v *= beta2
         v += (1 - beta2) * (g * g)

@@ -45,18 +45,18 @@ class RMSprop(Optimizer):
         if wd != 0:
             g = g + wd * p
         xp = backend.array_module(p)
-        s = state["square_avg"].data
+        s = state["square_avg"]._data
         s *= alpha
         s += (1 - alpha) * (g * g)
         if group["centered"]:
-            gbar = state["grad_avg"].data
+            gbar = state["grad_avg"]._data
             gbar += (1 - alpha) * (g - gbar)     # PyTorch's lerp
             d = xp.sqrt(s - gbar * gbar)
         else:
             d = xp.sqrt(s)
         d += group["eps"]
         if mu > 0:
-            b = state["momentum_buffer"].data
+            b = state["momentum_buffer"]._data
             b *= mu
             b += g / d
             p -= group["lr"] * b

@@ -45,7 +45,7 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor(g.copy())
             else:
-                buf.data *= mu
-                buf.data += (1 - group["dampening"]) * g
-            g = g + mu * buf.data if group["nesterov"] else buf.data
+                buf._data *= mu
+                buf._data += (1 - group["dampening"]) * g
+            g = g + mu * buf._data if group["nesterov"] else buf._data
         p -= lr * g

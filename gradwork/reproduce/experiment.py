@@ -43,8 +43,8 @@ def evaluate(model, dataset, batch_size=500):
         for x, y in batches(dataset, batch_size):
             logits = model(x)
             total_loss += float(F.cross_entropy(logits, y, reduction="sum").item())
-            pred = logits.data.argmax(axis=1)
-            wrong += int(((pred != y.data) | ~np.isfinite(logits.data).all(axis=1)).sum())
+            pred = logits._data.argmax(axis=1)
+            wrong += int(((pred != y._data) | ~np.isfinite(logits._data).all(axis=1)).sum())
     model.train(was_training)
     return total_loss / len(dataset), wrong / len(dataset)
 
@@ -89,9 +89,9 @@ def train(model, train_set, test_set, *, epochs, lr, seed, batch_size=64, moment
             total.backward()
             opt.step()
             step += 1
-            seen += len(y.data)
-            loss_sum += float(loss.item()) * len(y.data)
-            wrong += int((logits.data.argmax(axis=1) != y.data).sum())
+            seen += len(y._data)
+            loss_sum += float(loss.item()) * len(y._data)
+            wrong += int((logits._data.argmax(axis=1) != y._data).sum())
             if eval_every and step % eval_every == 0:
                 record(epoch)
         if not eval_every:

@@ -30,14 +30,14 @@ def _layer_statistics(model, x, y):
     """Per hidden layer: std of its activations and of the loss gradient w.r.t. its weight,
     on one batch at initialisation."""
     acts = []
-    handles = [m.register_forward_hook(lambda mod, inp, out: acts.append(float(out.data.std())))
+    handles = [m.register_forward_hook(lambda mod, inp, out: acts.append(float(out._data.std())))
                for m in model.modules() if isinstance(m, (nn.Tanh, nn.ReLU))]
     loss = F.cross_entropy(model(x), y)
     for h in handles:
         h.remove()
     model.zero_grad()
     loss.backward()
-    grads = [float(m.weight.grad.data.std()) for m in model.modules() if isinstance(m, nn.Linear)]
+    grads = [float(m.weight.grad._data.std()) for m in model.modules() if isinstance(m, nn.Linear)]
     return acts, grads[:-1]
 
 

@@ -42,10 +42,10 @@ def _feature_change(model, x, shift):
     """Mean over images of ‖f(shift(x)) − f(x)‖ / ‖f(x)‖, over right and down shifts."""
     model.eval()
     with no_grad():
-        base = model.features(as_tensor(x)).data.reshape(len(x), -1)
+        base = model.features(as_tensor(x))._data.reshape(len(x), -1)
         changes = []
         for dx, dy in ((shift, 0), (0, shift)):
-            moved = model.features(as_tensor(_shift(x, dx, dy))).data.reshape(len(x), -1)
+            moved = model.features(as_tensor(_shift(x, dx, dy)))._data.reshape(len(x), -1)
             changes.append(np.linalg.norm(moved - base, axis=1) /
                            np.maximum(np.linalg.norm(base, axis=1), 1e-12))
     return float(np.mean(changes))
@@ -53,7 +53,7 @@ def _feature_change(model, x, shift):
 
 def pooling_experiment(ctx):
     train_set, test_set = image_data(ctx, 4000, 500)
-    x = test_set.get_batch(np.arange(len(test_set)))[0].data
+    x = test_set.get_batch(np.arange(len(test_set)))[0]._data
     rows = []
     for seed in ctx.seeds:
         for pool in (True, False):

@@ -116,7 +116,7 @@ def penalties_experiment(ctx):
             model = seeded(seed, lambda: mlp([side, 256, 256, 10]))
             history = train(model, train_set, test_set, epochs=1 if ctx.quick else 30,
                             lr=0.05, seed=seed, penalty=penalty, penalty_strength=strength)
-            w = np.concatenate([p.data.ravel() for p in model.parameters() if p.ndim >= 2])
+            w = np.concatenate([p._data.ravel() for p in model.parameters() if p.ndim >= 2])
             rows.append({"seed": seed, "penalty": name, "strength": strength,
                          "test_err": history[-1]["test_err"],
                          "near_zero_fraction": float(np.mean(np.abs(w) < _NEAR_ZERO)),

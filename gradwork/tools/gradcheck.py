@@ -19,8 +19,8 @@ def numerical_grad(fn, inputs, projections, eps=1e-6):
         if not (isinstance(t, Tensor) and t.requires_grad):
             grads.append(None)
             continue
-        g = np.zeros_like(t.data)
-        flat, gflat = t.data.reshape(-1), g.reshape(-1)
+        g = np.zeros_like(t._data)
+        flat, gflat = t._data.reshape(-1), g.reshape(-1)
         for i in range(flat.size):
             orig = flat[i]
             values = []
@@ -28,7 +28,7 @@ def numerical_grad(fn, inputs, projections, eps=1e-6):
                 flat[i] = orig + delta
                 with no_grad():
                     outs = _outputs(fn(*inputs))
-                values.append(sum(float((o.data * v).sum()) for o, v in zip(outs, projections)
+                values.append(sum(float((o._data * v).sum()) for o, v in zip(outs, projections)
                                   if v is not None))
                 flat[i] = orig
             gflat[i] = (values[0] - values[1]) / (2 * eps)
@@ -64,7 +64,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
     for i, (t, num) in enumerate(zip(inputs, numeric)):
         if num is None:
             continue
-        ana = np.zeros_like(num) if t.grad is None else t.grad.data
+        ana = np.zeros_like(num) if t.grad is None else t.grad._data
         err = np.abs(ana - num)
         bad = err > atol + rtol * np.abs(num)
         if bad.any():

@@ -119,14 +119,14 @@ def _tensors(value):
 
 
 def _macs(module, inputs, outputs):
-    out = outputs[0].data.size if outputs else 0
+    out = outputs[0]._data.size if outputs else 0
     if isinstance(module, nn.Linear):
         return out * module.in_features
     if _CONV and isinstance(module, _CONV):
         return out * (module.in_channels // module.groups) * int(np.prod(module.kernel_size))
     if _CONV_T and isinstance(module, _CONV_T):
         x = _tensors(inputs)[0]
-        return x.data.size * (module.out_channels // module.groups) * \
+        return x._data.size * (module.out_channels // module.groups) * \
             int(np.prod(module.kernel_size))
     return 0
 
@@ -135,8 +135,8 @@ def _storage(module, own):
     """(bits per weight, bytes stored) of a layer's parameters: binary layers packed."""
     if _BINARY and isinstance(module, _BINARY):
         return 1, module.stored_bytes()
-    nbytes = sum(p.data.nbytes for p in own)
-    return (8 * own[0].data.itemsize, nbytes) if own else (0, 0)
+    nbytes = sum(p._data.nbytes for p in own)
+    return (8 * own[0]._data.itemsize, nbytes) if own else (0, 0)
 
 
 def summary(model, input_size, batch_size=1, dtype="float32", inputs=None):
@@ -160,7 +160,7 @@ def summary(model, input_size, batch_size=1, dtype="float32", inputs=None):
         result.rows.append(LayerRow(names.get(id(module), "?"), type(module).__name__,
                                     tuple(outs[0].shape) if outs else (),
                                     sum(p.numel() for p in own), _macs(module, inputs, outs),
-                                    sum(t.data.nbytes for t in outs),
+                                    sum(t._data.nbytes for t in outs),
                                     isinstance(module, _IN_PLACE), *_storage(module, own)))
 
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
@@ -177,9 +177,9 @@ def summary(model, input_size, batch_size=1, dtype="float32", inputs=None):
             h.remove()
         model.train(was_training)
     params = list(model.parameters())
-    result.input_shape, result.input_bytes = tuple(x.shape), x.data.nbytes
-    result.itemsize = x.data.itemsize
+    result.input_shape, result.input_bytes = tuple(x.shape), x._data.nbytes
+    result.itemsize = x._data.itemsize
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
-    result.param_bytes = sum(p.data.nbytes for p in params)
+    result.param_bytes = sum(p._data.nbytes for p in params)
     return result

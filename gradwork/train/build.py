@@ -220,7 +220,7 @@ def check_input_fits(model, config, loader):
     try:
         with no_grad():
             model.eval()
-            model(Tensor(x.data))
+            model(Tensor(x._data))
     except (ValueError, IndexError) as e:
         need = _natural_size(config)
         have = tuple(x.shape[1:])

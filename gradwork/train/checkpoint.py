@@ -46,7 +46,7 @@ def _contiguous(array):
 def encode(model, optimizer=None, scheduler=None, **info):
     """(safetensors bytes, JSON text) for a checkpoint of these objects plus `info`."""
     from safetensors.numpy import save as st_save  # noqa: PLC0415
-    arrays = {"model." + k: _contiguous(v.data) for k, v in model.state_dict().items()}
+    arrays = {"model." + k: _contiguous(v._data) for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "version": VERSION, **info}
     if optimizer is not None:
         opt_arrays, meta["optimizer"] = flatten_state_dict(optimizer.state_dict(), "optimizer.")

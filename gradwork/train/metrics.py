@@ -10,7 +10,7 @@ from ..backend import np
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def topk_correct(output, target, ks=(1, 5)):

@@ -14,9 +14,9 @@ def test_grad_is_a_tensor_and_accumulates_across_backward_calls():
     x = gw.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * x).sum().backward()
     assert isinstance(x.grad, gw.Tensor) and not x.grad.requires_grad
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
     (x * 3.0).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [5.0, 7.0, 9.0])
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0, 9.0])
     assert x.grad.dtype == np.float32
 
 
@@ -27,16 +27,16 @@ def test_diamond_graph_accumulates_every_path():
     b.backward()
     a0 = 2.25
     expected = (2.0 + np.exp(a0) + 2 * a0 - 1.0) * 2 * 1.5
-    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
 
 
 def test_same_leaf_in_both_operands_of_many_ops():
     x = gw.tensor([0.5, -1.0], dtype=gw.float64, requires_grad=True)
     y = (x * x + x / (x * x + 1.0) - x @ x + gw.maximum(x, x) + gw.cat([x, x]).sum()).sum()
     y.backward()
-    xv = x.data
+    xv = x.detach().numpy()
     d = 2 * xv + (1 - xv ** 2) / (xv ** 2 + 1) ** 2 - 2 * len(xv) * xv + 1 + 2 * len(xv)
-    np.testing.assert_allclose(x.grad.data, d, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), d, rtol=1e-12)
 
 
 def test_ten_thousand_op_chain_has_no_recursion_error():
@@ -45,7 +45,7 @@ def test_ten_thousand_op_chain_has_no_recursion_error():
     for _ in range(10_000):
         y = y * 1.0001 + 0.0
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, np.full(2, 1.0001 ** 10_000), rtol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy(), np.full(2, 1.0001 ** 10_000), rtol=1e-9)
     # dropping an un-differentiated deep graph does not recurse either
     y = x
     for _ in range(20_000):
@@ -75,13 +75,13 @@ def test_retain_graph_allows_a_second_backward():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [4.0, 8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
 
 
 def test_saved_arrays_are_released_after_backward():
     x = gw.randn(256, 256, requires_grad=True)
     w = gw.randn(256, 256)
-    saved = weakref.ref(w.data)
+    saved = weakref.ref(w.detach().numpy())
     y = (x * w).exp().sum()              # Mul saves w's array, Exp its output
     node = y.grad_fn
     del w
@@ -96,7 +96,7 @@ def test_saved_arrays_are_released_after_backward():
 def test_saved_arrays_are_kept_with_retain_graph():
     x = gw.randn(8, requires_grad=True)
     w = gw.randn(8)
-    saved = weakref.ref(w.data)
+    saved = weakref.ref(w.detach().numpy())
     y = (x * w).sum()
     del w
     y.backward(retain_graph=True)
@@ -110,8 +110,8 @@ def test_retain_grad_on_a_non_leaf():
     h.retain_grad()
     z = h * h
     (z.sum() + h.sum()).backward()
-    np.testing.assert_allclose(h.grad.data, 2 * h.data + 1)
-    np.testing.assert_allclose(x.grad.data, 3 * (2 * h.data + 1))
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.detach().numpy() + 1)
+    np.testing.assert_allclose(x.grad.numpy(), 3 * (2 * h.detach().numpy() + 1))
     assert h.grad.dtype == np.float32
     other = x * 2.0
     other.sum().backward()
@@ -127,7 +127,7 @@ def test_backward_on_non_scalar_needs_a_gradient():
         y.backward(gw.ones(3))
     g = np.arange(6.0, dtype=np.float32).reshape(2, 3)
     y.backward(gw.tensor(g))
-    np.testing.assert_allclose(x.grad.data, 2 * g)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g)
 
 
 def test_leaf_gradient_does_not_alias_the_given_gradient():
@@ -135,11 +135,11 @@ def test_leaf_gradient_does_not_alias_the_given_gradient():
     g = gw.ones(3)
     (x + 0.0).backward(g)
     x.grad.data *= 5
-    np.testing.assert_array_equal(g.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(g.detach().numpy(), np.ones(3, np.float32))
     a, b = gw.randn(3, requires_grad=True), gw.randn(3, requires_grad=True)
     (a + b).sum().backward()             # add hands the same array to both leaves
     a.grad.data += 1
-    np.testing.assert_array_equal(b.grad.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3, np.float32))
 
 
 def test_backward_on_a_tensor_without_grad_raises():
@@ -157,12 +157,12 @@ def test_unused_outputs_of_a_multi_output_op_get_zero_gradient():
     x = gw.randn(6, dtype=gw.float64, requires_grad=True)
     a, b, c = x.split(2)
     (b * 2.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 0, 2, 2, 0, 0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 2, 2, 0, 0])
     y = gw.randn(3, 4, requires_grad=True)
     values, indices = y.max(1)
     assert indices.grad_fn is not None and not indices.requires_grad
     values.sum().backward()
-    assert y.grad.data.sum() == 3
+    assert y.grad.numpy().sum() == 3
 
 
 def test_integer_tensors_cannot_require_grad():
@@ -177,7 +177,7 @@ def test_only_parts_of_the_graph_that_need_it_are_differentiated():
     assert y.requires_grad and not (c * c).requires_grad and (c * c).grad_fn is None
     y.sum().backward()
     assert c.grad is None
-    np.testing.assert_allclose(x.grad.data, c.data)
+    np.testing.assert_allclose(x.grad.numpy(), c.detach().numpy())
 
 
 class _Square(Function):
@@ -196,12 +196,12 @@ def test_custom_function():
     y = _Square.apply(x)
     assert y.grad_fn.__class__ is _Square and not y.is_leaf
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [2.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 6.0])
 
 
 def test_results_hold_arrays_not_numpy_scalars():
     x = gw.randn(3, requires_grad=True)
     for y in (x.sum(), x.mean(), x.var(), x.max(), gw.tensor(2.0) * 3, x[0] * 2.0):
-        assert isinstance(y.data, np.ndarray) and y.shape == ()
+        assert isinstance(y.detach().numpy(), np.ndarray) and y.shape == ()
     x.sum().backward()
-    assert isinstance(x.grad.data, np.ndarray)
+    assert isinstance(x.grad.numpy(), np.ndarray)

@@ -43,7 +43,7 @@ def test_enable_grad_inside_no_grad():
         w = h(x)
     assert y.requires_grad and not z.requires_grad and w.requires_grad
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2.0)
+    np.testing.assert_allclose(x.grad.numpy(), 2.0)
 
 
 def test_set_grad_enabled_as_function_and_context():
@@ -70,10 +70,10 @@ def test_detach_shares_data_and_cuts_the_graph():
     x = gw.randn(3, requires_grad=True)
     y = x * 2.0
     d = y.detach()
-    assert not d.requires_grad and d.grad_fn is None and d.data is y.data
+    assert not d.requires_grad and d.grad_fn is None and d.detach().numpy() is y.detach().numpy()
     z = (x * d).sum()
     z.backward()
-    np.testing.assert_allclose(x.grad.data, d.data)
+    np.testing.assert_allclose(x.grad.numpy(), d.detach().numpy())
 
 
 def test_requires_grad_propagates():

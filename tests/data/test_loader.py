@@ -13,7 +13,7 @@ def _dataset(n=10):
 
 
 def _epoch(loader):
-    return [y.data.tolist() for _, y in loader]
+    return [y.detach().numpy().tolist() for _, y in loader]
 
 
 @pytest.mark.parametrize("prefetch", [True, False])
@@ -57,7 +57,7 @@ def test_state_dict_resumes_mid_epoch_exactly():
     loader = DataLoader(_dataset(23), batch_size=4, shuffle=True, seed=11)
     _epoch(loader)
     it = iter(loader)
-    got = [next(it)[1].data.tolist() for _ in range(2)]
+    got = [next(it)[1].detach().numpy().tolist() for _ in range(2)]
     state = loader.state_dict()
     assert state == {"seed": 11, "epoch": 1, "batch": 2}
     it.close()
@@ -93,9 +93,9 @@ def test_transform_randomness_depends_only_on_seed_epoch_and_batch(prefetch):
     a = DataLoader(_Noisy(), batch_size=3, shuffle=True, seed=5, prefetch=prefetch)
     b = DataLoader(_Noisy(), batch_size=3, shuffle=True, seed=5, prefetch=not prefetch)
     for _ in range(2):
-        xa = [x.data.tolist() for x, _ in a]
+        xa = [x.detach().numpy().tolist() for x, _ in a]
         gw.manual_seed(123)                        # the global generator plays no part
-        assert [x.data.tolist() for x, _ in b] == xa
+        assert [x.detach().numpy().tolist() for x, _ in b] == xa
 
 
 class _Failing(Dataset):

@@ -85,8 +85,8 @@ def test_zero_init_residual(fast_init):
         model = get_model("resnet50", zero_init_residual=flag)
         blocks = [b for layer in (model.layer1, model.layer2, model.layer3, model.layer4)
                   for b in layer]
-        assert all(np.all(b.bn3.weight.data == value) for b in blocks)
-        assert all(np.all(b.bn2.weight.data == 1) for b in blocks)
+        assert all(np.all(b.bn3.weight.detach().numpy() == value) for b in blocks)
+        assert all(np.all(b.bn2.weight.detach().numpy() == 1) for b in blocks)
 
 
 def test_resnet18_trains_round_trips_and_checks_input(tmp_path):

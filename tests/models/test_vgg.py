@@ -30,9 +30,9 @@ def test_parameter_counts(name, fast_init):
 def test_vgg16_first_layers_match_the_deck(fast_init):
     # deck 002: CONV3-64 (3·3·3)·64 = 1,728 and (3·3·64)·64 = 36,864 weights; FC 102,760,448
     model = get_model("vgg16")
-    assert model.features[0].weight.data.size == 1_728
-    assert model.features[2].weight.data.size == 36_864
-    assert model.classifier[0].weight.data.size == 102_760_448
+    assert model.features[0].weight.detach().numpy().size == 1_728
+    assert model.features[2].weight.detach().numpy().size == 36_864
+    assert model.classifier[0].weight.detach().numpy().size == 102_760_448
 
 
 def test_vgg11_matches_torchvision(tmp_path):

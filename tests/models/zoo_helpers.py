@@ -84,7 +84,7 @@ def torch_random(make):
 
 
 def count_params(model):
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.detach().numpy().size for p in model.parameters())
 
 
 def key_shapes(state_dict):
@@ -139,10 +139,10 @@ def count_macs(model, x):
 
     def conv_hook(m, inputs, out):
         k = m.weight.shape[1] * m.weight.shape[2] * m.weight.shape[3]    # C_in/groups · kh · kw
-        totals["conv"] += out.data.size * k
+        totals["conv"] += out.detach().numpy().size * k
 
     def linear_hook(m, inputs, out):
-        totals["linear"] += out.data.size * m.in_features
+        totals["linear"] += out.detach().numpy().size * m.in_features
 
     handles = [m.register_forward_hook(conv_hook if isinstance(m, nn.Conv2d) else linear_hook)
                for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]

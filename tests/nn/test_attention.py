@@ -46,13 +46,13 @@ def test_dot_matches_torch_sdpa(scaled):
     ref = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=keep, scale=scale)
     scores = tq @ tk.transpose(1, 2) * (DQ ** -0.5 if scaled else 1.0)
     ref_w = scores.masked_fill(~keep, -torch.inf).softmax(-1)
-    np.testing.assert_allclose(context.data, ref.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(weights.data, ref_w.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(context.detach().numpy(), ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.detach().numpy(), ref_w.detach().numpy(), atol=1e-12)
     grads = np.random.default_rng(2).standard_normal(context.shape)
     (context * gw.Tensor(grads)).sum().backward()
     (ref * torch.from_numpy(grads)).sum().backward()
     for g, t in ((q, tq), (k, tk), (v, tv)):
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), atol=1e-12)
 
 
 def test_additive_matches_torch_code():
@@ -60,28 +60,28 @@ def test_additive_matches_torch_code():
     q, k, v = inputs(3)
     lengths = [2, 4]
     context, weights = attn(q, k, v, lengths=lengths)
-    W, U, w = (to_torch(p.data) for p in (attn.query_proj.weight, attn.key_proj.weight, attn.v.weight))
+    W, U, w = (to_torch(p.detach().numpy()) for p in (attn.query_proj.weight, attn.key_proj.weight, attn.v.weight))
     tq, tk, tv = (to_torch(t) for t in (q, k, v))
     f = torch.tanh((tq @ W.T)[:, :, None, :] + (tk @ U.T)[:, None, :, :]) @ w[0]   # (N, TQ, TK)
     pad = torch.arange(TK)[None, :] >= torch.tensor(lengths)[:, None]
     alpha = f.masked_fill(pad[:, None, :], -torch.inf).softmax(-1)
     ref = alpha @ tv
-    np.testing.assert_allclose(weights.data, alpha.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(context.data, ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.detach().numpy(), alpha.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(context.detach().numpy(), ref.detach().numpy(), atol=1e-12)
     context.sum().backward()
     ref.sum().backward()
-    np.testing.assert_allclose(k.grad.data, tk.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(k.grad.numpy(), tk.grad.numpy(), atol=1e-12)
 
 
 def test_general_matches_torch_code():
     attn = nn.GeneralAttention(DQ, DK).double()
     q, k, v = inputs(4, tq=None)
     context, weights = attn(q, k, v)
-    Wa = to_torch(attn.key_proj.weight.data)                          # (DQ, DK)
+    Wa = to_torch(attn.key_proj.weight.detach().numpy())                          # (DQ, DK)
     tq, tk, tv = (to_torch(t) for t in (q, k, v))
     alpha = torch.einsum("nd,de,nke->nk", tq, Wa, tk).softmax(-1).detach()
-    np.testing.assert_allclose(weights.data, alpha.numpy(), atol=1e-12)
-    np.testing.assert_allclose(context.data, torch.einsum("nk,nkv->nv", alpha, tv).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.detach().numpy(), alpha.numpy(), atol=1e-12)
+    np.testing.assert_allclose(context.detach().numpy(), torch.einsum("nk,nkv->nv", alpha, tv).detach().numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["additive", "general", "dot"])
@@ -89,19 +89,19 @@ def test_masked_keys_get_exactly_zero_weight_and_gradient(kind):
     attn = modules()[kind]
     q, k, v = inputs(5, dk=DQ if kind == "dot" else DK)
     context, weights = attn(q, k, v, key_padding_mask=MASK)
-    assert (weights.data[0, :, 2:] == 0).all() and (weights.data[1] > 0).all()
-    np.testing.assert_allclose(weights.data.sum(-1), 1.0)
+    assert (weights.detach().numpy()[0, :, 2:] == 0).all() and (weights.detach().numpy()[1] > 0).all()
+    np.testing.assert_allclose(weights.detach().numpy().sum(-1), 1.0)
     context.sum().backward()
-    assert not k.grad.data[0, 2:].any() and not v.grad.data[0, 2:].any()
+    assert not k.grad.numpy()[0, 2:].any() and not v.grad.numpy()[0, 2:].any()
     same = attn(q, k, v, lengths=gw.tensor([2, 4]))[0]
-    np.testing.assert_array_equal(same.data, context.data)
+    np.testing.assert_array_equal(same.detach().numpy(), context.detach().numpy())
 
 
 def test_default_values_are_keys_and_shapes():
     q, k, _ = inputs(6, dk=DQ, tq=None)
     context, weights = nn.DotProductAttention()(q, k)
     assert context.shape == (N, DQ) and weights.shape == (N, TK)
-    np.testing.assert_allclose(context.data, np.einsum("nk,nkd->nd", weights.data, k.data))
+    np.testing.assert_allclose(context.detach().numpy(), np.einsum("nk,nkd->nd", weights.detach().numpy(), k.detach().numpy()))
 
 
 def test_bad_input():

@@ -23,22 +23,22 @@ def _trained_like(name):
 @pytest.mark.parametrize("name", ["xnor_lenet5", "bwn_lenet5"])
 def test_packed_model_and_file_compute_what_the_model_computes(name, tmp_path):
     model, x = _trained_like(name), gw.randn(3, 1, 32, 32)
-    y = model(x).data
-    np.testing.assert_allclose(pack_model(model)(x).data, y, atol=1e-5)
+    y = model(x).detach().numpy()
+    np.testing.assert_allclose(pack_model(model)(x).detach().numpy(), y, atol=1e-5)
     path = tmp_path / "net.safetensors"
     export_packed(model, path)
     loaded = load_packed(get_model(name), path)
-    np.testing.assert_allclose(loaded(x).data, y, atol=1e-5)
+    np.testing.assert_allclose(loaded(x).detach().numpy(), y, atol=1e-5)
 
 
 def test_xnor_layer_with_scale_and_padding_matches_the_layer():
     layer = nn.XNORConv2d(70, 5, 3, stride=2, padding=1, scale_input=True).eval()
     x = gw.randn(2, 70, 7, 6)
     packed = PackedBinaryConv2d.from_module(layer)
-    np.testing.assert_allclose(packed(x).data, layer(x).data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(packed(x).detach().numpy(), layer(x).detach().numpy(), rtol=1e-5, atol=1e-5)
     lin = nn.XNORLinear(70, 4, scale_input=True)
     v = gw.randn(3, 70)
-    np.testing.assert_allclose(PackedBinaryLinear.from_module(lin)(v).data, lin(v).data,
+    np.testing.assert_allclose(PackedBinaryLinear.from_module(lin)(v).detach().numpy(), lin(v).detach().numpy(),
                                rtol=1e-5, atol=1e-5)
 
 
@@ -84,6 +84,6 @@ def test_channel_mismatch_is_named():
 def test_unpacked_signs_equal_the_binarised_weights():
     layer = nn.BinaryConv2d(5, 3, (2, 3), groups=1)
     packed = PackedBinaryConv2d.from_module(layer)
-    w = layer.weight.data
+    w = layer.weight.detach().numpy()
     alpha = np.abs(w).mean(axis=(1, 2, 3), keepdims=True)
     np.testing.assert_allclose(packed.signs_weight(), np.where(w >= 0, 1, -1) * alpha, rtol=1e-6)

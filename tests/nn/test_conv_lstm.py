@@ -18,7 +18,7 @@ def torch_conv_lstm(x, params, hidden, peephole, layers):
     """Shi et al. 2015, eq. 3, in torch: x (T, N, C, H, W); params = gradwork's state dict."""
     outputs, states = [], []
     for layer in range(layers):
-        p = {k.split(".", 2)[2]: torch.from_numpy(v.data) for k, v in params.items()
+        p = {k.split(".", 2)[2]: torch.from_numpy(v.detach().numpy()) for k, v in params.items()
              if k.startswith(f"cell_list.{layer}.")}
         k = p["conv.weight"].shape[-1]
         h = c = torch.zeros(x.shape[1], hidden, *x.shape[3:], dtype=x.dtype)
@@ -63,13 +63,13 @@ def test_matches_equations_in_torch(batch_first, peephole):
     ref_out, ref_states = torch_conv_lstm(xt, model.state_dict(), 3, peephole, 2)
     for out, ref in zip(outputs, ref_out):
         ref = ref.transpose(0, 1) if batch_first else ref
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-12)
     for (h, c), (rh, rc) in zip(states, ref_states):
-        np.testing.assert_allclose(h.data, rh.detach().numpy(), atol=1e-12)
-        np.testing.assert_allclose(c.data, rc.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(h.detach().numpy(), rh.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(c.detach().numpy(), rc.detach().numpy(), atol=1e-12)
     (outputs[-1].sum() + states[-1][1].sum()).backward()
     (ref_out[-1].sum() + ref_states[-1][1].sum()).backward()
-    grad = xg.grad.data.transpose(1, 0, 2, 3, 4) if batch_first else xg.grad.data
+    grad = xg.grad.numpy().transpose(1, 0, 2, 3, 4) if batch_first else xg.grad.numpy()
     np.testing.assert_allclose(grad, xt.grad.numpy(), atol=1e-12)
 
 
@@ -94,8 +94,8 @@ def test_given_hidden_state_is_used():
     _, [(h, c)] = model(x[:1])
     _, [(h2, c2)] = model(x[1:], [(h, c)])
     _, [(h_all, c_all)] = model(x)
-    np.testing.assert_allclose(h2.data, h_all.data)
-    np.testing.assert_allclose(c2.data, c_all.data)
+    np.testing.assert_allclose(h2.detach().numpy(), h_all.detach().numpy())
+    np.testing.assert_allclose(c2.detach().numpy(), c_all.detach().numpy())
 
 
 def test_bad_input():

@@ -42,13 +42,13 @@ def test_conv_layers_match_pytorch(name, args, kwargs):
     xg = gw.tensor(x, requires_grad=True)
     xt = torch.tensor(x, requires_grad=True)
     yg, yt = gm(xg), tm(xt)
-    np.testing.assert_allclose(yg.data, yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
     yg.sum().backward()
     yt.sum().backward()
-    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(gm.weight.grad.data, tm.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gm.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
     unbatched = gm(gw.tensor(x[0]))                          # (C, ...) accepted as in PyTorch
-    np.testing.assert_allclose(unbatched.data, yg.data[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(unbatched.detach().numpy(), yg.detach().numpy()[0], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,shape", [("Conv2d", (8, 3, 3, 5)), ("ConvTranspose2d", (3, 4, 3, 5)),
@@ -61,8 +61,8 @@ def test_default_init(name, shape):
     m = getattr(nn, name)(*channels, shape[2:])
     assert m.weight.shape == shape
     bound = 1 / math.sqrt(math.prod(shape[1:]))
-    assert bound * 0.9 < np.abs(m.weight.data).max() <= bound
-    assert np.abs(m.bias.data).max() <= bound
+    assert bound * 0.9 < np.abs(m.weight.detach().numpy()).max() <= bound
+    assert np.abs(m.bias.detach().numpy()).max() <= bound
     assert m.weight.dtype == np.float32
 
 
@@ -77,7 +77,7 @@ def test_conv_transpose_output_size():
     x = np.random.default_rng(0).standard_normal((1, 4, 5, 5)).astype(np.float32)
     for size in [(9, 9), (10, 9), (1, 4, 10, 10)]:
         yg, yt = gm(gw.tensor(x), output_size=size), tm(torch.tensor(x), output_size=size)
-        np.testing.assert_allclose(yg.data, yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match=r"output_size \(11, 9\) is not reachable"):
         gm(gw.tensor(x), output_size=(11, 9))
 
@@ -88,7 +88,7 @@ def test_causal_conv1d_layer():
     m.load_state_dict(t.state_dict())                     # same parameters as Conv1d
     x = np.random.default_rng(0).standard_normal((1, 2, 9)).astype(np.float32)
     ref = t(torch.nn.functional.pad(torch.tensor(x), (4, 0))).detach().numpy()
-    np.testing.assert_allclose(m(gw.tensor(x)).data, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m(gw.tensor(x)).detach().numpy(), ref, rtol=1e-5, atol=1e-6)
     assert "causal=True" in repr(m)
 
 
@@ -109,7 +109,7 @@ def test_pool_layers_match_pytorch(name, args, kwargs):
     assert repr(gm) == repr(tm)
     shape = (2, 3, 7) if name.endswith("1d") else (2, 3, 7, 8)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(gm(gw.tensor(x)).data, tm(torch.tensor(x)).numpy(), rtol=1e-5,
+    np.testing.assert_allclose(gm(gw.tensor(x)).detach().numpy(), tm(torch.tensor(x)).numpy(), rtol=1e-5,
                                atol=1e-6)
 
 
@@ -126,9 +126,9 @@ def test_max_unpool_round_trip(nd):
     y, idx = pool(gw.tensor(x))
     ty, tidx = tpool(torch.tensor(x))
     out = unpool(y, idx, output_size=shape)
-    np.testing.assert_array_equal(out.data, tunpool(ty, tidx, output_size=shape).numpy())
-    kept = out.data != 0
-    np.testing.assert_array_equal(out.data[kept], x[kept])
+    np.testing.assert_array_equal(out.detach().numpy(), tunpool(ty, tidx, output_size=shape).numpy())
+    kept = out.detach().numpy() != 0
+    np.testing.assert_array_equal(out.detach().numpy()[kept], x[kept])
 
 
 @pytest.mark.parametrize("ctor,match", [

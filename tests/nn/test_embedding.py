@@ -25,12 +25,12 @@ def test_embedding_matches_pytorch(idx_shape, padding_idx):
 def test_module_init_padding_row_and_no_gradient_there():
     gw.manual_seed(0)
     m = nn.Embedding(1000, 8, padding_idx=3)
-    w = m.weight.data
+    w = m.weight.detach().numpy()
     assert (w[3] == 0).all() and abs(w.std() - 1) < 0.05 and abs(w.mean()) < 0.05
     out = m(gw.tensor([[3, 4], [3, 3]]))
-    assert out.shape == (2, 2, 8) and (out.data[0, 0] == 0).all()
+    assert out.shape == (2, 2, 8) and (out.detach().numpy()[0, 0] == 0).all()
     (out * out + out).sum().backward()
-    assert (m.weight.grad.data[3] == 0).all() and (m.weight.grad.data[4] != 0).any()
+    assert (m.weight.grad.numpy()[3] == 0).all() and (m.weight.grad.numpy()[4] != 0).any()
 
 
 def test_state_dict_loads_pytorchs():
@@ -39,13 +39,13 @@ def test_state_dict_loads_pytorchs():
     assert list(m.state_dict()) == list(t.state_dict())
     m.load_state_dict(t.state_dict())
     idx = np.array([[0, 2, 6]])
-    np.testing.assert_array_equal(m(gw.tensor(idx)).data, t(torch.from_numpy(idx)).detach().numpy())
+    np.testing.assert_array_equal(m(gw.tensor(idx)).detach().numpy(), t(torch.from_numpy(idx)).detach().numpy())
 
 
 def test_from_pretrained_is_frozen_by_default():
     table = np.arange(12, dtype=np.float32).reshape(4, 3)
     m = nn.Embedding.from_pretrained(gw.tensor(table))
-    assert not m.weight.requires_grad and (m(gw.tensor([2])).data == table[2]).all()
+    assert not m.weight.requires_grad and (m(gw.tensor([2])).detach().numpy() == table[2]).all()
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
 
 

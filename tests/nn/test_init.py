@@ -21,7 +21,7 @@ def sample(shape, fn, **kwargs):
     p = nn.Parameter(np.empty(shape, np.float32))
     out = fn(p, **kwargs)
     assert out is p and p.dtype == np.float32 and p.requires_grad
-    return p.data
+    return p.detach().numpy()
 
 
 @pytest.mark.parametrize("nonlinearity, param", [

@@ -114,7 +114,7 @@ def test_zero_grad(set_to_none):
         if set_to_none:
             assert p.grad is None
         else:
-            assert p.grad is None or not p.grad.data.any()
+            assert p.grad is None or not p.grad.numpy().any()
 
 
 def test_apply_visits_children_before_parents_in_torchs_order():
@@ -125,7 +125,7 @@ def test_apply_visits_children_before_parents_in_torchs_order():
     assert seen == ref_seen
     model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) and
                 m.bias is not None else None)
-    assert not model[0].fc.bias.data.any()
+    assert not model[0].fc.bias.detach().numpy().any()
 
 
 def test_to_double_keeps_objects_and_casts_floats():
@@ -184,7 +184,7 @@ def test_load_state_dict_from_torch_values(kind):
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert model[0].fc.weight is w and w.dtype == np.float32
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(model(gw.tensor(x)).data,
+    np.testing.assert_allclose(model(gw.tensor(x)).detach().numpy(),
                                ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -199,10 +199,10 @@ def test_load_state_dict_reports_every_problem():
     msg = str(err.value)
     assert "missing keys: 0.fc.bias" in msg and "unexpected keys: 0.extra" in msg
     assert "1.weight: checkpoint shape (3, 2), model shape (1, 2)" in msg
-    before = model[0].fc.weight.data.copy()
+    before = model[0].fc.weight.detach().numpy().copy()
     with pytest.raises(RuntimeError, match="shape mismatches"):
         model.load_state_dict(sd, strict=False)     # shape mismatches raise even then
-    np.testing.assert_array_equal(model[0].fc.weight.data, before)   # nothing half-loaded
+    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(), before)   # nothing half-loaded
 
 
 def test_load_state_dict_non_strict_loads_the_rest():
@@ -212,14 +212,14 @@ def test_load_state_dict_non_strict_loads_the_rest():
     sd["0.extra"] = torch.zeros(1)
     result = model.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["0.fc.bias"] and result.unexpected_keys == ["0.extra"]
-    np.testing.assert_array_equal(model[0].fc.weight.data, ref[0].fc.weight.detach().numpy())
+    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(), ref[0].fc.weight.detach().numpy())
 
 
 def test_state_dict_values_are_detached_and_keep_vars_gives_parameters():
     model, _ = nested()
     sd = model.state_dict()
     assert not sd["0.fc.weight"].requires_grad
-    assert sd["0.fc.weight"].data is model[0].fc.weight.data
+    assert sd["0.fc.weight"].detach().numpy() is model[0].fc.weight.detach().numpy()
     assert model.state_dict(keep_vars=True)["0.fc.weight"] is model[0].fc.weight
     assert list(model.state_dict(prefix="net."))[:3] == ["net.0.gain", "net.0.scale",
                                                           "net.0.fc.weight"]

@@ -17,7 +17,7 @@ def assert_state_equal(gw_module, torch_module, atol=1e-6):
     g_state = gw_module.state_dict()
     assert list(g_state) == list(t_state)
     for k in t_state:
-        np.testing.assert_allclose(g_state[k].data, t_state[k].numpy(), rtol=1e-5, atol=atol,
+        np.testing.assert_allclose(g_state[k].detach().numpy(), t_state[k].numpy(), rtol=1e-5, atol=atol,
                                    err_msg=k)
         assert g_state[k].dtype == t_state[k].numpy().dtype, k
 
@@ -37,15 +37,15 @@ def run_trajectory(make_gw, make_torch, shape, steps=5, seed=0):
         v = rng.standard_normal(shape).astype(np.float32)
         gx, tx = gw.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
         gy, ty = g_bn(gx), t_bn(tx)
-        np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-5, err_msg=f"step {step}")
+        np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), atol=1e-5, err_msg=f"step {step}")
         (gy * gw.tensor(v)).sum().backward()
         (ty * torch.from_numpy(v)).sum().backward()
-        np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-4)
+        np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=1e-4)
         if t_bn.affine:
             for gp, tp in zip(g_bn.parameters(), t_bn.parameters()):
-                np.testing.assert_allclose(gp.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-4)
+                np.testing.assert_allclose(gp.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4)
                 with gw.no_grad():
-                    gp.sub_(0.1 * gp.grad.data)
+                    gp.sub_(0.1 * gp.grad.numpy())
                 with torch.no_grad():
                     tp.sub_(0.1 * tp.grad)
                 gp.grad, tp.grad = None, None
@@ -55,7 +55,7 @@ def run_trajectory(make_gw, make_torch, shape, steps=5, seed=0):
     x = rng.standard_normal(shape).astype(np.float32)
     with gw.no_grad():
         gy = g_bn(gw.tensor(x))
-    np.testing.assert_allclose(gy.data, t_bn(to_torch(x)).detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(gy.detach().numpy(), t_bn(to_torch(x)).detach().numpy(), atol=1e-5)
     assert_state_equal(g_bn, t_bn)
 
 
@@ -87,9 +87,9 @@ def test_batchnorm_state_dict_matches_pytorch():
 def test_batchnorm_eval_in_a_network_and_buffers_untouched_in_eval():
     bn = nn.BatchNorm2d(2)
     bn.eval()
-    before = bn.running_mean.data.copy()
+    before = bn.running_mean.detach().numpy().copy()
     bn(gw.randn(3, 2, 4, 4))
-    np.testing.assert_array_equal(bn.running_mean.data, before)
+    np.testing.assert_array_equal(bn.running_mean.detach().numpy(), before)
     assert int(bn.num_batches_tracked.item()) == 0
 
 
@@ -129,12 +129,12 @@ def test_other_norm_layers_match_pytorch(cls, args, shape):
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     gx, tx = gw.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
     gy, ty = g_mod(gx), t_mod(tx)
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), atol=1e-5)
     gy.sum().backward()
     ty.sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-4)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=1e-4)
     for (name, gp), tp in zip(g_mod.named_parameters(), t_mod.parameters()):
-        np.testing.assert_allclose(gp.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-4,
+        np.testing.assert_allclose(gp.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4,
                                    err_msg=name)
 
 

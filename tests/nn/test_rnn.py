@@ -40,7 +40,7 @@ def _compare(m, tm, x, hx, lengths=None, tol=(1e-10, 1e-8), seed=0):
     out, hn = m(gx, ghx if lstm or ghx is None else ghx[0], lengths=lengths)
     t_in = tx
     if lengths is not None:
-        t_len = torch.as_tensor(np.asarray(lengths.data if isinstance(lengths, gw.Tensor)
+        t_len = torch.as_tensor(np.asarray(lengths.detach().numpy() if isinstance(lengths, gw.Tensor)
                                            else lengths))
         t_in = pack_padded_sequence(tx, t_len, batch_first=tm.batch_first,
                                     enforce_sorted=False)
@@ -130,7 +130,7 @@ def test_state_dict_keys_are_pytorchs():
 
 
 def test_default_init_is_uniform_in_one_over_sqrt_hidden():
-    w = nn.LSTM(10, 25).weight_hh_l0.data
+    w = nn.LSTM(10, 25).weight_hh_l0.detach().numpy()
     assert np.abs(w).max() <= 0.2 and np.abs(w).max() > 0.19 and abs(w.mean()) < 0.01
 
 
@@ -223,10 +223,10 @@ def test_learned_initial_state_is_the_default_hx():
     assert m.h0.shape == (2, 1, 3)
     x = gw.Tensor(np.random.default_rng(8).standard_normal((4, 5, 2)))
     out, hn = m(x)
-    out2, _ = m(x, gw.Tensor(np.broadcast_to(m.h0.data, (2, 5, 3)).copy()))
-    np.testing.assert_allclose(out.data, out2.data)
+    out2, _ = m(x, gw.Tensor(np.broadcast_to(m.h0.detach().numpy(), (2, 5, 3)).copy()))
+    np.testing.assert_allclose(out.detach().numpy(), out2.detach().numpy())
     out.sum().backward()
-    assert m.h0.grad.shape == (2, 1, 3) and np.abs(m.h0.grad.data).sum() > 0
+    assert m.h0.grad.shape == (2, 1, 3) and np.abs(m.h0.grad.numpy()).sum() > 0
     lstm = nn.LSTM(2, 3, learn_initial_state=True)
     assert {"h0", "c0"} <= set(lstm.state_dict())
 
@@ -237,10 +237,10 @@ def test_dropout_between_layers_only_in_training():
     rng = np.random.default_rng(9)
     x1, x2 = (gw.Tensor(rng.standard_normal((3, 2, 2))) for _ in range(2))
     (o1, (h1, _)), (o2, (h2, _)) = m(x1), m(x2)
-    np.testing.assert_array_equal(o1.data, o2.data)          # layer 2 sees only zeros
-    assert not np.allclose(h1.data[0], h2.data[0])           # layer 1 is not dropped
+    np.testing.assert_array_equal(o1.detach().numpy(), o2.detach().numpy())          # layer 2 sees only zeros
+    assert not np.allclose(h1.detach().numpy()[0], h2.detach().numpy()[0])           # layer 1 is not dropped
     m.eval()
-    assert not np.allclose(m(x1)[0].data, m(x2)[0].data)
+    assert not np.allclose(m(x1)[0].detach().numpy(), m(x2)[0].detach().numpy())
 
 
 def test_bptt_over_1000_steps_matches_pytorch():

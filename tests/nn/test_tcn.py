@@ -55,13 +55,13 @@ def test_block_loads_torch_weights_and_matches(n_in, n_out, k, d):
     x = np.random.default_rng(0).standard_normal((2, n_in, 9))
     xg, xt = gw.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = block(xg), ref(xt)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-12)
     out.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=1e-12)
     theirs = dict(ref.named_parameters())
     for name, p in block.named_parameters():
-        np.testing.assert_allclose(p.grad.data, theirs[name].grad.numpy(), atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), atol=1e-12, err_msg=name)
 
 
 def test_gradcheck_tiny_block():
@@ -78,11 +78,11 @@ def test_causal_future_does_not_change_the_past():
     for p in tcn.parameters():                                       # weights of order one
         p.data[...] = rng.uniform(-1, 1, p.shape)
     x = rng.standard_normal((2, 3, 20))
-    base = tcn(gw.Tensor(x)).data
+    base = tcn(gw.Tensor(x)).detach().numpy()
     for t in (0, 7, 18):
         y = x.copy()
         y[:, :, t + 1:] += 10 * np.random.default_rng(t).standard_normal(y[:, :, t + 1:].shape)
-        out = tcn(gw.Tensor(y)).data
+        out = tcn(gw.Tensor(y)).detach().numpy()
         np.testing.assert_array_equal(out[:, :, :t + 1], base[:, :, :t + 1])
         assert not np.allclose(out[:, :, t + 1:], base[:, :, t + 1:])
 
@@ -99,7 +99,7 @@ def test_receptive_field(k, levels):
     T = rf + 5
     x = gw.Tensor(np.random.default_rng(5).uniform(0.1, 1, (1, 2, T)), requires_grad=True)
     tcn(x)[0, :, T - 1].sum().backward()
-    seen = np.abs(x.grad.data).sum(axis=(0, 1)) > 0
+    seen = np.abs(x.grad.numpy()).sum(axis=(0, 1)) > 0
     np.testing.assert_array_equal(seen, np.arange(T) >= T - rf)
 
 
@@ -110,13 +110,13 @@ def test_shapes_names_and_dropout():
     assert "network.0.conv1.weight_g" in keys and "network.0.downsample.weight" in keys
     assert "network.1.downsample.weight" not in keys and "network.2.downsample.bias" in keys
     conv = tcn.network[0].conv1                                      # w = g·v/‖v‖ ~ N(0, 0.01)
-    np.testing.assert_allclose(conv.weight_g.data[:, 0, 0],
-                               np.sqrt((conv.weight_v.data ** 2).sum(axis=(1, 2))), rtol=1e-6)
-    assert 0.005 < conv.weight.data.std() < 0.02
+    np.testing.assert_allclose(conv.weight_g.detach().numpy()[:, 0, 0],
+                               np.sqrt((conv.weight_v.detach().numpy() ** 2).sum(axis=(1, 2))), rtol=1e-6)
+    assert 0.005 < conv.weight.detach().numpy().std() < 0.02
     x = gw.randn(1, 3, 11)
-    assert not np.array_equal(tcn(x).data, tcn(x).data)            # train: dropout active
+    assert not np.array_equal(tcn(x).detach().numpy(), tcn(x).detach().numpy())            # train: dropout active
     tcn.eval()
-    np.testing.assert_array_equal(tcn(x).data, tcn(x).data)
+    np.testing.assert_array_equal(tcn(x).detach().numpy(), tcn(x).detach().numpy())
 
 
 def test_bad_input():

@@ -106,9 +106,24 @@ def test_mixed_float_dtypes_promote_like_pytorch(shapes, op):
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     gout, tout = getattr(gw, op)(ga, gb), getattr(torch, op)(ta, tb)
     assert gout.dtype == np.dtype(str(tout.dtype)[6:])
-    np.testing.assert_allclose(gout.data, tout.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(gout.detach().numpy(), tout.detach().numpy(), rtol=1e-6)
     gout.sum().backward()
     tout.sum().backward()
     for g, t in ((ga, ta), (gb, tb)):
         assert g.grad.dtype == g.dtype
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+LERP = [((3,), (3,), 0.3), ((2, 3), (3,), 0.7), ((2, 3), (2, 3), (2, 3)), ((2, 1), (1, 3), (3,)),
+        ((), (2,), ()), ((0, 2), (2,), 0.5), ((3, 4), (3, 4), 1.0)]
+
+
+@pytest.mark.parametrize("a,b,w", LERP, ids=str)
+def test_lerp(a, b, w):
+    if isinstance(w, tuple):
+        check_op(gw.lerp, torch.lerp, shapes=[a, b, w], dtypes=BOTH)
+    else:
+        check_op(lambda x, y: gw.lerp(x, y, w), lambda x, y: torch.lerp(x, y, w), shapes=[a, b],
+                 dtypes=BOTH)
+    check_op(lambda x, y: x.t().lerp(y.t(), 0.25), lambda x, y: x.t().lerp(y.t(), 0.25),
+             shapes=[(2, 3), (2, 3)])

@@ -39,7 +39,7 @@ def test_maximum_minimum_ties_split_gradient(name):
     # the same tensor on both sides: every element is a tie, the halves add back up to 1
     x = gw.randn(3, requires_grad=True)
     getattr(gw, name)(x, x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3, np.float32))
 
 
 def test_max_min_with_other_tensor():
@@ -86,3 +86,18 @@ def test_masked_fill(mask_shape):
 def test_maximum_shape_error():
     with pytest.raises(ValueError, match=r"maximum: shapes \(2, 3\) and \(2,\)"):
         gw.maximum(gw.randn(2, 3), gw.randn(2))
+
+
+@pytest.mark.parametrize("a,b", [("x", 0), (0, "x"), ("x", 2.5), (1.0, -1.0), ("xi", 1.5), ("xi", 2),
+                                 ("x", "xd"), ("xi", "x")], ids=str)
+def test_where_with_python_scalars_follows_pytorch_dtypes(a, b):
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    arrays = {"x": x, "xd": x.astype(np.float64) * 2, "xi": (x * 3).astype(np.int64)}
+    cond = x > 0
+
+    def run(mod, wrap):
+        return mod.where(wrap(cond), *[wrap(arrays[v]) if isinstance(v, str) else v
+                                       for v in (a, b)])
+    g, t = run(gw, gw.tensor), run(torch, torch.from_numpy)
+    assert g.dtype == np.dtype(str(t.dtype).replace("torch.", ""))
+    np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-6)

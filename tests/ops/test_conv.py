@@ -221,8 +221,8 @@ def test_causal_conv1d_ignores_the_future():
     x.data[..., 6:] += 100.0
     y2 = F.causal_conv1d(x, w, dilation=2)
     assert y.shape == (1, 3, 10)
-    np.testing.assert_allclose(y.data[..., :6], y2.data[..., :6], rtol=1e-6)
-    assert not np.allclose(y.data[..., 6:], y2.data[..., 6:])
+    np.testing.assert_allclose(y.detach().numpy()[..., :6], y2.detach().numpy()[..., :6], rtol=1e-6)
+    assert not np.allclose(y.detach().numpy()[..., 6:], y2.detach().numpy()[..., 6:])
 
 
 def test_deck_002_example():
@@ -246,9 +246,9 @@ def test_adjoint(k, s, p, d, size, seed):
     y_shape = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).shape
     y = rng.standard_normal(y_shape)
     op = [(n + 2 * p - d * (k - 1) - 1) % s for n in x.shape[2:]]
-    lhs = (F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).data * y).sum()
+    lhs = (F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).detach().numpy() * y).sum()
     xt = F.conv_transpose2d(gw.tensor(y), gw.tensor(w), stride=s, padding=p, dilation=d,
-                            output_padding=tuple(op)).data
+                            output_padding=tuple(op)).detach().numpy()
     assert xt.shape == x.shape
     np.testing.assert_allclose(lhs, (x * xt).sum(), rtol=1e-9)
 

@@ -50,7 +50,7 @@ def test_concatenated_targets_equal_padded():
                                                torch.tensor(il), torch.tensor(tl), reduction="none")
     check_op(g, t, arrays=[x], numeric=False)
     padded = F.ctc_loss(F.log_softmax(gw.tensor(x), 2), gw.tensor(y), il, tl, reduction="none")
-    np.testing.assert_allclose(g(gw.tensor(x)).data, padded.data)
+    np.testing.assert_allclose(g(gw.tensor(x)).detach().numpy(), padded.detach().numpy())
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean"])
@@ -80,7 +80,7 @@ def test_gradient_relation_to_torch_on_leaf_log_probs():
     F.ctc_loss(g, gw.tensor(y), il, tl, reduction="sum").backward()
     valid = (np.arange(x.shape[0])[:, None] < il[None, :])[..., None]
     expected = lp.grad.numpy() - np.exp(lp.detach().numpy()) * valid
-    np.testing.assert_allclose(g.grad.data, expected, atol=1e-10)
+    np.testing.assert_allclose(g.grad.numpy(), expected, atol=1e-10)
 
 
 def test_impossible_alignment_is_inf_with_zero_gradient():
@@ -91,10 +91,10 @@ def test_impossible_alignment_is_inf_with_zero_gradient():
                                        reduction="none")
     xg = gw.Tensor(x, requires_grad=True)
     loss = F.ctc_loss(F.log_softmax(xg, 2), gw.tensor(y), il, tl, reduction="none")
-    np.testing.assert_allclose(loss.data, ref.numpy())
-    assert np.isinf(loss.data[0])
+    np.testing.assert_allclose(loss.detach().numpy(), ref.numpy())
+    assert np.isinf(loss.detach().numpy()[0])
     loss[1].backward()                                   # the finite one still trains
-    assert np.isfinite(xg.grad.data).all() and not xg.grad.data[:, 0].any()
+    assert np.isfinite(xg.grad.numpy()).all() and not xg.grad.numpy()[:, 0].any()
     loss = F.ctc_loss(F.log_softmax(gw.tensor(x), 2), gw.tensor(y), il, tl, reduction="mean")
     assert np.isinf(loss.item()) and not np.isnan(loss.item())
 
@@ -106,7 +106,7 @@ def test_zero_infinity_matches_torch(reduction):
     g, t = both(F.ctc_loss, torch.nn.functional.ctc_loss, y, il, tl, reduction=reduction,
                 zero_infinity=True)
     out = check_op(g, t, arrays=[x])
-    assert np.isfinite(out[0].data).all()
+    assert np.isfinite(out[0].detach().numpy()).all()
 
 
 def test_long_sequence_does_not_underflow():
@@ -124,7 +124,7 @@ def test_long_sequence_does_not_underflow():
         loss.backward()
         assert loss.dtype == dtype and loss.item() > 2000 and np.isfinite(loss.item())
         np.testing.assert_allclose(loss.item(), ref.item(), rtol=rtol)
-        np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), atol=atol)
+        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=atol)
 
 
 def test_module_matches_functional():

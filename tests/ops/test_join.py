@@ -77,3 +77,33 @@ def test_stack_and_split_errors():
         gw.randn(3).split([1, 1])
     with pytest.raises(ValueError, match="chunk: chunks must be a positive integer, got 0"):
         gw.randn(3).chunk(0)
+
+
+DTYPE_MIXES = [(np.float32, np.float64), (np.int64, np.float32), (np.int32, np.int64),
+               (np.bool_, np.int64), (np.float16, np.float32), (np.uint8, np.int8),
+               (np.bool_, np.float16), (np.int64, np.float64)]
+
+
+@pytest.mark.parametrize("dtypes", DTYPE_MIXES, ids=str)
+def test_cat_and_stack_promote_like_pytorch(dtypes):
+    arrays = [(np.arange(6).reshape(2, 3) % 3).astype(d) for d in dtypes]
+    for gw_fn, torch_fn in ((lambda *t: gw.cat(t, 1), lambda *t: torch.cat(t, 1)),
+                            (lambda *t: gw.stack(t, -1), lambda *t: torch.stack(t, -1))):
+        check_op(gw_fn, torch_fn, arrays=arrays, grad=False)
+
+
+def test_mixed_dtype_cat_sends_gradients_back_in_each_dtype():
+    a = gw.randn(2, requires_grad=True)
+    b = gw.randn(3, requires_grad=True, dtype=gw.float64)
+    out = gw.cat([a, b])
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1])
+def test_split_chunk_unbind_on_non_contiguous_and_empty(dim):
+    for fn in (lambda x: x.t().split(2, dim), lambda x: x.t().chunk(3, dim),
+               lambda x: x.t().unbind(dim), lambda x: x.t().split([1, 2], 1)):
+        check_op(fn, fn, shapes=[(3, 3)])
+    check_op(lambda x: x.chunk(2, dim), lambda x: x.chunk(2, dim), shapes=[(0, 4)])

@@ -59,14 +59,14 @@ def test_batch_norm_updates_running_stats(shape, momentum):
     y = F.batch_norm(gw.tensor(x, requires_grad=True), g_rm, g_rv, training=True,
                      momentum=momentum)
     ty = TF.batch_norm(to_torch(x), t_rm, t_rv, training=True, momentum=momentum)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=1e-5)
-    np.testing.assert_allclose(g_rm.data, t_rm.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(g_rv.data, t_rv.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(g_rm.detach().numpy(), t_rm.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_rv.detach().numpy(), t_rv.numpy(), rtol=1e-5, atol=1e-6)
     assert g_rm.dtype == np.float32 and g_rv.dtype == np.float32
     with gw.no_grad():   # the update happens without a graph too
         F.batch_norm(gw.tensor(x), g_rm, g_rv, training=True, momentum=momentum)
     TF.batch_norm(to_torch(x), t_rm, t_rv, training=True, momentum=momentum)
-    np.testing.assert_allclose(g_rv.data, t_rv.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_rv.detach().numpy(), t_rv.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_batch_norm_float32_stays_float32_and_matches_on_large_batch():
@@ -80,8 +80,8 @@ def test_batch_norm_float32_stays_float32_and_matches_on_large_batch():
     ty = TF.batch_norm(tx, None, None, training=True)
     (ty * torch.from_numpy(g)).sum().backward()
     assert y.dtype == np.float32 and gx.grad.dtype == np.float32
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=2e-5)
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=2e-5)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=2e-5)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=2e-5)
 
 
 def test_batch_norm_errors():
@@ -159,14 +159,14 @@ def test_batch_norm_invariants(n, c, m, seed):
     x = gw.tensor(rng.standard_normal((n, c, m)) * 3 + rng.standard_normal((1, c, 1)),
                   requires_grad=True)
     y = F.batch_norm(x, None, None, training=True, eps=0.0)
-    var = x.data.var(axis=(0, 2))
+    var = x.detach().numpy().var(axis=(0, 2))
     if (var < 1e-6).any():
         return
-    np.testing.assert_allclose(y.data.mean(axis=(0, 2)), 0, atol=1e-10)
-    np.testing.assert_allclose(y.data.var(axis=(0, 2)), 1, atol=1e-8)
+    np.testing.assert_allclose(y.detach().numpy().mean(axis=(0, 2)), 0, atol=1e-10)
+    np.testing.assert_allclose(y.detach().numpy().var(axis=(0, 2)), 1, atol=1e-8)
     (y * gw.tensor(rng.standard_normal(y.shape))).sum().backward()
-    np.testing.assert_allclose(x.grad.data.sum(axis=(0, 2)), 0, atol=1e-9)
-    np.testing.assert_allclose((x.grad.data * y.data).sum(axis=(0, 2)), 0, atol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy().sum(axis=(0, 2)), 0, atol=1e-9)
+    np.testing.assert_allclose((x.grad.numpy() * y.detach().numpy()).sum(axis=(0, 2)), 0, atol=1e-9)
 
 
 def test_batch_norm_kernels_take_strided_large_mean_and_float16_inputs():
@@ -186,14 +186,14 @@ def test_batch_norm_kernels_take_strided_large_mean_and_float16_inputs():
     ty = TF.batch_norm(tx.permute(0, 3, 2, 1), None, None, tw, tb, training=True)
     (ty * torch.from_numpy(g.astype(np.float64))).sum().backward()
     assert y.dtype == np.float32 and gx.grad.dtype == np.float32
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=1e-5)
     for ours, theirs in ((gx, tx), (gw_w, tw), (gw_b, tb)):
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
     half = (base[:2] - 1e4).astype(np.float16)
     h = F.batch_norm(gw.tensor(half), None, None, training=True)
     assert h.dtype == np.float16
     ref = TF.batch_norm(torch.from_numpy(half.astype(np.float32)), None, None, training=True)
-    np.testing.assert_allclose(h.data.astype(np.float32), ref.numpy(), atol=2e-2)
+    np.testing.assert_allclose(h.detach().numpy().astype(np.float32), ref.numpy(), atol=2e-2)
 
 
 def test_batch_norm_eval_gradient_of_bias_alone():
@@ -204,7 +204,7 @@ def test_batch_norm_eval_gradient_of_bias_alone():
     b = gw.tensor(np.zeros(3, np.float32), requires_grad=True)
     g = rng.standard_normal((4, 3, 2)).astype(np.float32)
     (F.batch_norm(x, rm, rv, w, b, training=False) * gw.tensor(g)).sum().backward()
-    np.testing.assert_allclose(b.grad.data, g.sum(axis=(0, 2)), rtol=1e-6)
-    np.testing.assert_allclose(x.grad.data, g * (w.data / np.sqrt(1 + 1e-5))[:, None],
+    np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2)), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), g * (w.detach().numpy() / np.sqrt(1 + 1e-5))[:, None],
                                rtol=1e-6)
     assert w.grad is None

@@ -101,7 +101,7 @@ def test_max_pool_tiles(kernel, shape):
              numeric=False, dtypes=(np.float64, np.float32))
     with gw.no_grad():
         y = F.max_pool2d(gw.tensor(x), kernel)
-    np.testing.assert_array_equal(y.data, TF.max_pool2d(torch.tensor(x), kernel).numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), TF.max_pool2d(torch.tensor(x), kernel).numpy())
     check_op(lambda x: F.max_pool2d(x, kernel), lambda x: TF.max_pool2d(x, kernel),
              arrays=[np.random.default_rng(1).permutation(np.prod(shape)).reshape(shape) / 7.0])
 
@@ -136,10 +136,10 @@ def test_max_unpool2d_round_trip(seed):
     x = np.random.default_rng(seed).permutation(np.prod(shape)).reshape(shape) / 7.0
     y, idx = F.max_pool2d(gw.tensor(x), **params, return_indices=True)
     ty, tidx = TF.max_pool2d(torch.tensor(x), **params, return_indices=True)
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    np.testing.assert_array_equal(idx.detach().numpy(), tidx.numpy())
     size = shape[2:]
     check_op(lambda v: F.max_unpool2d(v, idx, **params, output_size=size),
-             lambda v: TF.max_unpool2d(v, tidx, **params, output_size=size), arrays=[y.data],
+             lambda v: TF.max_unpool2d(v, tidx, **params, output_size=size), arrays=[y.detach().numpy()],
              numeric=seed < 3)
 
 
@@ -148,13 +148,13 @@ def test_max_unpool1d_and_unbatched():
     y, idx = F.max_pool1d(gw.tensor(x), 2, return_indices=True)
     ty, tidx = TF.max_pool1d(torch.tensor(x), 2, return_indices=True)
     check_op(lambda v: F.max_unpool1d(v, idx, 2), lambda v: TF.max_unpool1d(v, tidx, 2),
-             arrays=[y.data])
+             arrays=[y.detach().numpy()])
     x3 = x.reshape(3, 2, 4)                                  # (C, H, W)
     y, idx = F.max_pool2d(gw.tensor(x3), 2, return_indices=True)
     ty, tidx = TF.max_pool2d(torch.tensor(x3), 2, return_indices=True)
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    np.testing.assert_array_equal(idx.detach().numpy(), tidx.numpy())
     check_op(lambda v: F.max_unpool2d(v, idx, 2), lambda v: TF.max_unpool2d(v, tidx, 2),
-             arrays=[y.data])
+             arrays=[y.detach().numpy()])
     check_op(lambda v: F.avg_pool2d(v, 2, padding=1), lambda v: TF.avg_pool2d(v, 2, padding=1),
              arrays=[x3])
 
@@ -164,11 +164,11 @@ def test_window_missing_the_input():
     outside the plane); backward ignores it (PyTorch's own backward crashes here)."""
     x = gw.randn(2, 3, 1, requires_grad=True)
     y, idx = F.max_pool1d(x, 2, 3, 1, dilation=2, return_indices=True)
-    ty, tidx = TF.max_pool1d(torch.tensor(x.data), 2, 3, 1, dilation=2, return_indices=True)
-    np.testing.assert_array_equal(y.data, ty.numpy())
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    ty, tidx = TF.max_pool1d(torch.tensor(x.detach().numpy()), 2, 3, 1, dilation=2, return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.numpy())
+    np.testing.assert_array_equal(idx.detach().numpy(), tidx.numpy())
     y.backward(gw.ones(*y.shape))
-    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3, 1), np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3, 1), np.float32))
 
 
 def test_max_pool_overlapping_windows_accumulate():

@@ -101,7 +101,7 @@ def test_lstm_variants_match_a_step_by_step_reference(peephole, coupled):
     x, h0, c0 = _inputs(rng)
     w, peep = _weights(rng, 3 if coupled else 4, peephole=peephole, coupled=coupled)
     ours = lstm_layer(x, h0, c0, *w, peephole=peep, coupled=coupled)
-    tt = {id(t): torch.tensor(t.data, requires_grad=True) for t in [x, h0, c0, *w, *(peep or ())]
+    tt = {id(t): torch.tensor(t.detach().numpy(), requires_grad=True) for t in [x, h0, c0, *w, *(peep or ())]
           if t is not None}
     tpeep = None if peep is None else tuple(None if p is None else tt[id(p)] for p in peep)
     ref = _torch_lstm_reference(*(tt[id(t)] for t in [x, h0, c0, *w]), tpeep, coupled)
@@ -132,19 +132,19 @@ def test_padded_steps_change_nothing_and_get_no_gradient(kind, reverse):
     x2[3:, 2] = -7.0           # padding of sequence 2 (length 3)
     out2 = run(gw.Tensor(x2))
     for a, b in zip(out1, out2):
-        np.testing.assert_array_equal(a.data, b.data)
-    assert (out1[0].data[1:, 0] == 0).all() and (out1[0].data[3:, 2] == 0).all()
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert (out1[0].detach().numpy()[1:, 0] == 0).all() and (out1[0].detach().numpy()[3:, 2] == 0).all()
     sum(o.sum() for o in out1).backward()
-    assert (x1.grad.data[1:, 0] == 0).all() and (x1.grad.data[3:, 2] == 0).all()
-    assert (x1.grad.data[:1, 0] != 0).all()
+    assert (x1.grad.numpy()[1:, 0] == 0).all() and (x1.grad.numpy()[3:, 2] == 0).all()
+    assert (x1.grad.numpy()[:1, 0] != 0).all()
     # each sequence alone, unpadded, gives the same outputs and final state
     for b, L in enumerate(lengths):
         alone = {"lstm": lambda x: lstm_layer(x, None, None, *w, reverse=reverse),
                  "gru": lambda x: gru_layer(x, None, *w, reverse=reverse),
                  "rnn": lambda x: rnn_layer(x, None, *w, reverse=reverse)}[kind](
             gw.Tensor(x[:L, b:b + 1]))
-        np.testing.assert_allclose(out1[0].data[:L, b], alone[0].data[:, 0], atol=1e-14)
-        np.testing.assert_allclose(out1[1].data[b], alone[1].data[0], atol=1e-14)
+        np.testing.assert_allclose(out1[0].detach().numpy()[:L, b], alone[0].detach().numpy()[:, 0], atol=1e-14)
+        np.testing.assert_allclose(out1[1].detach().numpy()[b], alone[1].detach().numpy()[0], atol=1e-14)
 
 
 def test_full_lengths_equal_no_lengths():
@@ -154,7 +154,7 @@ def test_full_lengths_equal_no_lengths():
     a = lstm_layer(x, h0, c0, *w, reverse=True)
     b = lstm_layer(x, h0, c0, *w, lengths=[T] * N, reverse=True)
     for u, v in zip(a, b):
-        np.testing.assert_allclose(u.data, v.data, atol=1e-15)
+        np.testing.assert_allclose(u.detach().numpy(), v.detach().numpy(), atol=1e-15)
 
 
 def test_cell_is_the_first_step_of_the_layer():
@@ -163,7 +163,7 @@ def test_cell_is_the_first_step_of_the_layer():
     w, peep = _weights(rng, 4, peephole=True)
     out, _, _ = lstm_layer(x, h0, c0, *w, peephole=peep)
     h1, c1 = lstm_cell(x[0], h0, c0, *w, peephole=peep)
-    np.testing.assert_allclose(h1.data, out.data[0], atol=1e-15)
+    np.testing.assert_allclose(h1.detach().numpy(), out.detach().numpy()[0], atol=1e-15)
     x0 = x[0].detach().requires_grad_()
     gradcheck(lambda x, h, c: lstm_cell(x, h, c, *w, peephole=peep), [x0, h0, c0])
 
@@ -171,7 +171,7 @@ def test_cell_is_the_first_step_of_the_layer():
 def test_float32_stays_float32():
     rng = np.random.default_rng(8)
     x = gw.Tensor(rng.standard_normal((T, N, I)).astype(np.float32), requires_grad=True)
-    w = [gw.Tensor(a.data.astype(np.float32), requires_grad=True) for a in _weights(rng, 3)[0]]
+    w = [gw.Tensor(a.detach().numpy().astype(np.float32), requires_grad=True) for a in _weights(rng, 3)[0]]
     out, h = gru_layer(x, None, *w)
     out.sum().backward()
     assert out.dtype == h.dtype == x.grad.dtype == w[0].grad.dtype == np.float32
@@ -243,7 +243,7 @@ def test_gru_reset_before_matches_a_step_by_step_reference():
     x, h0, _ = _inputs(rng)
     w, _ = _weights(rng, 3)
     ours = gru_layer(x, h0, *w, reset_after=False)
-    tt = {id(t): torch.tensor(t.data, requires_grad=True) for t in [x, h0, *w]}
+    tt = {id(t): torch.tensor(t.detach().numpy(), requires_grad=True) for t in [x, h0, *w]}
     ref = _torch_gru_reset_before(*(tt[id(t)] for t in [x, h0, *w]))
     vs = [rng.standard_normal(o.shape) for o in ours]
     sum((o * gw.Tensor(v)).sum() for o, v in zip(ours, vs)).backward()
@@ -253,4 +253,4 @@ def test_gru_reset_before_matches_a_step_by_step_reference():
     for t in [x, h0, *w]:
         assert_close(t.grad, tt[id(t)].grad, 1e-12, 1e-10, "gradient")
     after = gru_layer(x, h0, *w)                        # PyTorch's form differs on these weights
-    assert not np.allclose(after[0].data, ours[0].data)
+    assert not np.allclose(after[0].detach().numpy(), ours[0].detach().numpy())

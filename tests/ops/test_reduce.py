@@ -116,7 +116,7 @@ def test_logsumexp_is_stable():
     arr = np.array([[1e4, 1e4 - 1, -1e4], [-1e4, -1e4, -1e4 + 2]])
     out = check_op(lambda x: gw.logsumexp(x, 1), lambda x: torch.logsumexp(x, 1), arrays=[arr],
                    numeric=False, dtypes=BOTH)
-    assert np.isfinite(out[0].data).all()
+    assert np.isfinite(out[0].detach().numpy()).all()
 
 
 def test_sum_of_bool_and_int():
@@ -132,3 +132,35 @@ def test_mean_of_integers_is_an_error():
 def test_reduce_dim_out_of_range():
     with pytest.raises(IndexError, match="sum: dim 3 is out of range for a tensor of 2 dimensions"):
         gw.randn(2, 3).sum(3)
+
+
+NORMS = [(2, None, False), (2, 1, True), (1, -1, False), (3, (0, 2), True), (0.5, 1, False),
+         (float("inf"), -1, False), (-float("inf"), 0, True), (0, None, False), (1.5, None, True),
+         (2, (-1, -2), False)]
+
+
+@pytest.mark.parametrize("ord,dim,keepdim", NORMS, ids=str)
+def test_vector_norm(ord, dim, keepdim):
+    check_op(lambda x: gw.linalg.vector_norm(x, ord, dim, keepdim),
+             lambda x: torch.linalg.vector_norm(x, ord, dim, keepdim), shapes=[(2, 3, 4)],
+             dtypes=BOTH, numeric=ord != 0)
+    if isinstance(dim, int) or dim is None:
+        check_op(lambda x: x.t().norm(ord, dim, keepdim) if ord != 0 else x.t().norm(0),
+                 lambda x: x.t().norm(ord, dim, keepdim) if ord != 0 else x.t().norm(0),
+                 shapes=[(3, 4)], numeric=ord != 0)
+
+
+def test_norm_at_zero_has_zero_gradient_and_empty_input():
+    for p in (2, 1, 3):
+        check_op(lambda x: x.norm(p), lambda x: x.norm(p), arrays=[np.zeros((2, 3))],
+                 numeric=False)
+    check_op(lambda x: x.norm(dim=1), lambda x: x.norm(dim=1), shapes=[(0, 3)])
+    check_op(lambda x: gw.norm(x, "fro"), lambda x: torch.norm(x, "fro"), shapes=[(3, 3)])
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (-1, True), ((0, 1), False)], ids=str)
+def test_logsumexp_non_contiguous_and_empty(dim, keepdim):
+    check_op(lambda x: x.t().logsumexp(dim, keepdim), lambda x: x.t().logsumexp(dim, keepdim),
+             shapes=[(3, 4)])
+    check_op(lambda x: x.logsumexp(1, keepdim), lambda x: x.logsumexp(1, keepdim),
+             shapes=[(0, 3)])

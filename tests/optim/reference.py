@@ -56,7 +56,7 @@ class Pair:
             if i == drop:
                 g.grad = None
             else:
-                t.grad = torch.from_numpy(g.grad.data.copy())
+                t.grad = torch.from_numpy(g.grad.numpy().copy())
         self.gw_opt.step()
         self.torch_opt.step()
         self.t += 1
@@ -67,7 +67,7 @@ class Pair:
         rtol = rtol if rtol is not None else (2e-5 if f32 else 1e-10)
         for i, (g, t) in enumerate(zip(self.gw_params, self.torch_params)):
             assert g.dtype == self.dtype, f"param {i}: dtype {g.dtype}, expected {self.dtype}"
-            np.testing.assert_allclose(g.data, t.detach().numpy(), atol=atol, rtol=rtol,
+            np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), atol=atol, rtol=rtol,
                                        err_msg=f"param {i} after step {self.t}")
 
 

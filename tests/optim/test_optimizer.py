@@ -31,8 +31,8 @@ def test_add_param_group_takes_part_in_step():
     opt.add_param_group({"params": [b], "lr": 1.0})
     a.grad, b.grad = gw.ones(3), gw.ones(3)
     opt.step()
-    np.testing.assert_allclose(a.data, [-0.1, 0.9, 1.9], rtol=1e-6)
-    np.testing.assert_allclose(b.data, [0.0, 1.0, 2.0], atol=1e-7)
+    np.testing.assert_allclose(a.detach().numpy(), [-0.1, 0.9, 1.9], rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), [0.0, 1.0, 2.0], atol=1e-7)
 
 
 def test_named_parameters_are_accepted():
@@ -65,19 +65,19 @@ def test_zero_grad(set_to_none):
     if set_to_none:
         assert a.grad is None
     else:
-        np.testing.assert_array_equal(a.grad.data, np.zeros(3, np.float32))
+        np.testing.assert_array_equal(a.grad.numpy(), np.zeros(3, np.float32))
 
 
 @pytest.mark.parametrize("opt_cls", [SGD, Adam, AdamW, RMSprop])
 def test_step_is_in_place_keeps_dtype_and_skips_missing_grads(opt_cls):
     a, b = params(dtype=np.float32)
-    data_a, before_b = a.data, b.data.copy()
+    data_a, before_b = a.detach().numpy(), b.detach().numpy().copy()
     opt = opt_cls([a, b], lr=0.1)
     a.grad = gw.tensor(np.array([1.0, -1.0, 2.0], np.float32))
     opt.step()
-    assert a.data is data_a and a.dtype == np.float32 and isinstance(a, gw.nn.Parameter)
-    assert not np.allclose(a.data, np.arange(3))
-    np.testing.assert_array_equal(b.data, before_b)
+    assert a.detach().numpy() is data_a and a.dtype == np.float32 and isinstance(a, gw.nn.Parameter)
+    assert not np.allclose(a.detach().numpy(), np.arange(3))
+    np.testing.assert_array_equal(b.detach().numpy(), before_b)
     assert b not in opt.state
     for v in opt.state[a].values():
         assert isinstance(v, int) or v.dtype == np.float32
@@ -96,7 +96,7 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned():
     with gw.no_grad():
         loss = opt.step(closure)
     assert loss.item() == pytest.approx(5.0)
-    np.testing.assert_allclose(a.data, np.arange(3) * 0.8)
+    np.testing.assert_allclose(a.detach().numpy(), np.arange(3) * 0.8)
 
 
 @pytest.mark.parametrize("cls, kwargs", [
@@ -115,7 +115,7 @@ def test_state_dict_has_torchs_structure(cls, kwargs):
             if k == "step":
                 assert mine["state"][idx]["step"] == v.item()
             else:
-                np.testing.assert_allclose(mine["state"][idx][k].data, v.numpy(), rtol=1e-10)
+                np.testing.assert_allclose(mine["state"][idx][k].detach().numpy(), v.numpy(), rtol=1e-10)
     for g, r in zip(mine["param_groups"], ref["param_groups"]):
         assert g["params"] == r["params"]
         assert all(g[k] == r[k] for k in g)
@@ -160,7 +160,7 @@ def test_checkpoint_through_a_file_resumes_exactly(cls, kwargs, tmp_path):
     assert opt2.param_groups[1]["lr"] == 0.003
     _train(opt2, ps2, rng, 10)
     for p, q in zip(ps2, ref_params):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
 def test_loading_a_torch_optimizer_state_continues_like_torch():

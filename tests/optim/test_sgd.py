@@ -43,7 +43,7 @@ def test_momentum_equals_the_decks_velocity_form():
         opt.step()
         v = 0.9 * v - 0.1 * g
         theta = theta + v
-    np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(p.detach().numpy(), theta, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("kwargs, name", [

@@ -39,4 +39,4 @@ def make_run(dropout=0.2, seed=0, batch_norm=True):
 
 
 def weights(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}

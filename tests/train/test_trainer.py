@@ -92,7 +92,7 @@ def test_plateau_schedule_steps_on_validation_loss():
 
 
 def _weight_norm(model):
-    return sum(float((p.data ** 2).sum()) for p in model.parameters() if p.ndim == 2)
+    return sum(float((p.detach().numpy() ** 2).sum()) for p in model.parameters() if p.ndim == 2)
 
 
 @pytest.mark.parametrize("penalty", ["l2", "l1", "elastic"])

@@ -26,14 +26,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     params = _with_grads(parameters)
     if not params:
         return Tensor(backend.np.asarray(0.0, backend.DEFAULT_FLOAT))
-    xp = backend.array_module(params[0].grad.data)
+    xp = backend.array_module(params[0].grad._data)
     norm_type = float(norm_type)
     with xp.errstate(invalid="ignore", over="ignore"):
         if math.isinf(norm_type):
-            maxima = [float(xp.abs(p.grad.data).max()) for p in params]
+            maxima = [float(xp.abs(p.grad._data).max()) for p in params]
             total = math.nan if any(map(math.isnan, maxima)) else max(maxima)  # NaN wins
         else:
-            total = sum(float((xp.abs(p.grad.data.astype(xp.float64)) ** norm_type).sum())
+            total = sum(float((xp.abs(p.grad._data.astype(xp.float64)) ** norm_type).sum())
                         for p in params) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise NonFiniteError(f"clip_grad_norm_: The total norm of order {norm_type} for "
@@ -44,11 +44,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if coef < 1 or math.isnan(coef):                      # PyTorch: clamp(coef, max=1), NaN stays
         with xp.errstate(invalid="ignore"):
             for p in params:
-                p.grad.data = p.grad.data * p.grad.data.dtype.type(coef)
-    return Tensor(xp.asarray(total, dtype=params[0].grad.data.dtype))
+                p.grad._data = p.grad._data * p.grad._data.dtype.type(coef)
+    return Tensor(xp.asarray(total, dtype=params[0].grad._data.dtype))
 
 
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [−clip_value, clip_value]."""
     for p in _with_grads(parameters):
-        p.grad.data = backend.array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
+        p.grad._data = backend.array_module(p.grad._data).clip(p.grad._data, -clip_value, clip_value)

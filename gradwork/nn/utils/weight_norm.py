@@ -60,8 +60,8 @@ def weight_norm(module, name="weight", dim=0):
                          f"(parameters: {names})")
     dim = _norm_dim(dim, weight.ndim)
     with no_grad():
-        g = Parameter(norm_except_dim(weight, dim).data)
-    v = Parameter(weight.data.copy())
+        g = Parameter(norm_except_dim(weight, dim)._data)
+    v = Parameter(weight._data.copy())
     delattr(module, name)
     module.register_parameter(name + "_g", g)
     module.register_parameter(name + "_v", v)
@@ -85,7 +85,7 @@ def remove_weight_norm(module, name="weight"):
     delattr(module, name + "_g")
     delattr(module, name + "_v")
     object.__delattr__(module, name)
-    module.register_parameter(name, Parameter(weight.data))
+    module.register_parameter(name, Parameter(weight._data))
     if not norms:
         del module.__dict__["_weight_norm"]
         del module.__dict__["forward"]

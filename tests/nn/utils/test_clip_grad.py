@@ -35,9 +35,9 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
     assert total.item() == pytest.approx(ref_total.item(), rel=1e-6)
     for p, t in zip(mine, ref):
         assert p.grad.dtype == dtype
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-7)
     if max_norm < total.item():
-        norm = np.linalg.norm(np.concatenate([p.grad.data.ravel() for p in mine]),
+        norm = np.linalg.norm(np.concatenate([p.grad.numpy().ravel() for p in mine]),
                               ord=norm_type)
         assert norm == pytest.approx(max_norm, rel=1e-5)
 
@@ -45,7 +45,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
 def test_clip_grad_norm_skips_missing_grads_and_takes_one_tensor():
     mine, _ = pair()
     extra = gw.nn.Parameter(np.ones(3, np.float32))
-    before = np.linalg.norm(mine[0].grad.data)
+    before = np.linalg.norm(mine[0].grad.numpy())
     assert clip_grad_norm_(mine[0], 1e9).item() == pytest.approx(before, rel=1e-6)
     clip_grad_norm_(iter(mine + [extra]), 0.1)
     assert extra.grad is None
@@ -67,7 +67,7 @@ def test_clip_grad_value_matches_torch(clip_value):
     torch.nn.utils.clip_grad_value_(ref, clip_value)
     for p, t in zip(mine, ref):
         assert p.grad.dtype == np.float32
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
@@ -76,21 +76,21 @@ def test_clip_grad_norm_non_finite_follows_torch(bad, norm_type):
     """Default (error_if_nonfinite=False, PyTorch's): the same gradients as PyTorch's; True:
     PyTorch's error text, as a NonFiniteError (a RuntimeError), and the gradients untouched."""
     mine, ref = pair()
-    mine[1].grad.data[0] = bad
+    mine[1].grad._data[0] = bad
     ref[1].grad[0] = float(bad)
-    kept = [p.grad.data.copy() for p in mine]
+    kept = [p.grad.numpy().copy() for p in mine]
     with pytest.raises(NonFiniteError, match=r"The total norm of order .* for gradients from "
                        r"`parameters` is non-finite, so it cannot be clipped"):
         clip_grad_norm_(mine, 1.0, norm_type, error_if_nonfinite=True)
     for p, k in zip(mine, kept):
-        np.testing.assert_array_equal(p.grad.data, k)
+        np.testing.assert_array_equal(p.grad.numpy(), k)
     with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
         torch.nn.utils.clip_grad_norm_(ref, 1.0, norm_type, error_if_nonfinite=True)
     total = clip_grad_norm_(mine, 1.0, norm_type)
     ref_total = torch.nn.utils.clip_grad_norm_(ref, 1.0, norm_type)
     np.testing.assert_array_equal(total.item(), ref_total.item())
     for p, t in zip(mine, ref):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())
 
 
 def test_clip_grad_norm_refuses_a_bad_max_norm():

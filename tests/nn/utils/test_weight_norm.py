@@ -21,7 +21,7 @@ def torch_weight_norm(module, **kw):
 def paired(gw_module, torch_module, x_shape, dim, seed=0):
     """Same weights in both, weight norm on both, g and v moved off their initial values."""
     gw_module.double()
-    torch_module.double().load_state_dict({k: torch.from_numpy(v.data.copy())
+    torch_module.double().load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
                                            for k, v in gw_module.state_dict().items()})
     weight_norm(gw_module, dim=dim)
     torch_weight_norm(torch_module, dim=dim)
@@ -39,13 +39,13 @@ def compare(gw_module, torch_module, x):
         assert gw_module.state_dict()[k].shape == tuple(v.shape), k
     out = gw_module(gw.Tensor(x))
     ref = torch_module(torch.from_numpy(x))
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-12)
     v = np.random.default_rng(1).standard_normal(out.shape)
     (out * gw.Tensor(v)).sum().backward()
     (ref * torch.from_numpy(v)).sum().backward()
     params = dict(torch_module.named_parameters())
     for name, p in gw_module.named_parameters():
-        np.testing.assert_allclose(p.grad.data, params[name].grad.numpy(), atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), params[name].grad.numpy(), atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("dim", [0, 1, None, -1])
@@ -64,11 +64,11 @@ def test_conv1d_matches_torch(dim):
 
 def test_shapes_and_initial_function():
     lin = nn.Linear(4, 3)
-    before = lin.weight.data.copy()
+    before = lin.weight.detach().numpy().copy()
     weight_norm(lin)
     assert lin.weight_g.shape == (3, 1) and lin.weight_v.shape == (3, 4)
     assert "weight" not in dict(lin.named_parameters())
-    np.testing.assert_allclose(lin.weight.data, before, rtol=1e-6)
+    np.testing.assert_allclose(lin.weight.detach().numpy(), before, rtol=1e-6)
     assert weight_norm(nn.Linear(4, 3), dim=None).weight_g.shape == ()
 
 
@@ -81,22 +81,22 @@ def test_gradcheck():
 def test_weight_recomputed_every_forward():
     lin = weight_norm(nn.Linear(3, 2).double())
     x = gw.Tensor(np.ones((1, 3)))
-    base = lin(x).data - lin.bias.data
+    base = lin(x).detach().numpy() - lin.bias.detach().numpy()
     lin.weight_g.data *= 2
-    np.testing.assert_allclose(lin(x).data - lin.bias.data, 2 * base)
+    np.testing.assert_allclose(lin(x).detach().numpy() - lin.bias.detach().numpy(), 2 * base)
     lin.weight_v.data *= 5                                            # direction only: no change
-    np.testing.assert_allclose(lin(x).data - lin.bias.data, 2 * base)
+    np.testing.assert_allclose(lin(x).detach().numpy() - lin.bias.detach().numpy(), 2 * base)
 
 
 def test_remove_weight_norm():
     lin = weight_norm(nn.Linear(3, 2))
     lin.weight_g.data *= 3
     x = gw.randn(4, 3)
-    expected = lin(x).data
+    expected = lin(x).detach().numpy()
     remove_weight_norm(lin)
     assert list(lin.state_dict()) == ["bias", "weight"]
     assert isinstance(lin.weight, nn.Parameter) and "forward" not in vars(lin)
-    np.testing.assert_allclose(lin(x).data, expected, rtol=1e-6)
+    np.testing.assert_allclose(lin(x).detach().numpy(), expected, rtol=1e-6)
 
 
 def test_deepcopy_uses_its_own_parameters():
@@ -104,8 +104,8 @@ def test_deepcopy_uses_its_own_parameters():
     twin = copy.deepcopy(lin)
     twin.weight_g.data *= 0
     x = gw.randn(1, 3)
-    np.testing.assert_allclose(twin(x).data, twin.bias.data[None])
-    assert np.abs(lin(x).data - lin.bias.data).max() > 0
+    np.testing.assert_allclose(twin(x).detach().numpy(), twin.bias.detach().numpy()[None])
+    assert np.abs(lin(x).detach().numpy() - lin.bias.detach().numpy()).max() > 0
 
 
 def test_bad_input():
