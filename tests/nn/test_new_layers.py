@@ -102,8 +102,6 @@ def test_upsample_nearest(shape, kwargs):
 
 
 def test_upsample_bilinear_through_interpolate():
-    if not hasattr(nn.functional, "interpolate"):
-        pytest.skip("F.interpolate not in this tree (issue 15, ops part)")
     for ac in (False, True):
         check_op(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=ac),
                  torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=ac),
