@@ -19,7 +19,8 @@ import time
 from ..data import DATASETS
 from ..errors import (ArgumentError, GradworkError, check_nonnegative, check_nonnegative_int,
                       check_positive, check_positive_int, check_probability, plural)
-from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig, defaults
+from ..train.config import (OPTIMIZERS, PENALTIES, RECIPES, SCHEDULES, TrainConfig,
+                             defaults)
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
 _USER_ERRORS = (ValueError, FloatingPointError, OSError, GradworkError)
@@ -79,6 +80,9 @@ def _add_train(sub):
     _option(p, "--lr", "learning rate", type=POSITIVE)
     _option(p, "--momentum", "momentum for sgd and rmsprop", type=FRACTION)
     _option(p, "--weight-decay", "the optimizer's weight decay", type=NONNEGATIVE)
+    _option(p, "--recipe", "a deck's training recipe as the defaults, your options on top: "
+            "alexnet = SGD 0.9, wd 5e-4, batch 128, lr 0.01 ÷10 on a validation plateau; "
+            "resnet = SGD 0.9, wd 1e-4, batch 256, lr 0.1 ÷10 on a plateau", choices=tuple(RECIPES))
     _option(p, "--optimizer", "optimizer", choices=OPTIMIZERS)
     _option(p, "--schedule", "learning-rate schedule, stepped per epoch; plateau watches the "
             "validation loss", choices=SCHEDULES)
@@ -132,7 +136,9 @@ def _new_config(args):
                             "--model-from FILE.py:FUNCTION")
     if args.model is not None and args.model_from is not None:
         raise ArgumentError("train: give a zoo MODEL or --model-from, not both")
-    values = {**_DEFAULTS, **_given(args), "name": getattr(args, "name", None),
+    given = _given(args)
+    recipe = RECIPES[given["recipe"]] if given.get("recipe") else {}
+    values = {**_DEFAULTS, **recipe, **given, "name": getattr(args, "name", None),
               "out": getattr(args, "out", _DEFAULTS["out"]), "progress": not args.no_progress,
               "model_from": args.model_from}
     return TrainConfig(model=args.model or args.model_from, **values)

@@ -16,6 +16,18 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "multistep", "cosine", "plateau")
 PENALTIES = ("none", "l2", "l1", "elastic")
 
+# The decks' training recipes (deck 002), as TrainConfig defaults that `--recipe` applies
+# before the user's own options. AlexNet: SGD, momentum 0.9, weight decay 5e-4, batch 128,
+# lr 0.01 divided by 10 when the validation error plateaus (Krizhevsky et al. 2012, §5).
+# ResNet: SGD, momentum 0.9, weight decay 1e-4, batch 256, lr 0.1 divided by 10 on a plateau
+# (He et al. 2016, §3.4; BN after every conv is the zoo's ResNets' own).
+RECIPES = {
+    "alexnet": {"optimizer": "sgd", "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 128,
+                "lr": 0.01, "schedule": "plateau", "gamma": 0.1},
+    "resnet": {"optimizer": "sgd", "momentum": 0.9, "weight_decay": 1e-4, "batch_size": 256,
+               "lr": 0.1, "schedule": "plateau", "gamma": 0.1},
+}
+
 
 @dataclass
 class TrainConfig:
@@ -49,6 +61,7 @@ class TrainConfig:
     progress: bool = True
     checkpoint_steps: int = 0       # also write `last` inside an epoch every N steps (0: never)
     checkpoint_minutes: float = 10.0  # ... and every M minutes (0: never)
+    recipe: str | None = None       # a RECIPES name whose settings were the defaults
 
     def __post_init__(self):
         self.validate()
@@ -82,6 +95,8 @@ class TrainConfig:
         if self.pad is not None:
             check_nonnegative_int(w, "pad", self.pad)
         check_probability(w, "val_split", self.val_split, inclusive_high=False)
+        if self.recipe is not None:
+            check_choice(w, "recipe", self.recipe, tuple(RECIPES))
         check_nonnegative_int(w, "checkpoint_steps", self.checkpoint_steps)
         check_nonnegative(w, "checkpoint_minutes", self.checkpoint_minutes)
 
