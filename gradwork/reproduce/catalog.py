@@ -2,6 +2,7 @@
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
 from .efficiency import DENSENET_EFFICIENCY
+from .gradients import VANISHING_GRADIENTS
 from .initialisation import INITIALISATION
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
@@ -11,7 +12,8 @@ from .schedule import PLATEAU
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
-                              POOLING_INVARIANCE, DENSENET_EFFICIENCY)}
+                              POOLING_INVARIANCE, DENSENET_EFFICIENCY,
+                              VANISHING_GRADIENTS)}
 
 
 def get_claim(name):

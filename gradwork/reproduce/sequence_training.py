@@ -1,0 +1,103 @@
+"""What the sequence claims share: a recurrent or convolutional sequence regressor (the last
+step's features → Linear), the adding problem's training loop (Adam, optional norm clipping,
+one row every `eval_every` steps) and ‖∂L/∂h_t‖ for every t, measured by unrolling the
+trained layer's weights in its cell so every h_t is a tensor of the graph."""
+import math
+import time
+
+from .. import nn, optim
+from ..autograd import Tensor, no_grad
+from ..backend import np
+from ..data import AddingProblem
+
+RECURRENT = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
+CELLS = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
+VARIANCE_BASELINE = 1 / 6      # MSE of always predicting 1: Var(u₁ + u₂), u ~ U(0, 1)
+
+
+class SequenceRegressor(nn.Module):
+    """(N, T, I) → (N, out): an RNN/LSTM/GRU (batch-first) or a TCN, then a Linear layer on
+    the last step's features."""
+
+    def __init__(self, kind, input_size, hidden, out=1, tcn_levels=4, tcn_kernel=4):
+        super().__init__()
+        self.kind = kind
+        if kind == "TCN":
+            self.body = nn.TCN(input_size, [hidden] * tcn_levels, kernel_size=tcn_kernel,
+                               dropout=0.0)
+        else:
+            self.body = RECURRENT[kind](input_size, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, out)
+
+    def forward(self, x):
+        if self.kind == "TCN":
+            return self.head(self.body(x.transpose(1, 2))[:, :, -1])
+        return self.head(self.body(x)[0][:, -1])
+
+
+def tcn_shape(seq_len):
+    """(levels, kernel) of the smallest TCN whose receptive field 1 + 2(k−1)(2^L − 1) covers
+    `seq_len` with k ≤ 8 (Bai et al. 2018 size TCNs to cover the sequence)."""
+    for levels in range(1, 12):
+        for kernel in range(2, 9):
+            if 1 + 2 * (kernel - 1) * (2 ** levels - 1) >= seq_len:
+                return levels, kernel
+    raise ValueError(f"tcn_shape: seq_len {seq_len} is too long")
+
+
+def train_adding(model, seq_len, *, steps, lr, seed, batch_size=32, clip=None,
+                 eval_every=50, n_test=500, log=None):
+    """Train `model` on fresh adding-problem batches (Adam, `lr`; norm clipping at `clip`
+    when given) and return rows: step, train_mse (mean since the last row), test_mse on a
+    fixed held-out set, diverged (a non-finite loss; training stops there)."""
+    train_set = AddingProblem(steps * batch_size, seq_len, seed=1000 + seed)
+    x_test, y_test = AddingProblem(n_test, seq_len, seed=999_999).get_batch(np.arange(n_test))
+    params = list(model.parameters())
+    opt = optim.Adam(params, lr=lr)
+    rows, total, count, start = [], 0.0, 0, time.perf_counter()
+    for step in range(1, steps + 1):
+        x, y = train_set.get_batch(np.arange((step - 1) * batch_size, step * batch_size))
+        loss = ((model(x) - y) ** 2).mean()
+        value = float(loss.item())
+        diverged = not math.isfinite(value)
+        if not diverged:
+            opt.zero_grad()
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(params, clip)
+            opt.step()
+            total, count = total + value, count + 1
+        if diverged or step % eval_every == 0 or step == steps:
+            with no_grad():
+                test = float(((model(x_test) - y_test) ** 2).mean().item())
+            rows.append({"step": step, "train_mse": total / max(count, 1), "test_mse": test,
+                         "diverged": diverged or not math.isfinite(test),
+                         "seconds": round(time.perf_counter() - start, 2)})
+            total, count = 0.0, 0
+            if log:
+                log(f"    step {step}: train {rows[-1]['train_mse']:.4f}, test {test:.4f}")
+            if rows[-1]["diverged"]:
+                break
+    return rows
+
+
+def cell_like(layer, kind):
+    """The layer-0 weights of a trained RNN/LSTM/GRU layer, in a cell of the same kind."""
+    cell = CELLS[kind](layer.input_size, layer.hidden_size)
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(cell, name).data[...] = getattr(layer, name + "_l0").data
+    return cell
+
+
+def gradient_norms(cell, x):
+    """‖∂L/∂h_t‖ (mean over the batch) for t = 1..T, L = Σ_n v·h_T with a fixed random v:
+    unroll `cell` over x (T, N, I), keep every h_t's gradient."""
+    hs, state = [], None
+    for t in range(x.shape[0]):
+        state = cell(Tensor(x[t]), state)
+        h = state[0] if isinstance(state, tuple) else state
+        h.retain_grad()
+        hs.append(h)
+    v = np.random.default_rng(0).standard_normal(cell.hidden_size).astype(np.float32)
+    (hs[-1] * Tensor(v)).sum().backward()
+    return [float(np.linalg.norm(h.grad, axis=1).mean()) for h in hs]
