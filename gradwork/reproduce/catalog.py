@@ -1,4 +1,5 @@
 """Every claim `gradwork reproduce` knows, in the order `--list` prints them."""
+from .adding import ADDING_PROBLEM
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
 from .efficiency import DENSENET_EFFICIENCY
@@ -13,7 +14,7 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
                               POOLING_INVARIANCE, DENSENET_EFFICIENCY,
-                              VANISHING_GRADIENTS)}
+                              VANISHING_GRADIENTS, ADDING_PROBLEM)}
 
 
 def get_claim(name):
