@@ -1,0 +1,86 @@
+"""The sequence claims' verdict rules, both ways, on synthetic results; their measuring code
+on tiny cases (the quick runs are in test_claims.py, which runs every registered claim)."""
+import numpy as np
+import pytest
+import torch
+
+from gradwork.backend import manual_seed
+from gradwork.reproduce import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, adding, gradients
+from gradwork.reproduce.sequence_training import (SequenceRegressor, cell_like, gradient_norms,
+                                                  tcn_shape)
+
+
+def _grad_rows(small, large, rnn_trained, lstm_trained, seeds=1):
+    rows = []
+    for s in range(seeds):
+        for model, phase, ratio in (("tanh RNN ρ=0.9", "initialisation", small),
+                                    ("tanh RNN ρ=1.5", "initialisation", large),
+                                    ("LSTM", "initialisation", 1e-20),
+                                    ("tanh RNN ρ=0.9", "trained", rnn_trained),
+                                    ("LSTM", "trained", lstm_trained),
+                                    ("GRU", "trained", 1e-2)):
+            rows += [{"seed": s, "model": model, "phase": phase, "t": 1, "relative": ratio},
+                     {"seed": s, "model": model, "phase": phase, "t": 100, "relative": 1.0}]
+    return rows
+
+
+def test_vanishing_rule():
+    decide = gradients.decide_vanishing
+    assert decide(_grad_rows(1e-7, 100.0, 1e-12, 1e-2, seeds=2)).status == HOLDS
+    assert decide(_grad_rows(1e-2, 100.0, 1e-12, 1e-2)).status == DOES_NOT_HOLD
+    assert decide(_grad_rows(1e-7, 0.5, 1e-12, 1e-2)).status == DOES_NOT_HOLD
+    assert decide(_grad_rows(1e-7, 100.0, 1e-2, 1e-3)).status == DOES_NOT_HOLD
+    assert decide(_grad_rows(1e-7, 100.0, 1e-4, 1e-2)).status == INCONCLUSIVE
+
+
+def test_set_spectral_radius():
+    layer = SequenceRegressor("RNN", 2, 16).body
+    gradients.set_spectral_radius(layer, 0.7, seed=3)
+    assert np.abs(np.linalg.eigvals(layer.weight_hh_l0.data)).max() == pytest.approx(0.7, 1e-4)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_gradient_norms_match_torch(kind):
+    """‖∂L/∂h_t‖ from the unrolled cell equals PyTorch's on the same weights and inputs."""
+    manual_seed(0)
+    layer = SequenceRegressor(kind, 2, 5).body
+    x = np.random.default_rng(1).standard_normal((7, 3, 2)).astype(np.float32)
+    ours = gradient_norms(cell_like(layer, kind), x)
+    cell = {"RNN": torch.nn.RNNCell, "LSTM": torch.nn.LSTMCell, "GRU": torch.nn.GRUCell}[kind](
+        2, 5)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(torch.from_numpy(getattr(layer, name + "_l0").data))
+    hs, state = [], None
+    for t in range(7):
+        state = cell(torch.from_numpy(x[t]), state)
+        h = state[0] if isinstance(state, tuple) else state
+        h.retain_grad()
+        hs.append(h)
+    v = torch.from_numpy(np.random.default_rng(0).standard_normal(5).astype(np.float32))
+    (hs[-1] * v).sum().backward()
+    theirs = [float(h.grad.norm(dim=1).mean()) for h in hs]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+
+
+def test_tcn_shape_covers_the_sequence():
+    for seq_len in (10, 50, 200, 1000):
+        levels, kernel = tcn_shape(seq_len)
+        assert 1 + 2 * (kernel - 1) * (2 ** levels - 1) >= seq_len
+
+
+def _adding_rows(mses):
+    return [{"seed": 0, "T": t, "model": k, "step": 1, "test_mse": v}
+            for (t, k), v in mses.items()]
+
+
+def test_adding_rule():
+    good = {(t, k): (0.167 if k == "RNN" else 0.001) for t in (50, 200)
+            for k in ("RNN", "LSTM", "GRU", "TCN")}
+    assert adding.decide_adding(_adding_rows(good)).status == HOLDS
+    assert adding.decide_adding(_adding_rows({**good, (200, "RNN"): 0.005})).status \
+        == DOES_NOT_HOLD
+    assert adding.decide_adding(_adding_rows({**good, (200, "TCN"): 0.2})).status \
+        == DOES_NOT_HOLD
+    assert adding.decide_adding(_adding_rows({**good, (200, "LSTM"): 0.05})).status \
+        == INCONCLUSIVE
