@@ -3,7 +3,7 @@ from .adding import ADDING_PROBLEM
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
 from .efficiency import DENSENET_EFFICIENCY
-from .gradients import VANISHING_GRADIENTS
+from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initialisation import INITIALISATION
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
@@ -14,7 +14,8 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
                               POOLING_INVARIANCE, DENSENET_EFFICIENCY,
-                              VANISHING_GRADIENTS, ADDING_PROBLEM)}
+                              VANISHING_GRADIENTS, ADDING_PROBLEM,
+                              GRADIENT_CLIPPING)}
 
 
 def get_claim(name):

@@ -46,38 +46,42 @@ def tcn_shape(seq_len):
 
 
 def train_adding(model, seq_len, *, steps, lr, seed, batch_size=32, clip=None,
-                 eval_every=50, n_test=500, log=None):
-    """Train `model` on fresh adding-problem batches (Adam, `lr`; norm clipping at `clip`
-    when given) and return rows: step, train_mse (mean since the last row), test_mse on a
-    fixed held-out set, diverged (a non-finite loss; training stops there)."""
+                 eval_every=50, n_test=500, sgd=False, log=None):
+    """Train `model` on fresh adding-problem batches (Adam, or plain SGD when `sgd`, at
+    `lr`; norm clipping at `clip` when given, Pascanu et al. 2013 Algorithm 1) and return
+    rows: step, train_mse (mean since the last row), test_mse on a fixed held-out set,
+    max_grad_norm (largest pre-clipping ‖g‖ since the last row), diverged (a non-finite
+    loss or gradient; training stops there)."""
     train_set = AddingProblem(steps * batch_size, seq_len, seed=1000 + seed)
     x_test, y_test = AddingProblem(n_test, seq_len, seed=999_999).get_batch(np.arange(n_test))
     params = list(model.parameters())
-    opt = optim.Adam(params, lr=lr)
-    rows, total, count, start = [], 0.0, 0, time.perf_counter()
-    for step in range(1, steps + 1):
-        x, y = train_set.get_batch(np.arange((step - 1) * batch_size, step * batch_size))
-        loss = ((model(x) - y) ** 2).mean()
-        value = float(loss.item())
-        diverged = not math.isfinite(value)
-        if not diverged:
-            opt.zero_grad()
-            loss.backward()
-            if clip is not None:
-                nn.utils.clip_grad_norm_(params, clip)
-            opt.step()
-            total, count = total + value, count + 1
-        if diverged or step % eval_every == 0 or step == steps:
-            with no_grad():
-                test = float(((model(x_test) - y_test) ** 2).mean().item())
-            rows.append({"step": step, "train_mse": total / max(count, 1), "test_mse": test,
-                         "diverged": diverged or not math.isfinite(test),
-                         "seconds": round(time.perf_counter() - start, 2)})
-            total, count = 0.0, 0
-            if log:
-                log(f"    step {step}: train {rows[-1]['train_mse']:.4f}, test {test:.4f}")
-            if rows[-1]["diverged"]:
-                break
+    opt = optim.SGD(params, lr=lr) if sgd else optim.Adam(params, lr=lr)
+    rows, total, count, start, top = [], 0.0, 0, time.perf_counter(), 0.0
+    with np.errstate(over="ignore", invalid="ignore"):   # divergence is detected below
+        for step in range(1, steps + 1):
+            x, y = train_set.get_batch(np.arange((step - 1) * batch_size, step * batch_size))
+            loss = ((model(x) - y) ** 2).mean()
+            value = float(loss.item())
+            diverged = not math.isfinite(value)
+            if not diverged:
+                opt.zero_grad()
+                loss.backward()
+                norm = float(nn.utils.clip_grad_norm_(params, math.inf if clip is None else clip)
+                             .item())
+                top, diverged = max(top, norm), not math.isfinite(norm)
+                opt.step()
+                total, count = total + value, count + 1
+            if diverged or step % eval_every == 0 or step == steps:
+                with no_grad():
+                    test = float(((model(x_test) - y_test) ** 2).mean().item())
+                rows.append({"step": step, "train_mse": total / max(count, 1), "test_mse": test,
+                             "max_grad_norm": top, "diverged": diverged or not math.isfinite(test),
+                             "seconds": round(time.perf_counter() - start, 2)})
+                total, count, top = 0.0, 0, 0.0
+                if log:
+                    log(f"    step {step}: train {rows[-1]['train_mse']:.4f}, test {test:.4f}")
+                if rows[-1]["diverged"]:
+                    break
     return rows
 
 

@@ -84,3 +84,38 @@ def test_adding_rule():
         == DOES_NOT_HOLD
     assert adding.decide_adding(_adding_rows({**good, (200, "LSTM"): 0.05})).status \
         == INCONCLUSIVE
+
+
+def _clip_rows(diverged_without, diverged_with, seeds=4):
+    rows = []
+    for s in range(seeds):
+        for label, n in (("no clipping", diverged_without), ("clip ‖g‖ ≤ 1", diverged_with)):
+            rows.append({"seed": s, "clipping": label, "step": 1, "train_mse": 0.5,
+                         "diverged": False})
+            rows.append({"seed": s, "clipping": label, "step": 2, "train_mse": 0.2,
+                         "diverged": s < n})
+    return rows
+
+
+def test_clipping_rule():
+    decide = gradients.decide_clipping
+    verdict = decide(_clip_rows(3, 0))
+    assert verdict.status == HOLDS and verdict.numbers["diverged_without"] == 0.75
+    assert decide(_clip_rows(2, 2)).status == DOES_NOT_HOLD
+    assert decide(_clip_rows(0, 0)).status == INCONCLUSIVE
+    assert decide(_clip_rows(1, 0)).status == INCONCLUSIVE
+
+
+def test_training_stops_at_divergence_and_clipping_bounds_the_step():
+    """An exploding RNN under large-lr SGD: without clipping the run is flagged diverged and
+    stops; with clipping every step is bounded, so the loss stays finite."""
+    from gradwork.reproduce.sequence_training import train_adding
+    runs = []
+    for clip in (None, 1.0):
+        manual_seed(0)
+        model = SequenceRegressor("RNN", 2, 16)
+        gradients.set_spectral_radius(model.body, 3.0, seed=0)
+        runs.append(train_adding(model, 20, steps=30, lr=0.5, seed=0, clip=clip, sgd=True,
+                                 eval_every=5, n_test=32))
+    assert runs[0][-1]["diverged"] and runs[0][-1]["step"] < 30
+    assert not any(r["diverged"] for r in runs[1]) and runs[1][-1]["step"] == 30
