@@ -2,6 +2,7 @@
 from .adding import ADDING_PROBLEM
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
+from .counting import LSTM_COUNTS
 from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initialisation import INITIALISATION
@@ -15,7 +16,7 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
                               POOLING_INVARIANCE, DENSENET_EFFICIENCY,
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
-                              GRADIENT_CLIPPING)}
+                              GRADIENT_CLIPPING, LSTM_COUNTS)}
 
 
 def get_claim(name):

@@ -119,3 +119,36 @@ def test_training_stops_at_divergence_and_clipping_bounds_the_step():
                                  eval_every=5, n_test=32))
     assert runs[0][-1]["diverged"] and runs[0][-1]["step"] < 30
     assert not any(r["diverged"] for r in runs[1]) and runs[1][-1]["step"] == 30
+
+
+def test_anbn_next_character_sets():
+    from gradwork.reproduce.counting import anbn_example
+    tokens, sets = anbn_example(2)       # S a a b b
+    assert tokens.tolist() == [0, 1, 1, 2, 2]
+    assert sets.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]]
+
+
+def test_accepts_checks_every_position():
+    from gradwork.reproduce.counting import accepts, anbn_example
+
+    class Oracle:                         # right for n ≤ 3, wrong at the last step beyond
+        def __call__(self, tokens):
+            n = (tokens.shape[1] - 1) // 2
+            logits = np.where(anbn_example(n)[1] > 0.5, 1.0, -1.0)
+            if n > 3:
+                logits[-1] = -logits[-1]
+            return type("T", (), {"data": logits[None]})()
+    assert [accepts(Oracle(), n) for n in (1, 3, 4)] == [True, True, False]
+
+
+def _count_rows(lstm, gru, seeds=1):
+    return [{"seed": s, "model": m, "kind": "acceptance", "n": 1, "accepted": True,
+             "train_max_n": 20, "largest_n": v} for s in range(seeds)
+            for m, v in (("LSTM", lstm), ("GRU", gru))]
+
+
+def test_counting_rule():
+    from gradwork.reproduce.counting import decide_counting
+    assert decide_counting(_count_rows(150, 25, seeds=2)).status == HOLDS
+    assert decide_counting(_count_rows(25, 40)).status == DOES_NOT_HOLD
+    assert decide_counting(_count_rows(18, 10)).status == INCONCLUSIVE
