@@ -10,13 +10,15 @@ from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
 from .schedule import PLATEAU
+from .translation import ATTENTION_LONG_SENTENCES
 
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
                               POOLING_INVARIANCE, DENSENET_EFFICIENCY,
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
-                              GRADIENT_CLIPPING, LSTM_COUNTS)}
+                              GRADIENT_CLIPPING, LSTM_COUNTS,
+                              ATTENTION_LONG_SENTENCES)}
 
 
 def get_claim(name):

@@ -152,3 +152,27 @@ def test_counting_rule():
     assert decide_counting(_count_rows(150, 25, seeds=2)).status == HOLDS
     assert decide_counting(_count_rows(25, 40)).status == DOES_NOT_HOLD
     assert decide_counting(_count_rows(18, 10)).status == INCONCLUSIVE
+
+
+def test_translation_task_reverses_and_maps():
+    from gradwork.reproduce import translation as tr
+    table = tr.dictionary()
+    assert sorted(table[3:]) == list(range(3, tr._VOCAB)) and list(table[:3]) == [0, 1, 2]
+    src, tgt = tr.translation_batch(np.random.default_rng(0), 2, 5)
+    assert tgt.shape == (2, 7) and (tgt[:, 0] == tr.START).all() and (tgt[:, -1] == tr.END).all()
+    np.testing.assert_array_equal(tgt[:, 1:-1], table[src[:, ::-1]])
+
+
+def _att_rows(none_short, none_long, bahdanau_long, gnmt_long):
+    rows = [{"seed": 0, "model": m, "length": n, "bleu": b}
+            for m, n, b in (("no attention", 4, none_short), ("no attention", 24, none_long),
+                            ("Bahdanau", 4, 1.0), ("Bahdanau", 24, bahdanau_long),
+                            ("GNMT", 4, 1.0), ("GNMT", 24, gnmt_long))]
+    return rows
+
+
+def test_attention_rule():
+    from gradwork.reproduce.translation import decide_attention
+    assert decide_attention(_att_rows(0.9, 0.2, 0.9, 0.8)).status == HOLDS
+    assert decide_attention(_att_rows(0.9, 0.5, 0.4, 0.9)).status == DOES_NOT_HOLD
+    assert decide_attention(_att_rows(0.9, 0.8, 0.95, 0.95)).status == INCONCLUSIVE
