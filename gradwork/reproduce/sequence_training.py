@@ -25,6 +25,7 @@ class SequenceRegressor(nn.Module):
         if kind == "TCN":
             self.body = nn.TCN(input_size, [hidden] * tcn_levels, kernel_size=tcn_kernel,
                                dropout=0.0)
+            reference_tcn_init(self.body)
         else:
             self.body = RECURRENT[kind](input_size, hidden, batch_first=True)
         self.head = nn.Linear(hidden, out)
@@ -33,6 +34,21 @@ class SequenceRegressor(nn.Module):
         if self.kind == "TCN":
             return self.head(self.body(x.transpose(1, 2))[:, :, -1])
         return self.head(self.body(x)[0][:, -1])
+
+
+def reference_tcn_init(tcn):
+    """Start `tcn` from the weights Bai et al.'s code (locuslab/TCN) actually trains from: its
+    N(0, 0.01) is written into the weight-norm's recomputed weight and lost, so every dilated
+    conv keeps PyTorch's default v ~ U(±1/√fan_in), with g = ‖v‖ (only the 1×1 downsample
+    gets N(0, 0.01)). gradwork's TCN implements the N(0, 0.01) intent, with which the adding
+    problem stayed at the baseline in 1,500 steps here."""
+    for module in tcn.modules():
+        if hasattr(module, "weight_v"):
+            v = module.weight_v.data
+            bound = 1.0 / math.sqrt(v[0].size)
+            nn.init.uniform_(module.weight_v, -bound, bound)
+            module.weight_g.data[...] = np.sqrt((v.astype(np.float64) ** 2).sum(
+                axis=tuple(range(1, v.ndim)))).reshape(module.weight_g.data.shape)
 
 
 def tcn_shape(seq_len):

@@ -176,3 +176,16 @@ def test_attention_rule():
     assert decide_attention(_att_rows(0.9, 0.2, 0.9, 0.8)).status == HOLDS
     assert decide_attention(_att_rows(0.9, 0.5, 0.4, 0.9)).status == DOES_NOT_HOLD
     assert decide_attention(_att_rows(0.9, 0.8, 0.95, 0.95)).status == INCONCLUSIVE
+
+
+def test_reference_tcn_init_keeps_the_weight_norm_identity():
+    """v ~ U(±1/√fan_in) and g = ‖v‖ per output channel, so the effective weight is v."""
+    manual_seed(0)
+    tcn = SequenceRegressor("TCN", 2, 8, tcn_levels=2, tcn_kernel=3).body
+    conv = tcn.network[1].conv2
+    v, g = conv.weight_v.data, conv.weight_g.data.reshape(-1)
+    bound = 1 / np.sqrt(v.shape[1] * v.shape[2])
+    assert np.abs(v).max() <= bound and np.abs(v).max() > 0.5 * bound
+    np.testing.assert_allclose(g, np.sqrt((v.astype(np.float64) ** 2).sum(axis=(1, 2))),
+                               rtol=1e-5)
+    assert tcn.network[0].downsample.weight.data.std() < 0.05      # N(0, 0.01) kept
