@@ -21,9 +21,12 @@ uses a GRU-like unit). Padded source positions (given `src_lengths`) get zero at
                 so the score also sees the previous context; additive
     "general"   f = s_{i−1}ᵀ W_a h^(k) (Luong et al. 2015's bilinear score; "dot" needs equal
                 widths, and the Bi-LSTM's annotations are 2H wide: nn.DotProductAttention)
-    None        no attention ("What is the problem with this model?", Cho et al. 2014 /
-                Sutskever et al. 2014): the decoder sees the source only through s_0, its
-                initial state from the encoder's final state; logits = W_o s_i.
+    None        no attention ("What is the problem with this model?", Sutskever et al. 2014):
+                the decoder sees the source only through s_0, its initial state from the
+                encoder's final state; logits = W_o s_i.
+    "fixed"     no attention, Cho et al. 2014's encoder–decoder (Bahdanau et al.'s RNNencdec
+                baseline): one fixed context c = [→h_S; ←h_1], the encoder's final states, is
+                fed to every decoder step in place of c_i; logits = W_o [s_i; c].
 """
 from .. import backend, nn
 from ..autograd import Tensor, no_grad
@@ -40,7 +43,7 @@ def _check_tokens(what, t, min_length=1):
                          f"T ≥ {min_length}, got {got}")
 
 
-ATTENTIONS = ("bahdanau", "gnmt", "general", None)
+ATTENTIONS = ("bahdanau", "gnmt", "general", "fixed", None)
 
 
 class Seq2SeqAttention(nn.Module):
@@ -64,12 +67,17 @@ class Seq2SeqAttention(nn.Module):
         self.tgt_embed = nn.Embedding(tgt_vocab_size, embed_size)
         if attention == "general":
             self.attention = nn.GeneralAttention(H, 2 * H)
-        elif attention is not None:
+        elif attention not in (None, "fixed"):
             query = 3 * H if attention == "gnmt" else H
             self.attention = nn.AdditiveAttention(query, 2 * H, attention_size or H)
         self.decoder = nn.LSTMCell(embed_size + C, H)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(H + C, tgt_vocab_size)
+
+    @property
+    def attends(self):
+        """Whether the decoder attends (and so returns attention weights)."""
+        return self.kind not in (None, "fixed")
 
     def encode(self, src, src_lengths=None):
         """→ annotations h (N, S, 2H) and the decoder's initial state (s_0, m_0)."""
@@ -77,6 +85,8 @@ class Seq2SeqAttention(nn.Module):
         h, (h_n, _) = self.encoder(self.src_embed(src), lengths=src_lengths)
         s0 = self.bridge(h_n[-1]).tanh()              # ←h_1: the last layer's backward state
         state = (s0, zeros(*s0.shape, dtype=s0.dtype))
+        if self.kind == "fixed":                      # c = [→h_S; ←h_1]
+            state += (cat([h_n[-2], h_n[-1]], 1),)
         if self.kind == "gnmt":                       # o_0 = [s_0; 0]
             state += (cat([s0, zeros(s0.shape[0], 2 * self.hidden_size, dtype=s0.dtype)], 1),)
         return h, state
@@ -87,12 +97,16 @@ class Seq2SeqAttention(nn.Module):
         if self.kind is None:
             s, m = self.decoder(self.tgt_embed(y_prev), state)
             return self.out(self.dropout(s)), (s, m), None
-        query = state[2] if self.kind == "gnmt" else state[0]         # Δ^(i−1)
-        c, alpha = self.attention(query, h, lengths=src_lengths)      # c_i (N, 2H)
+        if self.kind == "fixed":
+            c, alpha = state[2], None                                 # the same c every step
+        else:
+            query = state[2] if self.kind == "gnmt" else state[0]     # Δ^(i−1)
+            c, alpha = self.attention(query, h, lengths=src_lengths)  # c_i (N, 2H)
         s, m = self.decoder(cat([self.tgt_embed(y_prev), c], 1), state[:2])
         out = cat([s, c], 1)                                          # o_i
         logits = self.out(self.dropout(out))
-        return logits, ((s, m, out) if self.kind == "gnmt" else (s, m)), alpha
+        extra = {"gnmt": (out,), "fixed": (c,)}.get(self.kind, ())
+        return logits, (s, m, *extra), alpha
 
     def forward(self, src, tgt, src_lengths=None):
         """Teacher forcing: tgt (N, T) starts with the start token → logits (N, T − 1, V) for
@@ -128,7 +142,7 @@ class Seq2SeqAttention(nn.Module):
                 weights.append(alpha)
                 if done.all():
                     break
-            return stack(tokens, 1), None if self.kind is None else stack(weights, 1)
+            return stack(tokens, 1), stack(weights, 1) if self.attends else None
 
     def beam_search(self, src, start_token, beam_size=3, max_length=50, end_token=None,
                     src_lengths=None, length_penalty=0.0, return_all=False,
@@ -158,7 +172,7 @@ class Seq2SeqAttention(nn.Module):
             step, (*dec, weights), src.shape[0], start_token, beam_size, max_length,
             end_token, length_penalty, context=(h, lengths), length_norm=length_norm)
         N, k, L = tokens.shape
-        weights = None if self.kind is None else weights.reshape(N, k, L, -1)   # (N, k, L, S)
+        weights = weights.reshape(N, k, L, -1) if self.attends else None        # (N, k, L, S)
         if return_all:
             return tokens, weights, scores
         return tokens[:, 0], None if weights is None else weights[:, 0], scores[:, 0]

@@ -141,7 +141,7 @@ def make_variant(attention):
     return Seq2SeqAttention(VOCAB, VOCAB, embed_size=12, hidden_size=16, attention=attention)
 
 
-@pytest.mark.parametrize("attention", ["gnmt", "general", None])
+@pytest.mark.parametrize("attention", ["gnmt", "general", "fixed", None])
 def test_attention_variants_learn_to_reverse(attention):
     gw.manual_seed(0)
     src, tgt = reversal_task(16)
@@ -153,7 +153,7 @@ def test_attention_variants_learn_to_reverse(attention):
                                                   end_token=END)
     greedy, greedy_weights = model.translate(src, START, max_length=6, end_token=END)
     assert tokens.shape[0] == 16 and greedy.shape[0] == 16
-    if attention is None:
+    if attention in (None, "fixed"):
         assert weights is None and greedy_weights is None
     else:
         np.testing.assert_allclose(greedy_weights.numpy().sum(-1), 1, rtol=1e-5)
@@ -188,6 +188,20 @@ def test_without_attention_the_decoder_sees_only_the_initial_state():
         b, _, _ = model.step(tgt[:, 0], state, h * 0 + 5)      # other annotations: no effect
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert not hasattr(model, "attention")
+
+
+def test_fixed_context_is_the_encoders_final_states_at_every_step():
+    """Cho et al. 2014: c = [→h_S; ←h_1] at every step, whatever the other annotations."""
+    model = make_variant("fixed").eval()
+    src, tgt = reversal_task(2, seed=6)
+    with gw.no_grad():
+        h, state = model.encode(src)
+        np.testing.assert_allclose(state[2].numpy()[:, :16], h.numpy()[:, -1, :16], atol=1e-6)
+        np.testing.assert_allclose(state[2].numpy()[:, 16:], h.numpy()[:, 0, 16:], atol=1e-6)
+        a, state1, _ = model.step(tgt[:, 0], state, h)
+        b, _, _ = model.step(tgt[:, 0], state, h * 0 + 5)
+    np.testing.assert_array_equal(state1[2].numpy(), state[2].numpy())
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_bad_attention_is_named():
