@@ -12,7 +12,9 @@ finished: its only extension is the end token again, at no cost, so it keeps its
 competes with the live beams. Decoding stops when every beam is finished or after
 `max_length` steps. The final k are ranked by score / length^α (α = `length_penalty`, as in
 Hugging Face's `generate`; α = 0, the default, ranks by total log-probability as the papers
-do), the length counting the words up to and including the end token. Beam size 1 is greedy
+do), the length counting the words up to and including the end token; length_norm="gnmt"
+divides instead by GNMT's lp(Y) = (5 + |Y|)^α / 6^α (Wu et al. 2016, eq. 14), which is 1 at
+|Y| = 1 and grows more slowly with |Y| than |Y|^α. Beam size 1 is greedy
 decoding, ties going to the lower word index as `argmax` does.
 """
 from ..autograd import Tensor, no_grad
@@ -40,8 +42,13 @@ def _check_positive(name, value):
         raise ValueError(f"beam_search: {name} must be a positive integer, got {value!r}")
 
 
+def length_normaliser(length, alpha, form="power"):
+    """|Y|^α ("power"), or GNMT's lp(Y) = (5 + |Y|)^α / 6^α ("gnmt", Wu et al. 2016 eq. 14)."""
+    return ((5.0 + length) / 6.0) ** alpha if form == "gnmt" else length ** alpha
+
+
 def beam_search(step, state, batch_size, start_token, beam_size, max_length, end_token=None,
-                length_penalty=0.0, context=(), batch_dim=0):
+                length_penalty=0.0, context=(), batch_dim=0, length_norm="power"):
     """Decode `batch_size` inputs with `beam_size` beams each.
 
     step(tokens (B,), state, *context) → (log-probabilities (B, V), new state), where
@@ -55,6 +62,9 @@ def beam_search(step, state, batch_size, start_token, beam_size, max_length, end
     """
     _check_positive("beam_size", beam_size)
     _check_positive("max_length", max_length)
+    if length_norm not in ("power", "gnmt"):
+        raise ValueError(f"beam_search: length_norm must be 'power' or 'gnmt', got "
+                         f"{length_norm!r}")
     N, k = batch_size, beam_size
     xp = array_module(_first_array(state))
     with no_grad():
@@ -89,7 +99,8 @@ def beam_search(step, state, batch_size, start_token, beam_size, max_length, end
             last = word.reshape(-1)
             if finished.all():
                 break
-        ranked = scores / lengths.astype(xp.float64) ** length_penalty
+        ranked = scores / length_normaliser(lengths.astype(xp.float64), length_penalty,
+                                            length_norm)
         order = xp.argsort(-ranked, axis=1, kind="stable")                    # (N, k)
         tokens = xp.take_along_axis(tokens, order[..., None], 1)
         state = _select(state, (xp.arange(N)[:, None] * k + order).reshape(-1), batch_dim)

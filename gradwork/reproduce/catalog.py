@@ -1,19 +1,26 @@
 """Every claim `gradwork reproduce` knows, in the order `--list` prints them."""
+from .adding import ADDING_PROBLEM
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
 from .binary import BINARY_ACCURACY, BINARY_MEMORY, XNOR_SPEED
+from .counting import LSTM_COUNTS
 from .efficiency import DENSENET_EFFICIENCY
+from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initialisation import INITIALISATION
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
 from .schedule import PLATEAU
+from .translation import ATTENTION_LONG_SENTENCES
 
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
                               RESIDUAL_VS_PLAIN, BATCHNORM_SPEED, DROPOUT_OVERFITTING,
                               AUGMENTATION, PENALTIES, INITIALISATION, PLATEAU,
                               POOLING_INVARIANCE, DENSENET_EFFICIENCY,
-                              BINARY_MEMORY, XNOR_SPEED, BINARY_ACCURACY)}
+                              BINARY_MEMORY, XNOR_SPEED, BINARY_ACCURACY,
+                              VANISHING_GRADIENTS, ADDING_PROBLEM,
+                              GRADIENT_CLIPPING, LSTM_COUNTS,
+                              ATTENTION_LONG_SENTENCES)}
 
 
 def get_claim(name):

@@ -118,3 +118,38 @@ def test_bad_sizes_are_named(name, kwargs):
     args = {"beam_size": 2, "max_length": 3} | kwargs
     with pytest.raises(ValueError, match=f"beam_search: {name} must be a positive integer"):
         beam_search(decoder.step, decoder.initial_state(), 1, START, **args)
+
+
+def test_gnmt_length_normaliser():
+    """lp(Y) = (5 + |Y|)^α / 6^α (Wu et al. 2016, eq. 14), worked by hand."""
+    from gradwork.models.beam_search import length_normaliser
+    assert length_normaliser(np.array(1.0), 0.7, "gnmt") == pytest.approx(1.0)
+    assert length_normaliser(np.array(7.0), 1.0, "gnmt") == pytest.approx(2.0)
+    assert length_normaliser(np.array(13.0), 0.5, "gnmt") == pytest.approx(3 ** 0.5)
+    assert length_normaliser(np.array(4.0), 0.5) == pytest.approx(2.0)
+
+
+def test_gnmt_length_norm_changes_the_ranking():
+    """Two finished hypotheses: [END] with log p −1.0 (|Y| = 1, lp = 1) and [1, 2, END] with
+    log p −1.5 (|Y| = 3, lp = (8/6)^α). α = 0.2: −1.5/1.059 = −1.42 < −1, the short one wins;
+    α = 2: −1.5/1.778 = −0.84 > −1, the long one wins."""
+    from gradwork.models.beam_search import beam_search
+    END, START = 0, 9
+    table = {(): [-1.0, -0.5, -np.inf], (1,): [-np.inf, -np.inf, -0.5],
+             (1, 2): [-0.5, -np.inf, -np.inf]}
+
+    def step(tokens, state):
+        new = np.concatenate([state.numpy(), tokens.numpy()[:, None]], 1)
+        logp = np.array([table.get(tuple(int(t) for t in row[1:]), [0.0, -np.inf, -np.inf])
+                         for row in new])
+        return gw.tensor(logp), gw.tensor(new)
+
+    def best(alpha):
+        tokens, _, _ = beam_search(step, gw.tensor(np.zeros((1, 0), np.int64)), 1, START, 2, 4,
+                                   end_token=END, length_penalty=alpha, length_norm="gnmt")
+        return tokens.numpy()[0, 0].tolist()
+    assert best(0.0)[0] == END and best(0.2)[0] == END
+    assert best(2.0)[:3] == [1, 2, END]
+    with pytest.raises(ValueError, match="length_norm"):
+        beam_search(step, gw.tensor(np.zeros((1, 0), np.int64)), 1, START, 2, 4,
+                    length_norm="x")

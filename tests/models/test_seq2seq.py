@@ -134,3 +134,76 @@ def test_bad_tokens_are_named():
     with pytest.raises(ValueError, match=r"seq2seq_attention: src must be integer tokens"):
         model(gw.randn(2, 3), gw.tensor(np.ones((2, 3), np.int64)))
     assert get_model("seq2seq_attention", src_vocab_size=7, tgt_vocab_size=9).out.out_features == 9
+
+
+# ------------------------------------------- attention options: GNMT, Luong general, none
+def make_variant(attention):
+    return Seq2SeqAttention(VOCAB, VOCAB, embed_size=12, hidden_size=16, attention=attention)
+
+
+@pytest.mark.parametrize("attention", ["gnmt", "general", "fixed", None])
+def test_attention_variants_learn_to_reverse(attention):
+    gw.manual_seed(0)
+    src, tgt = reversal_task(16)
+    model = make_variant(attention)
+    assert model(src, tgt).shape == (16, 6, VOCAB)
+    losses = fit(model, (src, tgt), tgt, steps=120, lr=0.02, loss_fn=loss_fn)
+    assert losses[-1] < 0.5 * losses[0], losses[::12]
+    tokens, weights, _ = model.eval().beam_search(src, START, beam_size=2, max_length=6,
+                                                  end_token=END)
+    greedy, greedy_weights = model.translate(src, START, max_length=6, end_token=END)
+    assert tokens.shape[0] == 16 and greedy.shape[0] == 16
+    if attention in (None, "fixed"):
+        assert weights is None and greedy_weights is None
+    else:
+        np.testing.assert_allclose(greedy_weights.numpy().sum(-1), 1, rtol=1e-5)
+
+
+def test_gnmt_attends_from_the_previous_output():
+    """Δ^(i−1) = o_{i−1} = [s_{i−1}; c_{i−1}]: the score network's query at step i is the
+    vector the output layer read at step i − 1 (and [s_0; 0] at the first step)."""
+    model = make_variant("gnmt").eval()
+    src, _ = reversal_task(3, seed=2)
+    seen = []
+    original = model.attention.forward
+    model.attention.forward = lambda q, *a, **k: (seen.append(q.numpy()), original(q, *a, **k))[1]
+    with gw.no_grad():
+        h, state = model.encode(src)
+        np.testing.assert_array_equal(state[2].numpy()[:, 16:], 0)
+        prev, outputs = gw.tensor(np.full(3, START)), []
+        for _ in range(3):
+            _, state, _ = model.step(prev, state, h)
+            outputs.append(state[2].numpy())
+    for i in (1, 2):
+        np.testing.assert_array_equal(seen[i], outputs[i - 1])
+    assert seen[0].shape == (3, 48)
+
+
+def test_without_attention_the_decoder_sees_only_the_initial_state():
+    model = make_variant(None).eval()
+    src, tgt = reversal_task(2, seed=4)
+    with gw.no_grad():
+        h, state = model.encode(src)
+        a, _, _ = model.step(tgt[:, 0], state, h)
+        b, _, _ = model.step(tgt[:, 0], state, h * 0 + 5)      # other annotations: no effect
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not hasattr(model, "attention")
+
+
+def test_fixed_context_is_the_encoders_final_states_at_every_step():
+    """Cho et al. 2014: c = [→h_S; ←h_1] at every step, whatever the other annotations."""
+    model = make_variant("fixed").eval()
+    src, tgt = reversal_task(2, seed=6)
+    with gw.no_grad():
+        h, state = model.encode(src)
+        np.testing.assert_allclose(state[2].numpy()[:, :16], h.numpy()[:, -1, :16], atol=1e-6)
+        np.testing.assert_allclose(state[2].numpy()[:, 16:], h.numpy()[:, 0, 16:], atol=1e-6)
+        a, state1, _ = model.step(tgt[:, 0], state, h)
+        b, _, _ = model.step(tgt[:, 0], state, h * 0 + 5)
+    np.testing.assert_array_equal(state1[2].numpy(), state[2].numpy())
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_bad_attention_is_named():
+    with pytest.raises(ValueError, match="attention must be one of"):
+        make_variant("luong")

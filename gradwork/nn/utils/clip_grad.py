@@ -22,7 +22,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     PyTorch's default, the gradients are scaled by the non-finite coefficient exactly as
     PyTorch does (NaN everywhere for a NaN norm, 0·g for an infinite one). The trainer
     checks the loss and the weights itself; pass True to stop at the first bad step."""
-    max_norm = check_nonnegative("clip_grad_norm_", "max_norm", max_norm)
+    if max_norm != float("inf"):           # inf: PyTorch's idiom for "the norm, no clipping"
+        max_norm = check_nonnegative("clip_grad_norm_", "max_norm", max_norm)
     params = _with_grads(parameters)
     if not params:
         return Tensor(backend.np.asarray(0.0, backend.DEFAULT_FLOAT))

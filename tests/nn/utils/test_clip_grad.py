@@ -98,3 +98,14 @@ def test_clip_grad_norm_refuses_a_bad_max_norm():
     for bad in (-1.0, float("nan")):
         with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be a finite"):
             clip_grad_norm_(mine, bad)
+
+
+def test_clip_grad_norm_with_an_infinite_max_norm_only_measures():
+    """max_norm=inf is PyTorch's way to get the norm without clipping."""
+    mine, ref = pair()
+    before = [p.grad.numpy().copy() for p in mine]
+    total = clip_grad_norm_(mine, float("inf"))
+    ref_total = torch.nn.utils.clip_grad_norm_(ref, float("inf"))
+    np.testing.assert_allclose(total.item(), ref_total.item(), rtol=1e-6)
+    for p, b in zip(mine, before):
+        np.testing.assert_array_equal(p.grad.numpy(), b)
