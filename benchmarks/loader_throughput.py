@@ -13,14 +13,13 @@ import argparse
 import json
 import time
 
-from . import THREADS  # noqa: F401  (pins the BLAS threads before NumPy loads)
-
 import numpy as np  # noqa: E402
 
 from gradwork.data import ArrayDataset, DataLoader, default_collate  # noqa: E402
 from gradwork.data.catalog import DATASETS  # noqa: E402
-from gradwork.data.transforms import (Compose, Normalize, RandomCrop,  # noqa: E402
-                                      RandomHorizontalFlip, ToTensor)
+from gradwork.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor  # noqa: E402
+
+from . import THREADS  # noqa: F401  (pins the BLAS threads before NumPy loads)
 
 
 class _PerImage(ArrayDataset):

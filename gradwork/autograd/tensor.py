@@ -8,8 +8,8 @@ core and the one door every in-place operation passes through (`_inplace`).
 """
 from .. import backend
 from ..device import device as _device
-from .grad_mode import is_grad_enabled, no_grad
 from . import hooks as _hooks
+from .grad_mode import is_grad_enabled, no_grad
 
 
 class Tensor:

@@ -17,8 +17,16 @@ import sys
 import time
 
 from ..data import DATASETS
-from ..errors import (ArgumentError, GradworkError, check_nonnegative, check_nonnegative_int,
-                      check_positive, check_positive_int, check_probability, plural)
+from ..errors import (
+    ArgumentError,
+    GradworkError,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+    check_probability,
+    plural,
+)
 from ..train.config import OPTIMIZERS, PENALTIES, SCHEDULES, TrainConfig, defaults
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
@@ -191,8 +199,8 @@ def _run_folder(args):
 
 def cmd_train(args):
     from ..train.build import build_trainer  # noqa: PLC0415 (heavy imports on demand)
-    from ..train.runlock import RunLock  # noqa: PLC0415
     from ..train.preflight import make_run_folder  # noqa: PLC0415
+    from ..train.runlock import RunLock  # noqa: PLC0415
     folder = _run_folder(args)
     if args.resume:
         config, saved_epochs = _resume_config(args, folder)

@@ -25,8 +25,15 @@ from ..autograd import Tensor
 from ..errors import DTypeError, check_positive_int, check_probability
 from ..ops import cat, expand, squeeze, stack, transpose, unsqueeze
 from ..ops.dropout import dropout as _dropout
-from ..ops.recurrent import (check_lengths, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell,
-                             rnn_layer)
+from ..ops.recurrent import (
+    check_lengths,
+    gru_cell,
+    gru_layer,
+    lstm_cell,
+    lstm_layer,
+    rnn_cell,
+    rnn_layer,
+)
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -23,8 +23,14 @@ import warnings
 from ..backend import np
 from ..errors import CheckpointError, DataFormatError, NonFiniteError
 from ..optim import flatten_state_dict, unflatten_state_dict
-from ..serialization import (CHECKSUM_KEY, TEMP_PREFIX, atomic_write_bytes, parse_header,
-                             verify_checksum, with_checksum)
+from ..serialization import (
+    CHECKSUM_KEY,
+    TEMP_PREFIX,
+    atomic_write_bytes,
+    parse_header,
+    verify_checksum,
+    with_checksum,
+)
 
 FORMAT = "gradwork-checkpoint"
 VERSION = 2                           # 2: with a checksum (1: without, still readable)

@@ -25,8 +25,13 @@ from tqdm import tqdm
 
 from .. import backend
 from ..autograd import no_grad
-from ..errors import CheckpointError, NonFiniteError, RunFolderError, check_nonnegative, \
-    check_nonnegative_int
+from ..errors import (
+    CheckpointError,
+    NonFiniteError,
+    RunFolderError,
+    check_nonnegative,
+    check_nonnegative_int,
+)
 from ..nn import CrossEntropyLoss
 from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty
 from ..nn.utils import clip_grad_norm_

@@ -3,8 +3,17 @@ import numpy as np
 import pytest
 
 import gradwork as gw
-from gradwork.data import (AddingProblem, AnBn, ArrayDataset, CopyMemory, SequenceReversal,
-                           Subset, TensorDataset, load_dataset, random_split)
+from gradwork.data import (
+    AddingProblem,
+    AnBn,
+    ArrayDataset,
+    CopyMemory,
+    SequenceReversal,
+    Subset,
+    TensorDataset,
+    load_dataset,
+    random_split,
+)
 
 
 def test_tensor_dataset_and_subset():

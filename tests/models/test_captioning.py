@@ -7,8 +7,13 @@ import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork.models import ShowAndTell, get_model
 
-from .zoo_helpers import (assert_round_trip, fit, needs_layers, sequence_log_prob,
-                          training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_round_trip,
+    fit,
+    needs_layers,
+    sequence_log_prob,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "AdaptiveAvgPool2d", "LSTM", "Embedding")
 

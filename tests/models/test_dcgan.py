@@ -5,8 +5,13 @@ import torch
 import gradwork as gw
 from gradwork.models import Discriminator, Generator, get_model
 
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, needs_layers,
-                          torch_random)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    needs_layers,
+    torch_random,
+)
 
 pytestmark = needs_layers("Conv2d", "ConvTranspose2d", "BatchNorm2d")
 

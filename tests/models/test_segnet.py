@@ -7,8 +7,15 @@ import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork.models import SegNet, get_model
 
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, fit, needs_layers,
-                          torch_random, training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    fit,
+    needs_layers,
+    torch_random,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "MaxUnpool2d", "BatchNorm2d")
 

@@ -8,8 +8,13 @@ import pytest
 import gradwork as gw
 from gradwork import nn
 from gradwork.models import get_model
-from gradwork.nn.binary_packed import (PackedBinaryConv2d, PackedBinaryLinear, export_packed,
-                                       load_packed, pack_model)
+from gradwork.nn.binary_packed import (
+    PackedBinaryConv2d,
+    PackedBinaryLinear,
+    export_packed,
+    load_packed,
+    pack_model,
+)
 from gradwork.serialization import load, save
 
 

@@ -9,7 +9,6 @@ import torch
 import gradwork as gw
 import gradwork.nn as nn
 
-
 LAYERS = [
     ("Conv2d", (3, 10, 5), dict(padding=2)),
     ("Conv2d", (4, 8, (3, 2)), dict(stride=2, padding=1, dilation=2, groups=2, bias=False)),

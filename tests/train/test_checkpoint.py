@@ -9,7 +9,8 @@ import pytest
 
 import gradwork as gw
 from gradwork.errors import CheckpointError, NonFiniteError
-from gradwork.train import Trainer, checkpoint as ckpt, load_checkpoint, restore, save_checkpoint
+from gradwork.train import Trainer, load_checkpoint, restore, save_checkpoint
+from gradwork.train import checkpoint as ckpt
 
 from .helpers import make_run, mlp, weights
 

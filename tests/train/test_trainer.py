@@ -1,9 +1,9 @@
 """Trainer: learning, run-folder outputs, NaN stop, Ctrl-C stop and exact resume, schedules,
 penalties, clipping."""
 import os
+import signal
 import time
 import types
-import signal
 
 import numpy as np
 import pytest
