@@ -17,7 +17,6 @@ import json
 import os
 import sys
 
-import numpy as np
 
 from gradwork.reproduce.binary import median_times as _median_times
 

@@ -125,7 +125,9 @@ class PackedBinaryConv2d(_Packed):
         w = np.asarray(weight._data if isinstance(weight, Tensor) else weight)
         check_binary("PackedBinaryConv2d.from_weights", w)
         signs, alpha = binary_signs(w)
-        pair = (lambda v: (v, v) if isinstance(v, int) else tuple(v))
+        def pair(v):
+            return (v, v) if isinstance(v, int) else tuple(v)
+
         return cls(_pack_flat(signs.transpose(0, 2, 3, 1)), alpha, bias, w.shape[1] * groups,
                    w.shape[2:], pair(stride), pair(padding), pair(dilation), groups, mode)
 

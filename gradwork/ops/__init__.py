@@ -13,7 +13,6 @@ from . import (
     interpolate,
     join,
     loss,
-    matmul,
     pad,
     rearrange,
     reduce,

@@ -73,7 +73,7 @@ def plot_batchnorm(rows, path, ctx):
                    and r["base_lr"] == lr]
             series.append((f"{'BN' if bn else 'no BN'}, lr {lr}", [r["step"] for r in pts],
                            [100 * (1 - r["test_err"]) for r in pts]))
-    return curves(path, [("test accuracy (seed %d)" % seed, "SGD step", "test accuracy (%)",
+    return curves(path, [(f"test accuracy (seed {seed})", "SGD step", "test accuracy (%)",
                           series, False)],
                   "3×100 sigmoid MLP with and without batch norm (Ioffe & Szegedy 2015, Fig. 1a)")
 

@@ -7,7 +7,6 @@ from gradwork.models import Discriminator, Generator, get_model
 
 from .zoo_helpers import (
     assert_matches_torch,
-    assert_round_trip,
     count_params,
     needs_layers,
     torch_random,

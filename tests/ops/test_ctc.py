@@ -44,10 +44,14 @@ def test_matches_torch(seed, blank, reduction):
 def test_concatenated_targets_equal_padded():
     x, y, il, tl = random_problem(3)
     flat = np.concatenate([y[i, :tl[i]] for i in range(len(tl))])
-    g = lambda a: F.ctc_loss(F.log_softmax(a, 2), gw.tensor(flat), gw.tensor(il), gw.tensor(tl),
-                             reduction="none")
-    t = lambda a: torch.nn.functional.ctc_loss(a.log_softmax(2), torch.tensor(flat),
-                                               torch.tensor(il), torch.tensor(tl), reduction="none")
+    def g(a):
+        return F.ctc_loss(F.log_softmax(a, 2), gw.tensor(flat), gw.tensor(il), gw.tensor(tl),
+                          reduction="none")
+
+    def t(a):
+        return torch.nn.functional.ctc_loss(a.log_softmax(2), torch.tensor(flat),
+                                            torch.tensor(il), torch.tensor(tl), reduction="none")
+
     check_op(g, t, arrays=[x], numeric=False)
     padded = F.ctc_loss(F.log_softmax(gw.tensor(x), 2), gw.tensor(y), il, tl, reduction="none")
     np.testing.assert_allclose(g(gw.tensor(x)).detach().numpy(), padded.detach().numpy())
@@ -56,10 +60,15 @@ def test_concatenated_targets_equal_padded():
 @pytest.mark.parametrize("reduction", ["none", "mean"])
 def test_unbatched(reduction):
     x, y, _, _ = random_problem(4, T=6, N=1, S=3)
-    g = lambda a: F.ctc_loss(F.log_softmax(a, 1), gw.tensor(y[0]), gw.tensor(6), gw.tensor(3),
-                             reduction=reduction)
-    t = lambda a: torch.nn.functional.ctc_loss(a.log_softmax(1), torch.tensor(y[0]),
-                                               torch.tensor(6), torch.tensor(3), reduction=reduction)
+    def g(a):
+        return F.ctc_loss(F.log_softmax(a, 1), gw.tensor(y[0]), gw.tensor(6), gw.tensor(3),
+                          reduction=reduction)
+
+    def t(a):
+        return torch.nn.functional.ctc_loss(a.log_softmax(1), torch.tensor(y[0]),
+                                            torch.tensor(6), torch.tensor(3),
+                                            reduction=reduction)
+
     out = check_op(g, t, arrays=[x[:, 0]])
     assert out[0].shape == ()
 
