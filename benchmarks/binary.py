@@ -17,7 +17,6 @@ import json
 import os
 import sys
 
-
 from gradwork.reproduce.binary import median_times as _median_times
 
 from . import THREADS
@@ -49,10 +48,11 @@ def layer_timings(torch, repeats):
         w = gw.Tensor(layer.weight.detach().numpy().copy())
         xt, wt = torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy())
         with gw.no_grad(), torch.no_grad():
-            t = _median_times({"xnor": lambda: packed(x),
-                               "gradwork": lambda: F.conv2d(x, w, None, 1, 1),
-                               "torch": lambda: torch.nn.functional.conv2d(xt, wt, None, 1, 1)},
-                              repeats)
+            t = _median_times(
+                {"xnor": lambda packed=packed, x=x: packed(x),
+                 "gradwork": lambda x=x, w=w: F.conv2d(x, w, None, 1, 1),
+                 "torch": lambda xt=xt, wt=wt: torch.nn.functional.conv2d(xt, wt, None, 1, 1)},
+                repeats)
         macs = N * side * side * C * C * 9
         rows.append({"layer": f"3x3 {C}->{C} at {side}x{side}", "batch": N, **t,
                      "torch/xnor": t["torch"] / t["xnor"],
@@ -104,8 +104,9 @@ def network_timings(torch, repeats, batches=(1, 8)):
         x = gw.randn(N, 3, 224, 224)
         xt = torch.from_numpy(x.numpy())
         with gw.no_grad(), torch.no_grad():
-            t = _median_times({"xnor": lambda: xnor_alex(x), "gradwork": lambda: float_alex(x),
-                               "torch": lambda: torch_head(torch_alex(xt).flatten(1))},
+            t = _median_times({"xnor": lambda x=x: xnor_alex(x),
+                               "gradwork": lambda x=x: float_alex(x),
+                               "torch": lambda xt=xt: torch_head(torch_alex(xt).flatten(1))},
                               max(3, repeats // 3))
         rows.append({"network": "AlexNet (XNOR-Net layout) 224x224", "batch": N, **t,
                      "torch/xnor": t["torch"] / t["xnor"],

@@ -105,7 +105,7 @@ def vgg16_experiment(ctx):
              "deck_values": 150e3, "values": 3 * side * side, "deck_params": 0, "weights": 0,
              "params_with_bias": 0}]
     kept = [r for r in table.rows if r.type in ("Conv2d", "MaxPool2d", "Linear")]
-    for (name, side, ch, deck_values, deck_params), r in zip(_VGG_DECK, kept):
+    for (name, side, _ch, deck_values, deck_params), r in zip(_VGG_DECK, kept):
         shape = r.output_shape
         weights = r.params - (shape[1] if r.params else 0)       # the deck counts no biases
         rows.append({"layer": f"{name} ({r.name})", "deck_side": side,

@@ -20,8 +20,8 @@ def batchnorm_experiment(ctx):
         for bn in (False, True):
             for lr in lrs:
                 ctx.log(f"{'BN' if bn else 'no BN'}, lr {lr}, seed {seed}")
-                model = seeded(seed, lambda: mlp([inputs, 100, 100, 100, 10], nn.Sigmoid,
-                                                 batch_norm=bn))
+                model = seeded(seed, lambda bn=bn: mlp([inputs, 100, 100, 100, 10], nn.Sigmoid,
+                                                       batch_norm=bn))
                 for r in train(model, train_set, test_set, epochs=epochs, lr=lr, momentum=0.0,
                                seed=seed, batch_size=60, eval_every=2 if ctx.quick else 10):
                     rows.append({"seed": seed, "batch_norm": bn, "base_lr": lr, **r})

@@ -207,7 +207,7 @@ def test_cells_with_options_gradcheck():
               nn.GRUCell(2, 3, learn_initial_state=True), nn.RNNCell(2, 3, bias=False)]:
         m.double()
         x = gw.Tensor(rng.standard_normal((2, 2)), requires_grad=True)
-        gradcheck(lambda x, *p: m(x), [x, *m.parameters()])
+        gradcheck(lambda x, *p, m=m: m(x), [x, *m.parameters()])
 
 
 def test_coupled_weights_hold_three_gate_blocks_and_peepholes_are_diagonal():

@@ -78,8 +78,9 @@ def test_masked_fill(mask_shape):
     mask = np.asarray(np.random.default_rng(2).random(mask_shape) > 0.5)
     for value in (0.0, -1e9, float("-inf")):
         with np.errstate(invalid="ignore"):      # ⟨y, v⟩ with y = −inf sums to nan; dy/dx is fine
-            check_op(lambda x: x.masked_fill(gw.tensor(mask), value),
-                     lambda x: x.masked_fill(torch.from_numpy(mask), value), shapes=[(3, 4)],
+            check_op(lambda x, value=value: x.masked_fill(gw.tensor(mask), value),
+                     lambda x, value=value: x.masked_fill(torch.from_numpy(mask), value),
+                     shapes=[(3, 4)],
                      dtypes=BOTH, numeric=value == 0.0)
 
 

@@ -298,7 +298,8 @@ def test_same_padding_odd_total_kernel_longer_than_input():
     neighbouring channel's values instead of zeros."""
     for groups in (4, 2, 1):                # depthwise (the issue's case), grouped, dense
         params = dict(padding="same", dilation=3, groups=groups)
-        check_op(lambda x, w: F.conv1d(x, w, **params), lambda x, w: TF.conv1d(x, w, **params),
+        check_op(lambda x, w, params=params: F.conv1d(x, w, **params),
+                 lambda x, w, params=params: TF.conv1d(x, w, **params),
                  shapes=[(2, 4, 3), (4, 4 // groups, 4)])
 
 

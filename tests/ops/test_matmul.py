@@ -77,8 +77,10 @@ def test_bmm_and_baddbmm(shapes):
     out = (shapes[0][0], shapes[0][1], shapes[1][2])
     for inp in (out, out[1:], (1,)):
         for beta, alpha in ((1, 1), (0.5, 2.0), (0, 1)):
-            check_op(lambda i, a, b: gw.baddbmm(i, a, b, beta=beta, alpha=alpha),
-                     lambda i, a, b: torch.baddbmm(i, a, b, beta=beta, alpha=alpha),
+            check_op(lambda i, a, b, beta=beta, alpha=alpha: gw.baddbmm(i, a, b, beta=beta,
+                                                                         alpha=alpha),
+                     lambda i, a, b, beta=beta, alpha=alpha: torch.baddbmm(i, a, b, beta=beta,
+                                                                           alpha=alpha),
                      shapes=[inp, *shapes], numeric=beta != 0)
 
 
