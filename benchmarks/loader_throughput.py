@@ -13,13 +13,13 @@ import argparse
 import json
 import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from gradwork.data import ArrayDataset, DataLoader, default_collate  # noqa: E402
-from gradwork.data.catalog import DATASETS  # noqa: E402
-from gradwork.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor  # noqa: E402
+from gradwork.data import ArrayDataset, DataLoader, default_collate
+from gradwork.data.catalog import DATASETS
+from gradwork.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
-from . import THREADS  # noqa: F401  (pins the BLAS threads before NumPy loads)
+from . import THREADS  # noqa: F401 - marks the dependency: the package pins the BLAS threads
 
 
 class _PerImage(ArrayDataset):

@@ -46,7 +46,7 @@ def recurrent_classifier(nn, cell):
 
 
 def build_gradwork(cell="LSTM"):
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_training_step(recurrent_classifier(nn, cell), X_SHAPE, batch=N)
 
 

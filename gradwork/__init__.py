@@ -128,23 +128,25 @@ from .serialization import load, save
 from .threads import get_num_threads, set_num_threads
 
 # PyTorch's dtype names (NumPy's scalar types: `x.dtype == gradwork.float32` holds)
-bool = bool_  # noqa: A001 - PyTorch's names
+bool = bool_
 uint8, int8, int16 = backend.np.uint8, backend.np.int8, backend.np.int16
-float = float32  # noqa: A001
+float = float32
 double = float64
 half = float16
 long = int64
-int = int32  # noqa: A001
+int = int32
 short = int16
 
 __version__ = "0.1.0"
 
-from . import (  # noqa: E402
-                  cuda,
-                  data,  # noqa: E402
-                  linalg,
-                  models,  # noqa: E402
-                  nn,  # noqa: E402  (after the core, which nn builds on)
-                  onnx,  # noqa: E402  (gradwork.onnx.export; the onnx package loads on first use)
-                  optim,  # noqa: E402
+# The subpackages come after the core above, which they build on (gradwork.onnx is the exporter;
+# the onnx package itself loads on first use).
+from . import (  # noqa: E402 - after the core that the subpackages build on
+    cuda,
+    data,
+    linalg,
+    models,
+    nn,
+    onnx,
+    optim,
 )

@@ -156,7 +156,7 @@ def _flip_bit(path, offset_from_end=5, bit=0x08):
 
 
 def _header(path):
-    import json  # noqa: PLC0415
+    import json
     raw = path.read_bytes()
     return json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
 

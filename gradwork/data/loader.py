@@ -266,7 +266,7 @@ def _produce(fetch, start, stop, out, stop_event):
                 except queue.Full:
                     continue
         item = _DONE
-    except BaseException as e:  # noqa: BLE001 (re-raised in the consumer's thread)
+    except BaseException as e:
         item = (_ERROR, e)
     while not stop_event.is_set():
         try:

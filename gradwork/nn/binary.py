@@ -77,12 +77,12 @@ class BinaryConv2d(_BinaryOptions, Conv2d):
                          groups, bias, padding_mode, dtype)
         self._set_options(alpha_grad, clip_weights)
 
-    def _padded(self, input):  # noqa: A002
+    def _padded(self, input):
         if self.padding_mode != "zeros":
             return pad(input, self._explicit_padding(), mode=self.padding_mode), 0
         return input, self.padding
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._clip()
         x, padding = self._padded(input)
         return binary_conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
@@ -107,7 +107,7 @@ class XNORConv2d(BinaryConv2d):
                          groups, bias, padding_mode, dtype, alpha_grad, clip_weights)
         self.scale_input = bool(scale_input)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._clip()
         x, padding = self._padded(input)
         return xnor_conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,

@@ -31,7 +31,7 @@ np = backend.np
 
 
 def _xnor():
-    from ..kernels import xnor  # noqa: PLC0415 - imports Numba: only where packed layers run
+    from ..kernels import xnor
     return xnor
 
 
@@ -153,7 +153,7 @@ class PackedBinaryConv2d(_Packed):
             self._cache[key] = (x.filters_last(wp, self.groups), corr)
         return self._cache[key]
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise ShapeError(f"PackedBinaryConv2d: input must have shape (N, "
                              f"{self.in_channels}, H, W) (in_channels={self.in_channels}), got "

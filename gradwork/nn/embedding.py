@@ -50,7 +50,7 @@ class Embedding(Module):
         m.weight.requires_grad = not freeze
         return m
 
-    def forward(self, input):  # noqa: A002 - PyTorch's name
+    def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):

@@ -61,8 +61,8 @@ from ..ops.reduce import vector_norm
 
 def one_hot(tensor, num_classes=-1):
     """Integer class indices (*) → (*, num_classes) int64 one-hot (no gradient)."""
-    from ..autograd import Tensor  # noqa: PLC0415
-    from ..backend import array_module  # noqa: PLC0415
+    from ..autograd import Tensor
+    from ..backend import array_module
     y = tensor._data
     n = int(y.max()) + 1 if num_classes < 0 else num_classes
     if y.size and (y.min() < 0 or y.max() >= n):
@@ -71,7 +71,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 # normalize(x) = x / max(‖x‖ₚ, ε) along dim (PyTorch's definition; a composite)
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 

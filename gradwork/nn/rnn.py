@@ -126,7 +126,7 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def forward(self, input, hx=None, lengths=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input, hx=None, lengths=None):
         name = type(self).__name__
         x = input
         if x.ndim not in (2, 3):
@@ -311,7 +311,7 @@ class _RNNCellBase(Module):
 
     reset_parameters = _RNNBase.reset_parameters
 
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input, hx=None):
         name = type(self).__name__
         x = input
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:

@@ -141,7 +141,7 @@ class _SequenceOp(Function):
 # ------------------------------------------------------------------ public functions
 def check_lengths(op, lengths, T, N):
     """`lengths` (1-D ints: a Tensor, array or list) → int64 array, checked against (T, N)."""
-    from ..backend import np  # noqa: PLC0415  (validation, not a kernel)
+    from ..backend import np
     arr = lengths._data if isinstance(lengths, Tensor) else np.asarray(lengths)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValueError(f"{op}: lengths must be a 1-D integer sequence, got shape "

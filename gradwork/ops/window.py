@@ -49,7 +49,7 @@ def window_params(nd, fn, **params):
     return out
 
 
-def as_planes(fn, input, nd):  # noqa: A002 - PyTorch's name
+def as_planes(fn, input, nd):
     """View an input of nd spatial dims, batched or not, as (N, C, H, W) (a 1-D signal is a plane
     of height 1). Returns the 4-D tensor and `restore`, which maps a 4-D result (or indices)
     back to the input's layout."""

@@ -238,7 +238,7 @@ class Trainer:
     def plot(self):
         """curves.png in the run folder: loss and accuracy per epoch."""
         if self.history:
-            from .plots import plot_history  # noqa: PLC0415 (matplotlib only when plotting)
+            from .plots import plot_history
             plot_history(self.history, os.path.join(self.run_dir, "curves.png"),
                          title=os.path.basename(os.path.normpath(self.run_dir)))
 

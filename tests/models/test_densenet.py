@@ -40,8 +40,10 @@ def test_densenet121_matches_torchvision(tmp_path):
 
 def test_reduced_densenet_trains_round_trips_and_checks_input(tmp_path):
     # torchvision's DenseNet(growth_rate, block_config, num_init_features) at a small size
-    make = lambda: DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8,  # noqa: E731
-                            num_classes=3)
+
+    def make():
+        return DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=3)
+
     model = make()
     # each layer adds k = 4 maps: block 1 has 8 + 2·4 = 16, the transition halves to 8
     assert model.features.transition1.conv.weight.shape == (8, 16, 1, 1)

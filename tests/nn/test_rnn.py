@@ -291,7 +291,7 @@ def test_dtype_mismatch_is_an_error():
 def test_lstm_learns_the_adding_problem_and_a_tanh_rnn_does_not(monkeypatch):
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, "1")          # importing benchmarks sets them; undone after
-    from benchmarks.adding_problem import run  # noqa: PLC0415
+    from benchmarks.adding_problem import run
     mse = run(seq_len=50, hidden=32, epochs=8, steps_per_epoch=100, batch=64, lr=1e-2, seed=0,
               log=lambda line: None)
     assert mse["lstm"] < 0.01, mse

@@ -19,7 +19,10 @@ def _conv_case(seed, nd, transposed=False):
     """A random geometry: groups (incl. depthwise), kernel, stride (sometimes > kernel),
     padding (ints, 'same', 'valid'), dilation, batch of one, odd and non-square sizes."""
     rng = np.random.default_rng(seed)
-    r = lambda lo, hi: tuple(int(v) for v in rng.integers(lo, hi + 1, nd))  # noqa: E731
+
+    def r(lo, hi):
+        return tuple(int(v) for v in rng.integers(lo, hi + 1, nd))
+
     groups = int(rng.choice([1, 1, 2, 3]))
     cin = groups * int(rng.integers(1, 3))
     cout = groups * int(rng.integers(1, 3))

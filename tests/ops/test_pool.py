@@ -15,7 +15,10 @@ N_CASES = 52
 
 def _pool_case(seed, nd, dilated=True):
     rng = np.random.default_rng(seed)
-    r = lambda lo, hi: tuple(int(v) for v in rng.integers(lo, hi + 1, nd))  # noqa: E731
+
+    def r(lo, hi):
+        return tuple(int(v) for v in rng.integers(lo, hi + 1, nd))
+
     kernel = r(1, 4)
     stride = None if seed % 6 == 0 else r(1, 5)
     padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
