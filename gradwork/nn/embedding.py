@@ -41,7 +41,8 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding `embeddings` (num_embeddings, D); frozen unless freeze=False."""
-        data = embeddings._data if isinstance(embeddings, Tensor) else backend.np.asarray(embeddings)
+        data = (embeddings._data if isinstance(embeddings, Tensor)
+                else backend.np.asarray(embeddings))
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(data.shape)}")

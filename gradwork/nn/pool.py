@@ -126,7 +126,8 @@ class _AdaptiveNd(Module):
 
 
 class AdaptiveAvgPool2d(_AdaptiveNd):
-    """Average pooling to a fixed output size (1 = global average pooling), `F.adaptive_avg_pool2d`."""
+    """Average pooling to a fixed output size (1 = global average pooling),
+    `F.adaptive_avg_pool2d`."""
 
 
 class AdaptiveAvgPool1d(_AdaptiveNd):

@@ -189,7 +189,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 # ---------------------------------------------------------------- max unpooling
-# y[n,c, idx[n,c,u,v]] = x[n,c,u,v], 0 elsewhere;  dx = dy[idx]   (Badrinarayanan et al. 2017, SegNet)
+# y[n,c, idx[n,c,u,v]] = x[n,c,u,v], 0 elsewhere;  dx = dy[idx]
+# (Badrinarayanan et al. 2017, SegNet)
 class MaxUnpool(Function):
     needs_inputs = False
 
@@ -406,7 +407,8 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """1-D adaptive average pooling, PyTorch's `F.adaptive_avg_pool1d`: input (N, C, L) or (C, L)."""
+    """1-D adaptive average pooling, PyTorch's `F.adaptive_avg_pool1d`: input (N, C, L) or
+    (C, L)."""
     x, restore = as_planes("adaptive_avg_pool1d", input, 1)
     out_hw = _adaptive_size("adaptive_avg_pool1d", x, output_size, 1)
     return restore(AdaptiveAvgPool.apply(x, out_hw=out_hw))

@@ -123,7 +123,8 @@ class MaxDim(Function):
         idx = a.argmax(axis=dim) if self.largest else a.argmin(axis=dim)
         idx = xp.expand_dims(idx, dim)
         values = xp.take_along_axis(a, idx, axis=dim)
-        self.shape, self.dtype, self.idx, self.dim, self.keepdim = a.shape, a.dtype, idx, dim, keepdim
+        self.shape, self.dtype, self.idx = a.shape, a.dtype, idx
+        self.dim, self.keepdim = dim, keepdim
         if not keepdim:
             return values.squeeze(dim), idx.squeeze(dim).astype("int64")
         return values, idx.astype("int64")

@@ -76,7 +76,8 @@ def test_initialisation_follows_the_paper():
     g = Generator(nz=100, ngf=16)
     w = g.main[0].weight.detach().numpy()
     assert abs(w.std() - 0.02) < 0.002 and abs(w.mean()) < 0.002
-    assert abs(g.main[1].weight.detach().numpy().mean() - 1) < 0.01 and not g.main[1].bias.detach().numpy().any()
+    assert abs(g.main[1].weight.detach().numpy().mean() - 1) < 0.01
+    assert not g.main[1].bias.detach().numpy().any()
 
 
 def test_bad_input_and_arguments():

@@ -47,8 +47,8 @@ def test_var_std_correction(name, dim, correction, keepdim):
 @pytest.mark.parametrize("unbiased", [True, False])
 @pytest.mark.parametrize("name", ["var", "std"])
 def test_var_std_unbiased_and_default(name, unbiased):
-    check_op(lambda x: getattr(gw, name)(x, 0, unbiased), lambda x: getattr(torch, name)(x, 0, unbiased),
-             shapes=[(5, 3)])
+    check_op(lambda x: getattr(gw, name)(x, 0, unbiased),
+             lambda x: getattr(torch, name)(x, 0, unbiased), shapes=[(5, 3)])
     check_op(lambda x: getattr(x, name)(), lambda x: getattr(x, name)(), shapes=[(5, 3)])
 
 
@@ -106,8 +106,10 @@ def test_amax_amin_split_ties_evenly(name, dim):
 def test_argmax_argmin(name, dim_keepdim):
     dim, keepdim = dim_keepdim
     arr = np.array([[1.0, 3.0, 3.0, 0.0], [-2.0, -2.0, 5.0, 5.0], [0.0, 0.0, 0.0, 0.0]])
-    out = check_op(lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x, name)(),
-                   lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x, name)(),
+    out = check_op(lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x,
+                                                                                            name)(),
+                   lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x,
+                                                                                            name)(),
                    arrays=[arr], grad=False)
     assert out[0].dtype == np.int64
 
@@ -121,7 +123,8 @@ def test_logsumexp_is_stable():
 
 def test_sum_of_bool_and_int():
     check_op(lambda x: (x > 0).sum(), lambda x: (x > 0).sum(), shapes=[(3, 4)], grad=False)
-    check_op(lambda x: x.sum(1), lambda x: x.sum(1), arrays=[np.arange(6).reshape(2, 3)], grad=False)
+    check_op(lambda x: x.sum(1), lambda x: x.sum(1), arrays=[np.arange(6).reshape(2, 3)],
+             grad=False)
 
 
 def test_mean_of_integers_is_an_error():
