@@ -13,7 +13,7 @@ def test_in_place_on_a_leaf_that_requires_grad_is_an_error():
                lambda: x.__setitem__(0, 1.0), lambda: x.copy_(gw.zeros(3))):
         with pytest.raises(RuntimeError,
                            match="a leaf Variable that requires grad is being used in "
-                                               "an in-place operation"):
+                                 "an in-place operation"):
             op()
     with gw.no_grad():
         x.mul_(2.0)            # allowed: this is how optimisers update parameters

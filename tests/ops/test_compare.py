@@ -90,9 +90,8 @@ def test_maximum_shape_error():
         gw.maximum(gw.randn(2, 3), gw.randn(2))
 
 
-@pytest.mark.parametrize("a,b",
-                         [("x", 0), (0, "x"), ("x", 2.5), (1.0, -1.0), ("xi", 1.5), ("xi", 2),
-                                 ("x", "xd"), ("xi", "x")], ids=str)
+@pytest.mark.parametrize("a,b", [("x", 0), (0, "x"), ("x", 2.5), (1.0, -1.0), ("xi", 1.5),
+                                 ("xi", 2), ("x", "xd"), ("xi", "x")], ids=str)
 def test_where_with_python_scalars_follows_pytorch_dtypes(a, b):
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     arrays = {"x": x, "xd": x.astype(np.float64) * 2, "xi": (x * 3).astype(np.int64)}

@@ -249,8 +249,8 @@ def test_adjoint(k, s, p, d, size, seed):
     y_shape = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).shape
     y = rng.standard_normal(y_shape)
     op = [(n + 2 * p - d * (k - 1) - 1) % s for n in x.shape[2:]]
-    lhs = (F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p,
-                    dilation=d).detach().numpy() * y).sum()
+    out = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d)
+    lhs = (out.detach().numpy() * y).sum()
     xt = F.conv_transpose2d(gw.tensor(y), gw.tensor(w), stride=s, padding=p, dilation=d,
                             output_padding=tuple(op)).detach().numpy()
     assert xt.shape == x.shape

@@ -144,8 +144,7 @@ def test_max_unpool2d_round_trip(seed):
     size = shape[2:]
     check_op(lambda v: F.max_unpool2d(v, idx, **params, output_size=size),
              lambda v: TF.max_unpool2d(v, tidx, **params, output_size=size),
-             arrays=[y.detach().numpy()],
-             numeric=seed < 3)
+             arrays=[y.detach().numpy()], numeric=seed < 3)
 
 
 def test_max_unpool1d_and_unbatched():

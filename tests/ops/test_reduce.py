@@ -106,11 +106,11 @@ def test_amax_amin_split_ties_evenly(name, dim):
 def test_argmax_argmin(name, dim_keepdim):
     dim, keepdim = dim_keepdim
     arr = np.array([[1.0, 3.0, 3.0, 0.0], [-2.0, -2.0, 5.0, 5.0], [0.0, 0.0, 0.0, 0.0]])
-    out = check_op(lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x,
-                                                                                            name)(),
-                   lambda x: getattr(x, name)(dim, keepdim) if dim is not None else getattr(x,
-                                                                                            name)(),
-                   arrays=[arr], grad=False)
+
+    def reduce(x):
+        return getattr(x, name)(dim, keepdim) if dim is not None else getattr(x, name)()
+
+    out = check_op(reduce, reduce, arrays=[arr], grad=False)
     assert out[0].dtype == np.int64
 
 
