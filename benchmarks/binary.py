@@ -17,8 +17,6 @@ import json
 import os
 import sys
 
-import numpy as np
-
 from gradwork.reproduce.binary import median_times as _median_times
 
 from . import THREADS
@@ -27,9 +25,9 @@ LAYERS = [(256, 28, 1), (256, 28, 16), (512, 14, 1), (512, 14, 16)]    # (channe
 
 
 def _setup(threads):
-    import torch  # noqa: PLC0415 - the reference, imported only here
+    import torch
 
-    from gradwork import threads as gw_threads  # noqa: PLC0415
+    from gradwork import threads as gw_threads
     torch.set_num_threads(threads)
     gw_threads.set_num_threads(threads)
     return torch
@@ -38,10 +36,10 @@ def _setup(threads):
 def layer_timings(torch, repeats):
     """Per layer (3×3, stride 1, padding 1, no bias): packed XNOR vs gradwork's float conv2d
     vs PyTorch's float conv2d, on the same input; rows of figures."""
-    import gradwork as gw  # noqa: PLC0415
-    from gradwork import nn  # noqa: PLC0415
-    from gradwork.nn import functional as F  # noqa: PLC0415
-    from gradwork.nn.binary_packed import PackedBinaryConv2d  # noqa: PLC0415
+    import gradwork as gw
+    from gradwork import nn
+    from gradwork.nn import functional as F
+    from gradwork.nn.binary_packed import PackedBinaryConv2d
     rows = []
     for C, side, N in LAYERS:
         layer = nn.XNORConv2d(C, C, 3, padding=1, bias=False)
@@ -50,10 +48,11 @@ def layer_timings(torch, repeats):
         w = gw.Tensor(layer.weight.detach().numpy().copy())
         xt, wt = torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy())
         with gw.no_grad(), torch.no_grad():
-            t = _median_times({"xnor": lambda: packed(x),
-                               "gradwork": lambda: F.conv2d(x, w, None, 1, 1),
-                               "torch": lambda: torch.nn.functional.conv2d(xt, wt, None, 1, 1)},
-                              repeats)
+            t = _median_times(
+                {"xnor": lambda packed=packed, x=x: packed(x),
+                 "gradwork": lambda x=x, w=w: F.conv2d(x, w, None, 1, 1),
+                 "torch": lambda xt=xt, wt=wt: torch.nn.functional.conv2d(xt, wt, None, 1, 1)},
+                repeats)
         macs = N * side * side * C * C * 9
         rows.append({"layer": f"3x3 {C}->{C} at {side}x{side}", "batch": N, **t,
                      "torch/xnor": t["torch"] / t["xnor"],
@@ -65,7 +64,7 @@ def layer_timings(torch, repeats):
 def _torch_twin(torch, module):
     """The PyTorch copy of a Sequential-only float network (Conv2d, BatchNorm, ReLU, MaxPool2d,
     Linear, Dropout, Identity), with the same weights."""
-    from gradwork import nn  # noqa: PLC0415
+    from gradwork import nn
     tnn = torch.nn
     if isinstance(module, nn.Sequential):
         return tnn.Sequential(*[_torch_twin(torch, m) for m in module])
@@ -91,11 +90,11 @@ def _torch_twin(torch, module):
 def network_timings(torch, repeats, batches=(1, 8)):
     """XNOR AlexNet (packed) vs its float twin in gradwork and in PyTorch; XNOR ResNet-20
     (packed) vs its float twin in gradwork (inference, eval mode)."""
-    import gradwork as gw  # noqa: PLC0415
-    from gradwork.models import get_model  # noqa: PLC0415
-    from gradwork.models.xnor_alexnet import BinaryAlexNet  # noqa: PLC0415
-    from gradwork.models.xnor_resnet import BinaryCifarResNet  # noqa: PLC0415
-    from gradwork.nn.binary_packed import pack_model  # noqa: PLC0415
+    import gradwork as gw
+    from gradwork.models import get_model
+    from gradwork.models.xnor_alexnet import BinaryAlexNet
+    from gradwork.models.xnor_resnet import BinaryCifarResNet
+    from gradwork.nn.binary_packed import pack_model
     rows = []
     xnor_alex = pack_model(get_model("xnor_alexnet").eval())
     float_alex = BinaryAlexNet("float").eval()
@@ -105,8 +104,9 @@ def network_timings(torch, repeats, batches=(1, 8)):
         x = gw.randn(N, 3, 224, 224)
         xt = torch.from_numpy(x.numpy())
         with gw.no_grad(), torch.no_grad():
-            t = _median_times({"xnor": lambda: xnor_alex(x), "gradwork": lambda: float_alex(x),
-                               "torch": lambda: torch_head(torch_alex(xt).flatten(1))},
+            t = _median_times({"xnor": lambda x=x: xnor_alex(x),
+                               "gradwork": lambda x=x: float_alex(x),
+                               "torch": lambda xt=xt: torch_head(torch_alex(xt).flatten(1))},
                               max(3, repeats // 3))
         rows.append({"network": "AlexNet (XNOR-Net layout) 224x224", "batch": N, **t,
                      "torch/xnor": t["torch"] / t["xnor"],
@@ -125,7 +125,7 @@ def network_timings(torch, repeats, batches=(1, 8)):
 def claim_memory(model_name="xnor_alexnet"):
     """Deck 004: binary layers need ~32× less memory (the measurement of `gradwork reproduce
     binary_memory`). Rule: the binary layers' packed bytes are ≥ 31× smaller."""
-    from gradwork.reproduce.binary import binary_layer_bytes  # noqa: PLC0415
+    from gradwork.reproduce.binary import binary_layer_bytes
     layers, (float_file, packed_file) = binary_layer_bytes(model_name)
     float_binary = sum(f for f, _ in layers.values())
     packed_binary = sum(p for _, p in layers.values())

@@ -14,7 +14,7 @@ TOLERANCE = 1e-4   # float32, after two SGD steps
 
 def _cases():
     """Workload → (model builder taking an `nn` module, x shape, batch, training)."""
-    from . import w1_lenet, w2_resnet20, w4_vgg16  # noqa: PLC0415
+    from . import w1_lenet, w2_resnet20, w4_vgg16
     cases = {
         "W1": (w1_lenet.lenet5, w1_lenet.X_SHAPE, None, True),
         "W2": (lambda nn: w2_resnet20.resnet20(nn, nn.functional), w2_resnet20.X_SHAPE, None,
@@ -22,7 +22,7 @@ def _cases():
         "W4": (w4_vgg16.vgg16, w4_vgg16.X_SHAPE, None, False),
     }
     try:
-        from . import w3_lstm  # noqa: PLC0415
+        from . import w3_lstm
         cases["W3"] = (lambda nn: w3_lstm.recurrent_classifier(nn, "LSTM"), w3_lstm.X_SHAPE,
                        w3_lstm.N, True)
     except ImportError:
@@ -35,7 +35,7 @@ def check(name):
     cases = _cases()
     if name not in cases:
         return f"{name}: no equivalence check"
-    import gradwork.nn as gnn  # noqa: PLC0415
+    import gradwork.nn as gnn
     torch = steps.import_torch()
     build, x_shape, batch, training = cases[name]
     t_model, g_model = build(torch.nn), build(gnn)

@@ -73,9 +73,9 @@ def time_steps(step, budget):
 
 def framework_version(framework):
     if framework == "gradwork":
-        import gradwork  # noqa: PLC0415
+        import gradwork
         return gradwork.__version__
-    import torch  # noqa: PLC0415
+    import torch
     return torch.__version__
 
 
@@ -102,7 +102,7 @@ def build_step(module, framework):
     PyTorch step runs in a process where it was never called."""
     if framework != "gradwork":
         return module.build_torch()
-    from gradwork.backend import tune_allocator  # noqa: PLC0415 - gradwork's side only
+    from gradwork.backend import tune_allocator
     tune_allocator()
     return module.build_gradwork()
 
@@ -113,7 +113,7 @@ def measure(module, framework, quick=False):
     try:
         step = build_step(module, framework)
         stats = time_steps(step, budget)
-    except Exception as exc:  # noqa: BLE001 - reported as the workload's `error` line
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         return record(framework, module.NAME, error=f"{type(exc).__name__}: {exc}")
     extra = module.extra_fields(stats) if hasattr(module, "extra_fields") else {}
@@ -123,15 +123,15 @@ def measure(module, framework, quick=False):
 def measure_spec(spec, framework, quick=False):
     """measure() of the workload named by a spec ('benchmarks.w3_lstm:GRU'), for a worker
     process."""
-    from .interleave import load  # noqa: PLC0415 - interleave imports nothing from here
+    from .interleave import load
     return measure(load(spec), framework, quick)
 
 
 def profile(module, steps=3, top=25):
     """cProfile `steps` gradwork steps (after one warmup step); print the top entries by
     tottime on stderr (the calling thread's: pool workers are not profiled)."""
-    import cProfile  # noqa: PLC0415
-    import pstats  # noqa: PLC0415
+    import cProfile
+    import pstats
     step = build_step(module, "gradwork")
     step()
     prof = cProfile.Profile()

@@ -47,7 +47,7 @@ def _worker(conn, spec, framework):
                 step()
                 times.append(time.perf_counter() - t0)
             conn.send(("ok", times))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
 

@@ -13,14 +13,13 @@ import argparse
 import json
 import time
 
-from . import THREADS  # noqa: F401  (pins the BLAS threads before NumPy loads)
+import numpy as np
 
-import numpy as np  # noqa: E402
+from gradwork.data import ArrayDataset, DataLoader, default_collate
+from gradwork.data.catalog import DATASETS
+from gradwork.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
-from gradwork.data import ArrayDataset, DataLoader, default_collate  # noqa: E402
-from gradwork.data.catalog import DATASETS  # noqa: E402
-from gradwork.data.transforms import (Compose, Normalize, RandomCrop,  # noqa: E402
-                                      RandomHorizontalFlip, ToTensor)
+from . import THREADS  # noqa: F401 - marks the dependency: the package pins the BLAS threads
 
 
 class _PerImage(ArrayDataset):

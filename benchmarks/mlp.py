@@ -19,7 +19,7 @@ def _layers(nn):
 
 
 def build_gradwork():
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_training_step(_layers(nn), X_SHAPE)
 
 

@@ -28,7 +28,7 @@ def _chain(h, a, b, tanh):
 
 
 def build_gradwork():
-    import gradwork as gw  # noqa: PLC0415
+    import gradwork as gw
     x, a, b = (gw.tensor(v, requires_grad=True) for v in _inputs())
 
     def step():

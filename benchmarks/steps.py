@@ -10,20 +10,20 @@ LR, MOMENTUM = 0.01, 0.9
 
 
 def import_torch():
-    import torch  # noqa: PLC0415 - PyTorch is a benchmark dependency, imported on demand
+    import torch
     torch.set_num_threads(THREADS)
     return torch
 
 
 def gradwork_sgd(params):
     """gradwork.optim.SGD (PyTorch form: v ← 0.9 v + g; p ← p − 0.01 v)."""
-    from gradwork.optim import SGD  # noqa: PLC0415
+    from gradwork.optim import SGD
     return SGD(params, lr=LR, momentum=MOMENTUM)
 
 
 def gradwork_training_step(model, x_shape, batch=None):
-    import gradwork as gw  # noqa: PLC0415
-    import gradwork.nn.functional as F  # noqa: PLC0415
+    import gradwork as gw
+    import gradwork.nn.functional as F
     x, y = synthetic_batch(x_shape, batch)
     x, y = gw.tensor(x), gw.tensor(y)
     model.train()
@@ -55,7 +55,7 @@ def torch_training_step(model, x_shape, batch=None):
 
 
 def gradwork_inference_step(model, x_shape):
-    import gradwork as gw  # noqa: PLC0415
+    import gradwork as gw
     x = gw.tensor(synthetic_batch(x_shape)[0])
     model.eval()
 

@@ -25,7 +25,7 @@ def lenet5(nn):
 
 
 def build_gradwork():
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_training_step(lenet5(nn), X_SHAPE)
 
 

@@ -73,7 +73,7 @@ def resnet20(nn, F):
 
 
 def build_gradwork():
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_training_step(resnet20(nn, nn.functional), X_SHAPE)
 
 

@@ -18,12 +18,12 @@ from .steps import gradwork_training_step, import_torch, torch_training_step
 NAME = "W3"
 DESCRIPTION = "LSTM training, T=64, batch 32, hidden 128, full BPTT"
 BUDGET = Budget(2, 10, 8.0, 200)
-T, N, I, H, CLASSES = 64, 32, 32, 128, 10
-X_SHAPE = (T, N, I)
+T, N, IN, H, CLASSES = 64, 32, 32, 128, 10
+X_SHAPE = (T, N, IN)
 
 
 def _gflop(gates):
-    macs = T * N * gates * H * (I + H) + N * H * CLASSES   # LSTM: 167,813,120
+    macs = T * N * gates * H * (IN + H) + N * H * CLASSES   # LSTM: 167,813,120
     return 3 * 2 * macs / 1e9                               # LSTM: 1.007
 
 
@@ -36,7 +36,7 @@ def recurrent_classifier(nn, cell):
     class Classifier(nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = getattr(nn, cell)(I, H)
+            self.rnn = getattr(nn, cell)(IN, H)
             self.fc = nn.Linear(H, CLASSES)
 
         def forward(self, x):
@@ -46,7 +46,7 @@ def recurrent_classifier(nn, cell):
 
 
 def build_gradwork(cell="LSTM"):
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_training_step(recurrent_classifier(nn, cell), X_SHAPE, batch=N)
 
 

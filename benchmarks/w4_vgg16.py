@@ -48,7 +48,7 @@ def vgg16(nn):
 
 
 def build_gradwork():
-    import gradwork.nn as nn  # noqa: PLC0415
+    import gradwork.nn as nn
     return gradwork_inference_step(vgg16(nn), X_SHAPE)
 
 

@@ -33,7 +33,7 @@ class ThreeChannels(transforms.Transform):
     apply_batch = __call__
 
 
-def CIFAR10(root, train, download, transform):  # noqa: N802 - torchvision's name
+def CIFAR10(root, train, download, transform):
     return datasets.MNIST(None, train=train, transform=transform)
 
 
@@ -62,7 +62,7 @@ images, labels = next(dataiter)
 print(' '.join(f'{classes[labels[j]]:5s}' for j in range(batch_size)))
 
 import gradwork.nn as nn  # noqa: E402 - the tutorial imports here
-import gradwork.nn.functional as F  # noqa: E402
+import gradwork.nn.functional as F  # noqa: E402 - likewise
 
 
 class Net(nn.Module):
@@ -87,7 +87,7 @@ class Net(nn.Module):
 
 net = Net()
 
-import gradwork.optim as optim  # noqa: E402
+import gradwork.optim as optim  # noqa: E402 - the tutorial imports here
 
 criterion = nn.CrossEntropyLoss()
 optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
@@ -112,7 +112,7 @@ for epoch in range(2):  # loop over the dataset multiple times
 
         # print statistics
         running_loss += loss.item()
-        if i % 2000 == 1999 or (MAX_STEPS and i == MAX_STEPS - 1):    # print every 2000 mini-batches
+        if i % 2000 == 1999 or (MAX_STEPS and i == MAX_STEPS - 1):  # print every 2000 mini-batches
             print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / (i % 2000 + 1):.3f}')
             running_loss = 0.0
 

@@ -18,8 +18,12 @@ from gradwork import optim
 from gradwork.autograd import no_grad
 from gradwork.data import DataLoader
 from gradwork.data.fsdd import FSDD, MFCCFeatures, SpokenDigitSequences
-from gradwork.models.speech import (SpokenDigitCTC, ctc_beam_search, ctc_greedy_decode,
-                                    label_error_rate)
+from gradwork.models.speech import (
+    SpokenDigitCTC,
+    ctc_beam_search,
+    ctc_greedy_decode,
+    label_error_rate,
+)
 from gradwork.nn.functional import ctc_loss
 from gradwork.serialization import atomic_write_bytes
 

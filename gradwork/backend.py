@@ -148,9 +148,9 @@ def kernel(name, *arrays):
     if name not in _KERNELS:
         raise ValueError(f"kernel: name must be one of {', '.join(_KERNELS)}, got {name!r}")
     if array_module(*arrays) is np:
-        from . import kernels  # noqa: PLC0415 - kernels (and Numba) load on first use
+        from . import kernels
     else:
-        from .kernels import portable as kernels  # noqa: PLC0415
+        from .kernels import portable as kernels
     return getattr(kernels, name)
 
 
@@ -167,7 +167,7 @@ def array_module(*arrays):
     for a in arrays:
         mod = type(a).__module__
         if mod.startswith("cupy"):
-            import cupy  # noqa: PLC0415  (only when a CuPy array is actually seen)
+            import cupy
             return cupy
     return np
 

@@ -8,12 +8,12 @@ import builtins
 _TYPES = ("cpu", "cuda", "mps", "meta")
 
 
-class device:  # noqa: N801 - PyTorch's name
+class device:
     """`device('cpu')`, `device('cuda:0')`, `device('cuda', 0)`; equal to its string form."""
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type, index=None):  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         if not isinstance(type, str):

@@ -3,7 +3,7 @@ from .ops.matmul import matmul
 from .ops.reduce import vector_norm
 
 
-def norm(x, ord=None, dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's names
+def norm(x, ord=None, dim=None, keepdim=False, dtype=None):
     """`linalg.norm` of vectors: ord None is the 2-norm (matrix norms are not implemented)."""
     if ord is not None and isinstance(dim, (tuple, list)) and len(dim) == 2 or \
             (ord is not None and dim is None and x.ndim == 2):

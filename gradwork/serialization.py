@@ -51,7 +51,7 @@ def save(obj, path, metadata=None):
 
 def _save_flat(state_dict, path, metadata=None):
     """Save a dict of name → Tensor/array as a .safetensors file (atomic)."""
-    from safetensors.numpy import save as st_save  # noqa: PLC0415
+    from safetensors.numpy import save as st_save
     if not isinstance(state_dict, dict):
         raise TypeError(f"save: state_dict must be a dict of name → tensor, got "
                         f"{type(state_dict).__name__}")
@@ -140,7 +140,7 @@ def load(path, map_location=None, weights_only=None, as_arrays=False):
     dict mapping to 'cpu'); 'cuda' needs the GPU backend. The format holds no code, so every
     load is what PyTorch calls weights_only (weights_only=False is accepted, changes nothing)."""
     _check_map_location(map_location)
-    from safetensors.numpy import load as st_load  # noqa: PLC0415
+    from safetensors.numpy import load as st_load
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
@@ -174,7 +174,7 @@ def _check_map_location(map_location):
 
 def load_metadata(path):
     """The string metadata stored in a .safetensors header."""
-    from safetensors import safe_open  # noqa: PLC0415
+    from safetensors import safe_open
     with safe_open(os.fspath(path), framework="numpy") as f:
         meta = f.metadata() or {}
     return {k: v for k, v in meta.items() if k != CHECKSUM_KEY}

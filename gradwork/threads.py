@@ -65,7 +65,7 @@ class _Worker:
             fn, start, stop, future, _local.sharing = task
             try:
                 future.set_result(fn(start, stop))
-            except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+            except BaseException as error:
                 future.set_exception(error)
 
 

@@ -6,11 +6,11 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np  # noqa: E402 - after the thread variables are set
+import pytest  # noqa: E402 - likewise
+import torch  # noqa: E402 - likewise
 
-import gradwork as gw  # noqa: E402
+import gradwork as gw  # noqa: E402 - likewise
 
 torch.set_num_threads(1)
 

@@ -41,7 +41,8 @@ def random_inputs(shapes, dtype=np.float64, seed=0, positive=False):
     return out
 
 
-def check_op(gw_fn, torch_fn, shapes=None, arrays=None, grad=True, numeric=True, dtypes=(np.float64,),
+def check_op(gw_fn, torch_fn, shapes=None, arrays=None, grad=True, numeric=True,
+             dtypes=(np.float64,),
              atol=1e-6, rtol=1e-5, seed=0, positive=False, requires_grad=None):
     """Compare gw_fn and torch_fn on the same random inputs: forward values, and gradients of
     ⟨output, v⟩ for a random v; then gradcheck gw_fn in float64. Returns gradwork's outputs."""
@@ -52,7 +53,8 @@ def check_op(gw_fn, torch_fn, shapes=None, arrays=None, grad=True, numeric=True,
     for dtype in dtypes:
         tol = (atol, rtol) if dtype == np.float64 else (max(atol, 1e-4), max(rtol, 1e-3))
         cast = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
-        gx = [gw.Tensor(a.copy(), requires_grad=bool(r and grad)) for a, r in zip(cast, requires_grad)]
+        gx = [gw.Tensor(a.copy(), requires_grad=bool(r and grad))
+              for a, r in zip(cast, requires_grad)]
         tx = [to_torch(a, requires_grad=bool(r and grad)) for a, r in zip(cast, requires_grad)]
         gout, tout = as_list(gw_fn(*gx)), as_list(torch_fn(*tx))
         assert len(gout) == len(tout), f"{len(gout)} outputs vs reference {len(tout)}"

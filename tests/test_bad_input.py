@@ -16,8 +16,7 @@ import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork import optim
 from gradwork.data import CIFAR10, DataLoader, ImageFolder, TensorDataset, read_idx
-from gradwork.errors import (ArgumentError, DataFormatError, DTypeError, NonFiniteError,
-                             ShapeError)
+from gradwork.errors import ArgumentError, DataFormatError, DTypeError, NonFiniteError, ShapeError
 from gradwork.optim import lr_scheduler
 
 NAN, INF = float("nan"), float("inf")

@@ -12,7 +12,7 @@ A = RNG.standard_normal((3, 4)).astype(np.float32)
 B = RNG.standard_normal((3, 4)).astype(np.float32)
 V = RNG.standard_normal(4).astype(np.float32)
 S = np.abs(RNG.standard_normal((2, 3))).astype(np.float32) + 0.5
-I = np.array([[0, 2, 1, 3], [3, 3, 0, 1], [1, 0, 2, 2]], np.int64)
+IDX = np.array([[0, 2, 1, 3], [3, 3, 0, 1], [1, 0, 2, 2]], np.int64)
 IMG = RNG.standard_normal((2, 3, 5, 5)).astype(np.float32)
 SEQ = RNG.standard_normal((2, 3, 4)).astype(np.float32)
 
@@ -406,7 +406,7 @@ def test_everyday_call_matches_pytorch(name):
     results = []
     for m, F in ((gw, gw.nn.functional), (torch, torch.nn.functional)):
         m.manual_seed(0)
-        args = [m.tensor(x) for x in (A, B, V, S, I)]
+        args = [m.tensor(x) for x in (A, B, V, S, IDX)]
         results.append(_plain(CALLS[name](m, F, *args)))
     _assert_same(*results, name)
 

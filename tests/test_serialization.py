@@ -130,8 +130,8 @@ def mlps():
 
 def _same_outputs(mine, ref):
     x = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
-    np.testing.assert_allclose(mine(gw.tensor(x)).detach().numpy(), ref(torch.from_numpy(x)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mine(gw.tensor(x)).detach().numpy(),
+                               ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_loads_a_file_written_by_torch(tmp_path):
@@ -156,7 +156,7 @@ def _flip_bit(path, offset_from_end=5, bit=0x08):
 
 
 def _header(path):
-    import json  # noqa: PLC0415
+    import json
     raw = path.read_bytes()
     return json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
 

@@ -3,7 +3,7 @@ filterbank, decibels, MFCC and deltas (librosa's names and results, `preset=` fo
 conventions), feature layers, and WAV reading. Layering: audio imports only backend, errors,
 autograd, ops and nn; the audio data sets (data/fsdd.py) import audio, never the reverse.
 """
-from .cepstral import delta, dct_matrix, mfcc
+from .cepstral import dct_matrix, delta, mfcc
 from .db import amplitude_to_db, power_to_db
 from .mel import hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz, melspectrogram
 from .presets import PRESETS

@@ -12,8 +12,13 @@ import math
 
 from ..autograd import Tensor
 from ..backend import np
-from ..errors import ArgumentError, check_choice, check_nonnegative, check_positive, \
-    check_positive_int
+from ..errors import (
+    ArgumentError,
+    check_choice,
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+)
 from ..ops import matmul
 from .presets import get_preset, pick
 from .spectral import spectrogram

@@ -9,7 +9,8 @@ freed as soon as forward moves on, and what a node saved is dropped once its bac
 This module owns the node type and the engine; `Tensor` (tensor.py) imports nothing from
 it: `Tensor.backward` hands itself to the node that made it (`node.run_backward`).
 """
-from ..backend import array_module, np as _np
+from ..backend import array_module
+from ..backend import np as _np
 from . import hooks as _hooks
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor

@@ -57,7 +57,7 @@ def register_tensor_hook(t, hook):
 
 
 def _call(hooks, g):
-    from .tensor import Tensor  # noqa: PLC0415  (tensor imports this module's users)
+    from .tensor import Tensor
     for hook in list(hooks.values()):
         result = hook(Tensor._make(g, False, None, 0))
         if result is None:

@@ -8,8 +8,8 @@ core and the one door every in-place operation passes through (`_inplace`).
 """
 from .. import backend
 from ..device import device as _device
-from .grad_mode import is_grad_enabled, no_grad
 from . import hooks as _hooks
+from .grad_mode import is_grad_enabled, no_grad
 
 
 class Tensor:
@@ -169,7 +169,7 @@ class Tensor:
     def register_hook(self, hook):
         """`hook(grad)` runs on this tensor's gradient; a returned Tensor replaces it.
         Returns a handle whose `remove()` unregisters the hook (gradwork.autograd.hooks)."""
-        from .hooks import register_tensor_hook  # noqa: PLC0415
+        from .hooks import register_tensor_hook
         return register_tensor_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=False):

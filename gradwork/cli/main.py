@@ -17,10 +17,17 @@ import sys
 import time
 
 from ..data import DATASETS
-from ..errors import (ArgumentError, GradworkError, check_nonnegative, check_nonnegative_int,
-                      check_positive, check_positive_int, check_probability, plural)
-from ..train.config import (OPTIMIZERS, PENALTIES, RECIPES, SCHEDULES, TrainConfig,
-                             defaults)
+from ..errors import (
+    ArgumentError,
+    GradworkError,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+    check_probability,
+    plural,
+)
+from ..train.config import OPTIMIZERS, PENALTIES, RECIPES, SCHEDULES, TrainConfig, defaults
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
 _USER_ERRORS = (ValueError, FloatingPointError, OSError, GradworkError)
@@ -149,7 +156,7 @@ def _resume_config(args, folder):
     this command's folder, progress and --model-from; an option that contradicts it is
     refused, except --epochs above the saved count, which extends the run (recorded in
     changes.jsonl by the caller)."""
-    from ..train.checkpoint import load_checkpoint  # noqa: PLC0415 (heavy imports on demand)
+    from ..train.checkpoint import load_checkpoint
     _, info = load_checkpoint(folder)
     # a run saved before --val-split existed validated on the test set: it goes on doing so
     saved = TrainConfig.from_dict({"val_split": 0.0, **info["config"]})
@@ -196,9 +203,9 @@ def _run_folder(args):
 
 
 def cmd_train(args):
-    from ..train.build import build_trainer  # noqa: PLC0415 (heavy imports on demand)
-    from ..train.runlock import RunLock  # noqa: PLC0415
-    from ..train.preflight import make_run_folder  # noqa: PLC0415
+    from ..train.build import build_trainer
+    from ..train.preflight import make_run_folder
+    from ..train.runlock import RunLock
     folder = _run_folder(args)
     if args.resume:
         config, saved_epochs = _resume_config(args, folder)
@@ -238,8 +245,8 @@ def _refuse_trained(config, folder):
 
 def _report_test(trainer, test_loader, folder, config):
     """Test accuracy, once, of the final model and of the best-on-validation one (test.json)."""
-    from ..serialization import atomic_write_bytes  # noqa: PLC0415
-    from ..train import checkpoint as ckpt  # noqa: PLC0415
+    from ..serialization import atomic_write_bytes
+    from ..train import checkpoint as ckpt
     results = {"final": {"epoch": trainer.epoch, **trainer.evaluate(test_loader)}}
     if os.path.exists(os.path.join(folder, "best.safetensors")):
         arrays, info = ckpt.load_checkpoint(os.path.join(folder, "best"))
@@ -275,12 +282,12 @@ def _add_eval(sub):
 
 
 def cmd_eval(args):
-    from ..autograd import no_grad  # noqa: PLC0415
-    from ..backend import np  # noqa: PLC0415
-    from ..train import checkpoint as ckpt  # noqa: PLC0415
-    from ..train.build import build_model_and_data  # noqa: PLC0415
-    from ..train.metrics import confusion_matrix, per_class_accuracy, predict  # noqa: PLC0415
-    from ..train.plots import plot_confusion_matrix  # noqa: PLC0415
+    from ..autograd import no_grad
+    from ..backend import np
+    from ..train import checkpoint as ckpt
+    from ..train.build import build_model_and_data
+    from ..train.metrics import confusion_matrix, per_class_accuracy, predict
+    from ..train.plots import plot_confusion_matrix
     path = ckpt.resolve(args.checkpoint)
     arrays, info = ckpt.load_checkpoint(path)
     if not info.get("config"):
@@ -329,7 +336,7 @@ def _add_models(sub):
 
 
 def cmd_models(args):
-    from ..models import list_models, model_spec  # noqa: PLC0415
+    from ..models import list_models, model_spec
     for name in list_models():
         spec = model_spec(name)
         size = "×".join(map(str, spec.input_size)) + (" tokens" if spec.tokens else "")
@@ -354,9 +361,9 @@ def _add_summary(sub):
 
 
 def cmd_summary(args):
-    from ..models import example_inputs, model_spec  # noqa: PLC0415
-    from ..tools.summary import summary  # noqa: PLC0415
-    from ..train.build import build_model  # noqa: PLC0415
+    from ..models import example_inputs, model_spec
+    from ..tools.summary import summary
+    from ..train.build import build_model
     if (args.model is None) == (args.model_from is None):
         raise ArgumentError("summary: name a zoo MODEL or --model-from FILE.py:FUNCTION")
     name = args.model or args.model_from
@@ -371,8 +378,8 @@ def cmd_summary(args):
     model = build_model(name if args.model_from is None else None, args.num_classes,
                         in_channels, args.model_from)
     if args.model_from is not None:
-        from ..autograd import Tensor  # noqa: PLC0415
-        from ..backend import np  # noqa: PLC0415
+        from ..autograd import Tensor
+        from ..backend import np
         inputs = (Tensor(np.zeros((args.batch_size, *input_size), np.float32)),)
     print(f"{name}, input {input_size}, batch {args.batch_size}")
     print(summary(model, input_size, args.batch_size, inputs=inputs))
@@ -382,7 +389,7 @@ def cmd_summary(args):
 def _refuse_too_large(name, batch_size, input_size):
     """Refuse, before anything is built or allocated, inputs whose forward pass would not fit
     in this machine's memory (the registry's estimate, a lower bound)."""
-    from ..models import estimate_forward_bytes  # noqa: PLC0415
+    from ..models import estimate_forward_bytes
     need = estimate_forward_bytes(name, batch_size, input_size)
     try:
         have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -406,7 +413,7 @@ def _add_plot(sub):
 
 
 def cmd_plot(args):
-    from ..train.plots import plot_runs  # noqa: PLC0415
+    from ..train.plots import plot_runs
     runs = []
     for run in args.runs:
         if os.path.isfile(os.path.join(run, "metrics.csv")):
@@ -442,7 +449,7 @@ def _add_reproduce(sub):
 
 
 def cmd_reproduce(args):
-    from ..reproduce import CLAIMS, get_claim, run_claim  # noqa: PLC0415
+    from ..reproduce import CLAIMS, get_claim, run_claim
     if args.list or not args.claim:
         for c in CLAIMS.values():
             print(f"{c.name}\n    {c.statement}\n    deck {c.deck}, \"{c.slide}\"; "
@@ -478,11 +485,11 @@ def _add_export(sub):
 
 
 def cmd_export(args):
-    from .. import onnx, randn  # noqa: PLC0415
-    from ..models import model_spec  # noqa: PLC0415
-    from ..serialization import load  # noqa: PLC0415
-    from ..train import checkpoint as ckpt  # noqa: PLC0415
-    from ..train.build import build_model  # noqa: PLC0415
+    from .. import onnx, randn
+    from ..models import model_spec
+    from ..serialization import load
+    from ..train import checkpoint as ckpt
+    from ..train.build import build_model
     state, num_classes = None, args.num_classes
     if args.checkpoint:
         try:
@@ -490,7 +497,7 @@ def cmd_export(args):
             state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
             data = (info.get("config") or {}).get("data")
             if num_classes is None and data:
-                from ..data import dataset_info  # noqa: PLC0415
+                from ..data import dataset_info
                 num_classes = dataset_info(data).num_classes
         except ValueError:                          # not a training checkpoint: a state dict
             state = load(args.checkpoint)

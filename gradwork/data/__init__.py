@@ -9,8 +9,14 @@ from .fsdd import FSDD, SpokenDigitSequences, pad_collate
 from .image_folder import ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
-from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
-                      WeightedRandomSampler)
+from .sampler import (
+                      BatchSampler,
+                      RandomSampler,
+                      Sampler,
+                      SequentialSampler,
+                      SubsetRandomSampler,
+                      WeightedRandomSampler,
+)
 from .sequences import AddingProblem, AnBn, CopyMemory, SequenceReversal
 from .worker import get_worker_info
 

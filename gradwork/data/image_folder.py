@@ -33,7 +33,7 @@ def _read_image(path, mode, size):
     from the header, before Pillow allocates or decodes anything (a decompression bomb). Pillow
     reads from the file's bytes in memory: a chunk length read from a real file object would
     be allocated in full before the read (a PNG chunk claiming 1 GB in a 100-byte file)."""
-    from PIL import Image  # noqa: PLC0415 (Pillow only for this reader)
+    from PIL import Image
     with open(path, "rb") as f:
         raw = io.BytesIO(f.read())
     try:
@@ -53,7 +53,7 @@ def _read_image(path, mode, size):
     except Image.DecompressionBombError as e:                 # Pillow's own, larger bound
         raise DataFormatError(f"{path}: declares more pixels than MAX_IMAGE_PIXELS = "
                               f"{MAX_IMAGE_PIXELS} ({e})") from None
-    except Exception as e:      # noqa: BLE001 (Pillow's decoders raise many types on bad bytes)
+    except Exception as e:
         raise DataFormatError(f"{path}: not a readable image ({type(e).__name__}: "
                               f"{e})") from None
 

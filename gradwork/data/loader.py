@@ -126,7 +126,10 @@ class DataLoader:
         if self.num_workers > 0:
             return _EpochIterator(self, self._worker_batches(batch_indices, epoch, start),
                                   epoch, start)
-        fetch = (lambda k: self._fetch(batch_indices[k], epoch, k))
+
+        def fetch(k):
+            return self._fetch(batch_indices[k], epoch, k)
+
         batches = _Prefetcher(fetch, start, len(batch_indices)) if self.prefetch else \
             (fetch(k) for k in range(start, len(batch_indices)))
         return _EpochIterator(self, batches, epoch, start)
@@ -263,7 +266,7 @@ def _produce(fetch, start, stop, out, stop_event):
                 except queue.Full:
                     continue
         item = _DONE
-    except BaseException as e:  # noqa: BLE001 (re-raised in the consumer's thread)
+    except BaseException as e:
         item = (_ERROR, e)
     while not stop_event.is_set():
         try:

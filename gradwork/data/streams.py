@@ -22,7 +22,7 @@ class ByteStream:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self._file = open(self.path, "rb")          # noqa: SIM115 (closed by close/__exit__)
+        self._file = open(self.path, "rb")
         self.gzipped = self._file.read(2) == b"\x1f\x8b"
         self._file.seek(0)
         self.size = None if self.gzipped else os.fstat(self._file.fileno()).st_size

@@ -31,7 +31,7 @@ def _worker_loop(fetch, dataset, worker_id, num_workers, seed, init_fn, tasks, r
     try:
         if init_fn is not None:
             init_fn(worker_id)
-    except BaseException:  # noqa: BLE001 - reported to the main process
+    except BaseException:
         results.put((None, None, _failure(worker_id)))
         return
     while True:
@@ -41,7 +41,7 @@ def _worker_loop(fetch, dataset, worker_id, num_workers, seed, init_fn, tasks, r
         serial, k, epoch, indices = task
         try:
             results.put((serial, k, ("ok", fetch(indices, epoch, k))))
-        except BaseException:  # noqa: BLE001 - reported to the main process
+        except BaseException:
             results.put((serial, k, _failure(worker_id)))
 
 

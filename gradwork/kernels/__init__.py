@@ -12,8 +12,7 @@ once, a later process ≈ 0.3 s to load. Serial by design: the arrays they walk 
 memory-bound (two threads measured slower in a ResNet-20 step), and Numba's parallel layer is
 not safe to enter from two Python threads at once.
 """
-from .batch_norm import (batch_norm_input_grad, channel_affine, channel_grad_sums,
-                         channel_moments)
+from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
 from .relu import relu_backward
 
 __all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",

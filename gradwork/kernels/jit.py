@@ -6,7 +6,7 @@ import functools
 FASTMATH = {"reassoc", "contract"}
 
 
-class kernel:  # noqa: N801 - used as a decorator, like numba.njit
+class kernel:
     """Compile `fn` in nopython mode, GIL released, cached on disk per signature, on its
     first call. Numba is imported only then: a program that never calls a kernel (LeNet-5's
     main job, say) never pays Numba's half-second import."""
@@ -17,7 +17,7 @@ class kernel:  # noqa: N801 - used as a decorator, like numba.njit
 
     def __call__(self, *args):
         if self.compiled is None:
-            import numba  # noqa: PLC0415 - deferred on purpose (see above)
+            import numba
             self.compiled = numba.njit(self.fn, nogil=True, cache=True, fastmath=FASTMATH,
                                        error_model="numpy")
         return self.compiled(*args)

@@ -7,7 +7,7 @@ sums). `gradwork.backend.kernel` picks one or the other; tests compare the two o
 
 
 def _xp(a):
-    from ..backend import array_module  # noqa: PLC0415 - backend imports kernels lazily too
+    from ..backend import array_module
     return array_module(a)
 
 

@@ -6,21 +6,21 @@ packed into words a, b (unused high bits 0 in both):
 
     a·b = n − 2·popcount(a XOR b)                                   (XNOR-Net eq. 11 in bits)
 
-Activations are packed along channels, one run of ⌈C/64⌉ uint64 words per pixel (NHWC in
-bits), zero-padded spatially with words of 0 (= +1); a patch (the im2col row of one output
-pixel) is kh·kw such runs, gathered into a buffer; the filters are packed in the same (i, j,
-word) order and laid out filters-last, (G, L, K/G), so that the filters run along the vector
-lanes and no lane is ever reduced. A padded position must contribute 0 (the float convolution of sign(x) with
-zero padding, larq's pad_values=0), but its zero bits count as +1: the kernel therefore
-subtracts corr[k, u, v] = Σ over the padded taps (i, j) of Σ_c sign(W[k, c, i, j]), computed
-once per input size (`padding_correction`). The result is exact (integers).
+Activations are packed along channels, one run of ⌈C/64⌉ uint64 words per pixel (NHWC in bits),
+zero-padded spatially with words of 0 (= +1); a patch (the im2col row of one output pixel) is kh·kw
+such runs, gathered into a buffer; the filters are packed in the same (i, j, word) order and laid
+out filters-last, (G, L, K/G), so that the filters run along the vector lanes and no lane is ever
+reduced. A padded position must contribute 0 (the float convolution of sign(x) with zero padding,
+larq's pad_values=0), but its zero bits count as +1: the kernel therefore subtracts corr[k, u, v] =
+Σ over the padded taps (i, j) of Σ_c sign(W[k, c, i, j]), computed once per input size
+(`padding_correction`). The result is exact (integers).
 
-The popcount is LLVM's ctpop intrinsic (Numba has no np.bitwise_count in nopython mode);
-with AVX-512 VPOPCNTDQ or AVX2 LLVM vectorises the loop over filters. Four output pixels are
-done per pass over the filters' words, so each weight word is loaded once for four patches. The kernels
-release the GIL; `gradwork.threads` runs ranges of output rows on its pool (Numba's own
-parallel layer is not used: it is not safe to enter from two Python threads at once).
-Numba is imported when this module is, so import it only where the packed path runs.
+The popcount is LLVM's ctpop intrinsic (Numba has no np.bitwise_count in nopython mode); with
+AVX-512 VPOPCNTDQ or AVX2 LLVM vectorises the loop over filters. Four output pixels are done per
+pass over the filters' words, so each weight word is loaded once for four patches. The kernels
+release the GIL; `gradwork.threads` runs ranges of output rows on its pool (Numba's own parallel
+layer is not used: it is not safe to enter from two Python threads at once). Numba is imported when
+this module is, so import it only where the packed path runs.
 """
 import numba
 import numpy as np

@@ -168,7 +168,7 @@ def example_shapes(name, batch_size=1, input_size=None):
 
 def example_inputs(name, batch_size=1, input_size=None):
     """Zero Tensors of `example_shapes(name, batch_size, input_size)`."""
-    from ..autograd import Tensor  # noqa: PLC0415
-    from ..backend import np  # noqa: PLC0415
+    from ..autograd import Tensor
+    from ..backend import np
     return tuple(Tensor(np.zeros(shape, np.int64 if kind == "tokens" else np.float32))
                  for shape, kind in example_shapes(name, batch_size, input_size))

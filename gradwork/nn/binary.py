@@ -8,11 +8,12 @@ The forward pass uses W̃ = α·sign(W) (α per output channel, `F.binarize_weig
 also binarise their input (sign(0) = +1, STE gradient). BWN layers pass the exact input
 gradient.
 
-Latent weights are kept in [−1, 1] (BinaryConnect, §2.4: beyond ±1 the STE cancels their
-gradient and they would only drift): with `clip_weights=True` (the default) a layer clamps its
-own `weight` in place at the start of every forward, that is after each optimiser step, before
-the weights are used again (idempotent, so eval and the packed export see the same weights); `clip_latent_weights_(model)` does the same
-explicitly, for a loop that wants it right after `optimizer.step()`.
+Latent weights are kept in [−1, 1] (BinaryConnect, §2.4: beyond ±1 the STE cancels their gradient
+and they would only drift): with `clip_weights=True` (the default) a layer clamps its own `weight`
+in place at the start of every forward, that is after each optimiser step, before the weights are
+used again (idempotent, so eval and the packed export see the same weights);
+`clip_latent_weights_(model)` does the same explicitly, for a loop that wants it right after
+`optimizer.step()`.
 """
 from .. import backend
 from ..errors import check_choice
@@ -77,12 +78,12 @@ class BinaryConv2d(_BinaryOptions, Conv2d):
                          groups, bias, padding_mode, dtype)
         self._set_options(alpha_grad, clip_weights)
 
-    def _padded(self, input):  # noqa: A002
+    def _padded(self, input):
         if self.padding_mode != "zeros":
             return pad(input, self._explicit_padding(), mode=self.padding_mode), 0
         return input, self.padding
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._clip()
         x, padding = self._padded(input)
         return binary_conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
@@ -107,7 +108,7 @@ class XNORConv2d(BinaryConv2d):
                          groups, bias, padding_mode, dtype, alpha_grad, clip_weights)
         self.scale_input = bool(scale_input)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._clip()
         x, padding = self._padded(input)
         return xnor_conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,

@@ -31,7 +31,7 @@ np = backend.np
 
 
 def _xnor():
-    from ..kernels import xnor  # noqa: PLC0415 - imports Numba: only where packed layers run
+    from ..kernels import xnor
     return xnor
 
 
@@ -125,7 +125,9 @@ class PackedBinaryConv2d(_Packed):
         w = np.asarray(weight._data if isinstance(weight, Tensor) else weight)
         check_binary("PackedBinaryConv2d.from_weights", w)
         signs, alpha = binary_signs(w)
-        pair = (lambda v: (v, v) if isinstance(v, int) else tuple(v))
+        def pair(v):
+            return (v, v) if isinstance(v, int) else tuple(v)
+
         return cls(_pack_flat(signs.transpose(0, 2, 3, 1)), alpha, bias, w.shape[1] * groups,
                    w.shape[2:], pair(stride), pair(padding), pair(dilation), groups, mode)
 
@@ -151,7 +153,7 @@ class PackedBinaryConv2d(_Packed):
             self._cache[key] = (x.filters_last(wp, self.groups), corr)
         return self._cache[key]
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise ShapeError(f"PackedBinaryConv2d: input must have shape (N, "
                              f"{self.in_channels}, H, W) (in_channels={self.in_channels}), got "

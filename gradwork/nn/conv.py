@@ -106,7 +106,7 @@ class _Conv(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, 0, dtype)
 
-    def forward(self, input):  # noqa: A002 - PyTorch's name
+    def forward(self, input):
         if self.padding_mode != "zeros":
             input = pad(input, self._explicit_padding(), mode=self.padding_mode)
             padding = 0
@@ -145,7 +145,7 @@ class CausalConv1d(Conv1d):
         super().__init__(in_channels, out_channels, kernel_size, 1, 0, dilation, groups, bias,
                          dtype=dtype)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return causal_conv1d(input, self.weight, self.bias, self.dilation, self.groups)
 
     def extra_repr(self):
@@ -168,7 +168,7 @@ class _ConvTranspose(_ConvNd):
                                  f"{self.output_padding}, stride={self.stride}, dilation="
                                  f"{self.dilation}")
 
-    def _output_padding(self, input, output_size):  # noqa: A002
+    def _output_padding(self, input, output_size):
         """output_padding that makes the output `output_size` (PyTorch's rule)."""
         if output_size is None:
             return self.output_padding
@@ -185,7 +185,7 @@ class _ConvTranspose(_ConvNd):
             out.append(size - low)
         return tuple(out)
 
-    def forward(self, input, output_size=None):  # noqa: A002
+    def forward(self, input, output_size=None):
         return self._conv(input, self.weight, self.bias, self.stride, self.padding,
                           self._output_padding(input, output_size), self.groups, self.dilation)
 

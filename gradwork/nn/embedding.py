@@ -41,7 +41,8 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding `embeddings` (num_embeddings, D); frozen unless freeze=False."""
-        data = embeddings._data if isinstance(embeddings, Tensor) else backend.np.asarray(embeddings)
+        data = (embeddings._data if isinstance(embeddings, Tensor)
+                else backend.np.asarray(embeddings))
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(data.shape)}")
@@ -50,7 +51,7 @@ class Embedding(Module):
         m.weight.requires_grad = not freeze
         return m
 
-    def forward(self, input):  # noqa: A002 - PyTorch's name
+    def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):

@@ -1,31 +1,68 @@
 """`gradwork.nn.functional` (import as F): the stateless forms of the layers and losses."""
-from ..ops.activation import (elu, gelu, hardswish, leaky_relu, log_softmax, mish, prelu, relu,
-                              selu, sigmoid, silu, softmax, softplus, tanh)
-from ..ops.binary import (binarize_weight, binary_conv2d, binary_linear, input_scale, sign_ste,
-                          xnor_conv2d, xnor_linear)
 from .. import backend
+from ..ops.activation import (
+    elu,
+    gelu,
+    hardswish,
+    leaky_relu,
+    log_softmax,
+    mish,
+    prelu,
+    relu,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from ..ops.binary import (
+    binarize_weight,
+    binary_conv2d,
+    binary_linear,
+    input_scale,
+    sign_ste,
+    xnor_conv2d,
+    xnor_linear,
+)
+from ..ops.conv import causal_conv1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..ops.ctc import ctc_loss
-from ..ops.conv import (causal_conv1d, conv1d, conv2d, conv_transpose1d,
-                        conv_transpose2d)
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
 from ..ops.fold import fold, unfold
 from ..ops.interpolate import interpolate
-from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                        huber_loss, l1_loss, mse_loss, multi_margin_loss, nll_loss)
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+)
 from ..ops.matmul import linear
-from ..ops.reduce import vector_norm
 from ..ops.norm import batch_norm, group_norm, layer_norm, local_response_norm
 from ..ops.pad import pad
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
-                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
-                        max_unpool1d, max_unpool2d)
+from ..ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
+from ..ops.reduce import vector_norm
 
 
 def one_hot(tensor, num_classes=-1):
     """Integer class indices (*) → (*, num_classes) int64 one-hot (no gradient)."""
-    from ..autograd import Tensor  # noqa: PLC0415
-    from ..backend import array_module  # noqa: PLC0415
+    from ..autograd import Tensor
+    from ..backend import array_module
     y = tensor._data
     n = int(y.max()) + 1 if num_classes < 0 else num_classes
     if y.size and (y.min() < 0 or y.max() >= n):
@@ -34,7 +71,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 # normalize(x) = x / max(‖x‖ₚ, ε) along dim (PyTorch's definition; a composite)
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 

@@ -159,9 +159,9 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    """b_c = a_c / (k + α/n · Σ a_c'²)^β over the n = `size` channels around c (AlexNet's
-    NORM layers, deck 002; Krizhevsky et al. 2012, §3.3, who use α without the 1/n that PyTorch and gradwork apply:
-    pass alpha = n·α_paper to reproduce the paper's layer). Input (N, C, *)."""
+    """b_c = a_c / (k + α/n · Σ a_c'²)^β over the n = `size` channels around c (AlexNet's NORM
+    layers, deck 002; Krizhevsky et al. 2012, §3.3, who use α without the 1/n that PyTorch and
+    gradwork apply: pass alpha = n·α_paper to reproduce the paper's layer). Input (N, C, *)."""
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()

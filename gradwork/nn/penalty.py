@@ -5,7 +5,8 @@ By default only weights (parameters of two or more dimensions) are penalised, no
 or normalisation scales, as is the custom; pass `include_all=True` to penalise everything.
 Add `λ · R(W)` to the data loss.
 """
-from ..ops import abs as abs_, sum as sum_
+from ..ops import abs as abs_
+from ..ops import sum as sum_
 from .module import Module
 
 

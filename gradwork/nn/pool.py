@@ -25,7 +25,7 @@ class _MaxPoolNd(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):  # noqa: A002 - PyTorch's name
+    def forward(self, input):
         return self._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
                         ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -55,7 +55,7 @@ class _MaxUnpoolNd(Module):
                                       name, 1)
         self.padding = normalize_tuple(padding, nd, "padding", name, 0)
 
-    def forward(self, input, indices, output_size=None):  # noqa: A002
+    def forward(self, input, indices, output_size=None):
         return self._fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self):
@@ -83,7 +83,7 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
@@ -103,7 +103,7 @@ class AvgPool1d(Module):
         self.padding = normalize_tuple(padding, 1, "padding", "AvgPool1d", 0)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -118,7 +118,7 @@ class _AdaptiveNd(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return self._fn(input, self.output_size)
 
     def extra_repr(self):
@@ -126,7 +126,8 @@ class _AdaptiveNd(Module):
 
 
 class AdaptiveAvgPool2d(_AdaptiveNd):
-    """Average pooling to a fixed output size (1 = global average pooling), `F.adaptive_avg_pool2d`."""
+    """Average pooling to a fixed output size (1 = global average pooling),
+    `F.adaptive_avg_pool2d`."""
 
 
 class AdaptiveAvgPool1d(_AdaptiveNd):
@@ -142,7 +143,7 @@ class AdaptiveMaxPool2d(_AdaptiveNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return self._fn(input, self.output_size, self.return_indices)
 
 

@@ -25,8 +25,15 @@ from ..autograd import Tensor
 from ..errors import DTypeError, check_positive_int, check_probability
 from ..ops import cat, expand, squeeze, stack, transpose, unsqueeze
 from ..ops.dropout import dropout as _dropout
-from ..ops.recurrent import (check_lengths, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell,
-                             rnn_layer)
+from ..ops.recurrent import (
+    check_lengths,
+    gru_cell,
+    gru_layer,
+    lstm_cell,
+    lstm_layer,
+    rnn_cell,
+    rnn_layer,
+)
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -119,7 +126,7 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def forward(self, input, hx=None, lengths=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input, hx=None, lengths=None):
         name = type(self).__name__
         x = input
         if x.ndim not in (2, 3):
@@ -304,7 +311,7 @@ class _RNNCellBase(Module):
 
     reset_parameters = _RNNBase.reset_parameters
 
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input, hx=None):
         name = type(self).__name__
         x = input
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:

@@ -48,7 +48,7 @@ class Upsample(Module):
                              f"{tuple(x.shape)}")
         factors = self._integer_factors(x) if self.mode == "nearest" else None
         if factors is None:
-            from . import functional as F  # noqa: PLC0415
+            from . import functional as F
             return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
         n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
         split = (n, c) + tuple(v for d in spatial for v in (d, 1))     # (N, C, H, 1, W, 1)

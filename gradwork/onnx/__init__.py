@@ -18,8 +18,8 @@ __all__ = ["export", "UnsupportedOperatorError"]
 
 def _import_onnx():
     try:
-        import onnx  # noqa: PLC0415
-        import onnx.numpy_helper  # noqa: F401, PLC0415
+        import onnx
+        import onnx.numpy_helper
     except ImportError as e:  # pragma: no cover - the extra is installed in the tests
         raise ImportError("gradwork.onnx.export needs the onnx package: pip install "
                           "'gradwork[onnx]' (onnx==1.23.2)") from e
@@ -120,12 +120,12 @@ def _write_atomically(proto, path):
 
 
 def _op_mappings():
-    from .ops import MAPPINGS  # noqa: PLC0415
+    from .ops import MAPPINGS
     return MAPPINGS
 
 
 def _module_mappings():
-    from .recurrent import MODULE_MAPPINGS  # noqa: PLC0415
+    from .recurrent import MODULE_MAPPINGS
     return MODULE_MAPPINGS
 
 

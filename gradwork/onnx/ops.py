@@ -4,8 +4,21 @@ the op's output tensors to their ONNX names."""
 import math
 
 from ..backend import np
-from ..ops import (activation, arithmetic, compare, conv, dropout, index, join, norm, pad, pool,
-                   reduce, shape, unary)
+from ..ops import (
+    activation,
+    arithmetic,
+    compare,
+    conv,
+    dropout,
+    index,
+    join,
+    norm,
+    pad,
+    pool,
+    reduce,
+    shape,
+    unary,
+)
 from ..ops.matmul import Linear, MatMul
 from .graph import UnsupportedOperatorError
 

@@ -35,7 +35,9 @@ def _weights(module, layer, order, gates):
             b_hh = getattr(module, "bias_hh" + suffix)._data
             Bs.append(np.concatenate([_reorder(b_ih, order, gates),
                                       _reorder(b_hh, order, gates)]))
-    stack = (lambda arrays: np.ascontiguousarray(np.stack(arrays)))
+    def stack(arrays):
+        return np.ascontiguousarray(np.stack(arrays))
+
     return stack(Ws), stack(Rs), (stack(Bs) if Bs else None)
 
 

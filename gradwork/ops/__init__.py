@@ -1,31 +1,124 @@
 """Differentiable primitives, one family per file, and the Tensor methods built on them."""
 from ..autograd import Tensor
-from . import (activation, arithmetic, compare, creation, cumulative, dropout, fold, index, inplace,
-               interpolate, join, loss, matmul, pad, rearrange, reduce, shape, triangular, unary)
+from . import (
+    activation,
+    arithmetic,
+    compare,
+    creation,
+    cumulative,
+    dropout,
+    fold,
+    index,
+    inplace,
+    interpolate,
+    join,
+    loss,
+    pad,
+    rearrange,
+    reduce,
+    shape,
+    triangular,
+    unary,
+)
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, lerp, mul, neg, pow, sub
-from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, le,
-                      logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
-                      minimum, ne, where)
-from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like,
-                       linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
-                       randn_like, randperm, tensor, zeros, zeros_like)
+from .compare import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    ge,
+    gt,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    ne,
+    where,
+)
+from .creation import (
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .cumulative import cumprod, cumsum
 from .einsum import einsum
 from .index import gather, getitem, index_select
-from .rearrange import flip, repeat, repeat_interleave, roll
-from .scatter import scatter, scatter_add
-from .sort import argsort, sort, topk
-from .triangular import tril, triu
 from .join import cat, chunk, concat, split, stack, unbind
 from .matmul import addmm, baddbmm, bmm, linear, matmul, mm, outer
-from .reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var,
-                     vector_norm)
-from .shape import (broadcast_to, expand, flatten, permute, reshape, squeeze, t, transpose,
-                    unsqueeze, view)
-from .unary import (abs, clamp, clamp_max, clamp_min, clip, cos, exp, isfinite, isinf, isnan, log,
-                    nan_to_num, round, sign, sin, sqrt)
-
+from .rearrange import flip, repeat, repeat_interleave, roll
+from .reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    std,
+    sum,
+    var,
+    vector_norm,
+)
+from .scatter import scatter, scatter_add
+from .shape import (
+    broadcast_to,
+    expand,
+    flatten,
+    permute,
+    reshape,
+    squeeze,
+    t,
+    transpose,
+    unsqueeze,
+    view,
+)
+from .sort import argsort, sort, topk
+from .triangular import tril, triu
+from .unary import (
+    abs,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    exp,
+    isfinite,
+    isinf,
+    isnan,
+    log,
+    nan_to_num,
+    round,
+    sign,
+    sin,
+    sqrt,
+)
 
 # Tensor methods, spelled out (no introspection): name → function of (self, *args).
 _METHODS = {

@@ -4,9 +4,9 @@ import math
 import warnings
 
 from ..autograd import Function
-from ..backend import array_module, kernel, np as _np
+from ..backend import array_module, kernel
+from ..backend import np as _np
 from ..errors import ArgumentError, ShapeError
-
 
 # relu's backward is one compiled pass (gradwork.kernels) from this many elements up: there it
 # saves a ResNet-20 step ≈ 5 ms; below, NumPy's mask-and-multiply costs no more, and a small

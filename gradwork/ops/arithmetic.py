@@ -253,7 +253,7 @@ def rdiv(a, b):
     return Div.call(as_tensor_like(b, a), a)
 
 
-def pow(a, b):  # noqa: A001 - PyTorch's name
+def pow(a, b):
     if _is_scalar(b):
         b = _scalar(b)
         return PowScalar.apply(_promote(a, b), c=b)

@@ -37,7 +37,7 @@ class SignSTE(Function):
         return g * self.mask
 
 
-def sign_ste(input):  # noqa: A002 - PyTorch's argument name
+def sign_ste(input):
     """sign(x) ∈ {−1, +1} with sign(0) = +1, and the straight-through estimator as gradient.
 
     The true derivative of sign is 0 almost everywhere; the STE (Hubara et al. 2016, eq. 4)
@@ -83,7 +83,7 @@ def binarize_weight(weight, alpha_grad="constant"):
     return BinarizeWeight.apply(weight, chain=alpha_grad == "chain")
 
 
-def input_scale(input, kernel_size, stride=1, padding=0, dilation=1):  # noqa: A002
+def input_scale(input, kernel_size, stride=1, padding=0, dilation=1):
     """XNOR-Net's scaling map K = A ⊛ k (§3.2, Fig. 2): A = mean_c |I| (N, 1, H, W), k the
     kh×kw box filter 1/(kh·kw), with the convolution's stride, padding and dilation, so that
     K[n, 0, u, v] is the mean |I| over the window of output (u, v) (zeros counted in the
@@ -95,7 +95,7 @@ def input_scale(input, kernel_size, stride=1, padding=0, dilation=1):  # noqa: A
     return conv2d(a, Tensor(k), None, stride, padding, dilation)
 
 
-def binary_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,  # noqa: A002
+def binary_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
                   groups=1, alpha_grad="constant"):
     """Binary-weight convolution (BWN, XNOR-Net §3.1): y = x ⊛ (α ⊙ sign W) + b, real x.
     The input gradient is exact (no STE on inputs); W gets binarize_weight's."""
@@ -103,7 +103,7 @@ def binary_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,  # 
                   groups)
 
 
-def xnor_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,  # noqa: A002
+def xnor_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
                 groups=1, scale_input=False, alpha_grad="constant"):
     """XNOR convolution (XNOR-Net §3.2, eq. 11): y = (sign x ⊛ sign W) ⊙ α [⊙ K] + b.
 
@@ -120,12 +120,12 @@ def xnor_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,  # no
     return y
 
 
-def binary_linear(input, weight, bias=None, alpha_grad="constant"):  # noqa: A002
+def binary_linear(input, weight, bias=None, alpha_grad="constant"):
     """Binary-weight dense layer: y = x (α ⊙ sign W)ᵀ + b, α per output feature."""
     return linear(input, binarize_weight(weight, alpha_grad), bias)
 
 
-def xnor_linear(input, weight, bias=None, scale_input=False,  # noqa: A002
+def xnor_linear(input, weight, bias=None, scale_input=False,
                 alpha_grad="constant"):
     """XNOR dense layer: y = (sign x · sign Wᵀ) ⊙ α [⊙ β] + b; with scale_input, β = mean|x|
     over the features of each sample (the dense case of K)."""

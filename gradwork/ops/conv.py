@@ -47,7 +47,7 @@ class ConvTranspose(Function):
 
 
 # ---------------------------------------------------------------- the functional API
-def _lift(fn, input, weight, bias, nd):  # noqa: A002
+def _lift(fn, input, weight, bias, nd):
     """Check ranks and dtypes; the input and weight as 4-D tensors, and the inverse reshaping."""
     if weight.ndim != nd + 2:
         raise ShapeError(f"{fn}: weight must be {nd + 2}-D, got shape {tuple(weight.shape)}")
@@ -122,7 +122,7 @@ def _convnd(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     return restore(out)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, PyTorch's `F.conv2d`.
 
     y[n,k,u,v] = b[k] + Σ_{c,i,j} W[k,c,i,j] · x[n, g(k)·C/G + c, u·s + i·d − p, v·s + j·d − p].
@@ -134,13 +134,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation, PyTorch's `F.conv1d`: input (N, C, L) or (C, L); weight
     (K, C/groups, k). The 2-D op on planes of height 1."""
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def causal_conv1d(input, weight, bias=None, dilation=1, groups=1):  # noqa: A002
+def causal_conv1d(input, weight, bias=None, dilation=1, groups=1):
     """Causal 1-D convolution for temporal convolutional networks (Bai, Kolter & Koltun 2018):
     the input is padded by d·(k − 1) on the left only, so y[t] depends on x[≤ t] and the output
     has the input's length. Equal to conv1d(F.pad(x, (d(k−1), 0)), W)."""
@@ -183,7 +183,7 @@ def _conv_transposend(fn, nd, input, weight, bias, stride, padding, output_paddi
     return restore(out)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """2-D transposed convolution, PyTorch's `F.conv_transpose2d`: the adjoint of conv2d in its
     input, y = Wᵀ ⋆ᵀ x + b. input (N, C_in, H, W) or unbatched; weight (C_in, C_out/groups,
@@ -194,7 +194,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """1-D transposed convolution, PyTorch's `F.conv_transpose1d`: input (N, C_in, L) or
     (C_in, L); weight (C_in, C_out/groups, k)."""

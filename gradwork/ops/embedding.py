@@ -20,7 +20,7 @@ class Embedding(Function):
         return gw
 
 
-def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's name
+def embedding(input, weight, padding_idx=None):
     """Look up rows of `weight` (num_embeddings, D) for integer `input` (*) → (*, D).
     The row `padding_idx` gets no gradient."""
     idx = input._data if isinstance(input, Tensor) else array_module(input).asarray(input)

@@ -76,7 +76,7 @@ def _args(kernel_size, dilation, padding, stride, op):
             _pair(padding, "padding", op, 0), _pair(stride, "stride", op, 1))
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of (N, C, H, W) (or (C, H, W)) as columns (N, C·kh·kw, L)."""
     if input.ndim not in (3, 4):
         raise ValueError(f"unfold: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
@@ -86,7 +86,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     return Unfold.apply(input, k=k, d=d, p=p, s=s)
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Columns (N, C·kh·kw, L) (or 2-D) summed back into (N, C, *output_size)."""
     if input.ndim not in (2, 3):
         raise ValueError(f"fold: expected a 2-D or 3-D input, got shape {tuple(input.shape)}")

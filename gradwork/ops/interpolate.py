@@ -72,7 +72,7 @@ def _sizes(shape, size, scale_factor, op):
     return [int(math.floor(i * f)) for i, f in zip(spatial, sf)], [1.0 / f for f in sf]
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A002
+def interpolate(input, size=None, scale_factor=None, mode="nearest",
                 align_corners=None, recompute_scale_factor=None, antialias=False):
     """Resize (N, C, *spatial) to `size` or by `scale_factor`."""
     if input.ndim < 3:

@@ -119,5 +119,5 @@ def chunk(a, chunks, dim=0):
 
 
 def unbind(a, dim=0):
-    from .shape import squeeze  # noqa: PLC0415
+    from .shape import squeeze
     return tuple(squeeze(p, dim) for p in split(a, 1, dim))

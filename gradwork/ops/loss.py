@@ -101,7 +101,8 @@ def _nll(op, input, target, weight, ignore_index, reduction):
     y_safe, valid = _class_targets(op, y, input.shape[1], ignore_index)
     if y.shape != (input.shape[0],) + input.shape[2:]:
         raise ValueError(f"{op}: target of shape {tuple(y.shape)} does not match input of "
-                         f"shape {tuple(input.shape)} (expected {(input.shape[0],) + input.shape[2:]})")
+                         f"shape {tuple(input.shape)} "
+                         f"(expected {(input.shape[0],) + input.shape[2:]})")
     y = y_safe
     w = None if weight is None else (weight._data if isinstance(weight, Tensor) else weight)
     if w is not None and w.dtype != input.dtype:

@@ -72,7 +72,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
+def linear(input, weight, bias=None):
     """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,). An integer input into floating
     weights is refused, as PyTorch does (no silent promotion to float64)."""
     if input.dtype.kind not in "fc" and weight.dtype.kind in "fc":
@@ -106,16 +106,16 @@ def mm(a, b):
 
 # baddbmm = β·input + α·(b₁ @ b₂);  addmm likewise for matrices (composites: their gradients
 # are those of the parts)
-def baddbmm(input, batch1, batch2, beta=1, alpha=1):  # noqa: A002 - PyTorch's name
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):
     prod = bmm(batch1, batch2)
     return _scaled_sum(input, prod, beta, alpha)
 
 
-def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
+def addmm(input, mat1, mat2, beta=1, alpha=1):
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
-def _scaled_sum(input, prod, beta, alpha):  # noqa: A002
+def _scaled_sum(input, prod, beta, alpha):
     prod = prod if alpha == 1 else prod * alpha
     if beta == 0:                  # PyTorch ignores input (NaN in it does not propagate)
         return prod

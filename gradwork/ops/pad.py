@@ -58,7 +58,7 @@ class IndexPad(Function):
         return g
 
 
-def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's names
+def pad(input, pad, mode="constant", value=0.0):
     """Pad the last len(pad)/2 dims: pad = (left_last, right_last, left_prev, right_prev, …)."""
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: pad must have an even length of at most 2·{input.ndim}, got "

@@ -158,7 +158,7 @@ class MaxPool(Function):
         return dx.reshape(self.shape)
 
 
-def _max_poolnd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,  # noqa: A002
+def _max_poolnd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
                 return_indices):
     x, restore = as_planes(fn, input, nd)
     kernel, stride, dilation, pads, out_hw, _ = _geometry(fn, x, kernel_size, stride, padding,
@@ -169,7 +169,7 @@ def _max_poolnd(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     return (restore(out[0]), restore(out[1])) if return_indices else restore(out)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling, PyTorch's `F.max_pool2d`: y = max over each (dilated) window of the
     −∞-padded input. input (N, C, H, W) or (C, H, W). With return_indices, also each maximum's
@@ -181,7 +181,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                        ceil_mode, return_indices)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling, PyTorch's `F.max_pool1d`: input (N, C, L) or (C, L)."""
     return _max_poolnd("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
@@ -189,7 +189,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 # ---------------------------------------------------------------- max unpooling
-# y[n,c, idx[n,c,u,v]] = x[n,c,u,v], 0 elsewhere;  dx = dy[idx]   (Badrinarayanan et al. 2017, SegNet)
+# y[n,c, idx[n,c,u,v]] = x[n,c,u,v], 0 elsewhere;  dx = dy[idx]
+# (Badrinarayanan et al. 2017, SegNet)
 class MaxUnpool(Function):
     needs_inputs = False
 
@@ -206,7 +207,7 @@ class MaxUnpool(Function):
         return g.reshape(-1)[self.flat].reshape(self.shape), None
 
 
-def _max_unpoolnd(fn, nd, input, indices, kernel_size, stride, padding, output_size):  # noqa: A002
+def _max_unpoolnd(fn, nd, input, indices, kernel_size, stride, padding, output_size):
     x, restore = as_planes(fn, input, nd)
     if tuple(indices.shape) != tuple(input.shape) or indices.dtype.kind not in "iu":
         raise ValueError(f"{fn}: indices must be integers of the input's shape "
@@ -237,7 +238,7 @@ def _max_unpoolnd(fn, nd, input, indices, kernel_size, stride, padding, output_s
     return restore(MaxUnpool.apply(x, idx, out_hw=tuple(out_hw)))
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool2d, PyTorch's `F.max_unpool2d`: each value goes back to the
     flat position `indices` gave it, zeros elsewhere. Output size (H − 1)s − 2p + k unless
     `output_size` says otherwise. Used by SegNet's decoder (Badrinarayanan et al. 2017)."""
@@ -245,7 +246,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
                          output_size)
 
 
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """1-D max-unpooling, PyTorch's `F.max_unpool1d`: input and indices (N, C, L) or (C, L)."""
     return _max_unpoolnd("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
                          output_size)
@@ -289,7 +290,7 @@ class AvgPool(Function):
         return dx[:, :, pt:pt + H, pl:pl + W]
 
 
-def _avg_poolnd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa: A002
+def _avg_poolnd(fn, nd, input, kernel_size, stride, padding, ceil_mode,
                 count_include_pad, divisor_override):
     x, restore = as_planes(fn, input, nd)
     kernel, stride, _, pads, out_hw, padding = _geometry(fn, x, kernel_size, stride, padding, 1,
@@ -309,7 +310,7 @@ def _avg_poolnd(fn, nd, input, kernel_size, stride, padding, ceil_mode,  # noqa:
     return restore(out)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling, PyTorch's `F.avg_pool2d`: the mean of each window of the
     zero-padded input. The divisor counts the padding (count_include_pad) or only the input's
@@ -319,7 +320,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
                        count_include_pad, divisor_override)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling, PyTorch's `F.avg_pool1d`: input (N, C, L) or (C, L)."""
     return _avg_poolnd("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
@@ -396,7 +397,7 @@ def _adaptive_size(fn, x, output_size, nd):
     return tuple(x.shape[2 + a] if s is None else s for a, s in enumerate(sizes))
 
 
-def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size, PyTorch's `F.adaptive_avg_pool2d`: output cell i
     averages rows [⌊iH/oh⌋, ⌈(i+1)H/oh⌉) (likewise columns). output_size 1 is global average
     pooling (Lin et al. 2014, Network in Network)."""
@@ -405,25 +406,26 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return restore(AdaptiveAvgPool.apply(x, out_hw=out_hw))
 
 
-def adaptive_avg_pool1d(input, output_size):  # noqa: A002
-    """1-D adaptive average pooling, PyTorch's `F.adaptive_avg_pool1d`: input (N, C, L) or (C, L)."""
+def adaptive_avg_pool1d(input, output_size):
+    """1-D adaptive average pooling, PyTorch's `F.adaptive_avg_pool1d`: input (N, C, L) or
+    (C, L)."""
     x, restore = as_planes("adaptive_avg_pool1d", input, 1)
     out_hw = _adaptive_size("adaptive_avg_pool1d", x, output_size, 1)
     return restore(AdaptiveAvgPool.apply(x, out_hw=out_hw))
 
 
-def _adaptive_max_poolnd(fn, nd, input, output_size, return_indices):  # noqa: A002
+def _adaptive_max_poolnd(fn, nd, input, output_size, return_indices):
     x, restore = as_planes(fn, input, nd)
     out, idx = AdaptiveMaxPool.apply(x, out_hw=_adaptive_size(fn, x, output_size, nd))
     return (restore(out), restore(idx)) if return_indices else restore(out)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size over PyTorch's adaptive windows, `F.adaptive_max_pool2d`
     (indices as max_pool2d's)."""
     return _adaptive_max_poolnd("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+def adaptive_max_pool1d(input, output_size, return_indices=False):
     """1-D adaptive max pooling, PyTorch's `F.adaptive_max_pool1d`."""
     return _adaptive_max_poolnd("adaptive_max_pool1d", 1, input, output_size, return_indices)

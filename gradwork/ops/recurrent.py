@@ -81,15 +81,15 @@ class _Schedule:
 def _input_grads(need, sched, xl, w_ih, h_prev, grads):
     """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (unless the
     cell formed it) and the biases, from the cell's δ of the input and hidden pre-activations."""
-    T, N, I = xl.shape
+    T, N, IN = xl.shape
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     dx2 = grads.d_x.reshape(T * N, -1)                                   # (T·N, G·H)
     same = grads.d_h is grads.d_x
     dh2 = dx2 if same else grads.d_h.reshape(T * N, -1)
     if need["x"]:
-        gx = sched.from_loop((dx2 @ w_ih).reshape(T, N, I))
+        gx = sched.from_loop((dx2 @ w_ih).reshape(T, N, IN))
     if need["w_ih"]:
-        gw_ih = dx2.T @ xl.reshape(T * N, I)
+        gw_ih = dx2.T @ xl.reshape(T * N, IN)
     if need["w_hh"]:
         gw_hh = grads.w_hh if grads.w_hh is not None else dh2.T @ h_prev.reshape(T * N, -1)
     if need["b_ih"]:
@@ -141,7 +141,7 @@ class _SequenceOp(Function):
 # ------------------------------------------------------------------ public functions
 def check_lengths(op, lengths, T, N):
     """`lengths` (1-D ints: a Tensor, array or list) → int64 array, checked against (T, N)."""
-    from ..backend import np  # noqa: PLC0415  (validation, not a kernel)
+    from ..backend import np
     arr = lengths._data if isinstance(lengths, Tensor) else np.asarray(lengths)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValueError(f"{op}: lengths must be a 1-D integer sequence, got shape "

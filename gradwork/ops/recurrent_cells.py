@@ -59,9 +59,9 @@ def _sigmoid_affine(xp, kinds, H, dtype):
 
 def project(x, w_ih, b, scale=None):
     """x W_ihᵀ + b for all T·N rows at once: (T, N, I) → (T, N, G·H), σ columns pre-scaled."""
-    T, N, I = x.shape
+    T, N, IN = x.shape
     w = w_ih if scale is None else w_ih * scale[:, None]
-    a = (x.reshape(T * N, I) @ w.T).reshape(T, N, w.shape[0])        # (T, N, G·H)
+    a = (x.reshape(T * N, IN) @ w.T).reshape(T, N, w.shape[0])        # (T, N, G·H)
     if b is not None:
         a += b if scale is None else b * scale
     return a

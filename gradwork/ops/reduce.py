@@ -123,7 +123,8 @@ class MaxDim(Function):
         idx = a.argmax(axis=dim) if self.largest else a.argmin(axis=dim)
         idx = xp.expand_dims(idx, dim)
         values = xp.take_along_axis(a, idx, axis=dim)
-        self.shape, self.dtype, self.idx, self.dim, self.keepdim = a.shape, a.dtype, idx, dim, keepdim
+        self.shape, self.dtype, self.idx = a.shape, a.dtype, idx
+        self.dim, self.keepdim = dim, keepdim
         if not keepdim:
             return values.squeeze(dim), idx.squeeze(dim).astype("int64")
         return values, idx.astype("int64")
@@ -160,7 +161,7 @@ class LogSumExp(Function):
         return g * xp.exp(self.a - self.out)
 
 
-def sum(a, dim=None, keepdim=False, dtype=None):  # noqa: A001
+def sum(a, dim=None, keepdim=False, dtype=None):
     out = Sum.apply(a, dims=normalize_dims(dim, a.ndim, "sum"), keepdim=keepdim)
     return out if dtype is None else out.to(dtype)
 
@@ -194,23 +195,23 @@ def _extreme(name, a, dim, keepdim):
             raise RuntimeError(f"{name}: the input is empty")
         return (Amax if largest else Amin).apply(a, dims=tuple(range(a.ndim)), keepdim=False)
     if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(other)
-        from .compare import maximum, minimum  # noqa: PLC0415
+        from .compare import maximum, minimum
         return maximum(a, dim) if largest else minimum(a, dim)
     (d,) = normalize_dims(dim, a.ndim, name) or (None,)
     if d is None:                # a 0-d tensor: itself, at index 0
-        from .shape import reshape  # noqa: PLC0415
+        from .shape import reshape
         return _extreme(name, reshape(a, (1,)), 0, False)
     values, indices = (MaxDim if largest else MinDim).apply(a, dim=d, keepdim=keepdim)
     return values_indices(values, indices)
 
 
-def max(a, dim=None, keepdim=False):  # noqa: A001
+def max(a, dim=None, keepdim=False):
     """max(a) → the largest element; max(a, dim) → (values, indices); max(a, other) →
     maximum(a, other)."""
     return _extreme("max", a, dim, keepdim)
 
 
-def min(a, dim=None, keepdim=False):  # noqa: A001
+def min(a, dim=None, keepdim=False):
     return _extreme("min", a, dim, keepdim)
 
 
@@ -269,7 +270,7 @@ class VectorNorm(Function):
         return g * xp.where(self.out == 0, 0, d).astype(g.dtype, copy=False)
 
 
-def vector_norm(a, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's names
+def vector_norm(a, ord=2, dim=None, keepdim=False, dtype=None):
     """`linalg.vector_norm`: ord 2, 1, any p > 0, inf (max |a|), -inf (min |a|) or 0 (count of
     non-zeros), over `dim` (None: all elements)."""
     if dtype is not None:

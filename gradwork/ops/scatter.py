@@ -66,7 +66,7 @@ def _scatter(a, dim, index, src, add, op):
     return Scatter.apply(a, src, index=index, dim=dim, add=add)
 
 
-def scatter(a, dim, index, src=None, value=None, reduce=None):  # noqa: A002
+def scatter(a, dim, index, src=None, value=None, reduce=None):
     """Out-of-place `scatter`: `src` a tensor or a number (`value=` also accepted)."""
     if reduce is not None:
         if reduce != "add":

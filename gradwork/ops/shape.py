@@ -169,7 +169,7 @@ def _move(arr, target):
         return arr
     if target == "cpu":
         return arr.get()                                        # CuPy → NumPy
-    import cupy  # noqa: PLC0415 - only here, once gradwork.cuda said it is usable
+    import cupy
     return cupy.asarray(arr)
 
 

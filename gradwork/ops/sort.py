@@ -50,7 +50,7 @@ def argsort(a, dim=-1, descending=False, stable=False):
     return sort(a, dim, descending, stable).indices
 
 
-def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+def topk(a, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) values along dim and their indices, in sorted order."""
     d = _dim(a, dim, "topk")
     n = a.shape[d] if a.ndim else 1

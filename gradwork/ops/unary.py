@@ -140,7 +140,7 @@ def sqrt(a):
     return Sqrt.apply(a)
 
 
-def abs(a):  # noqa: A001 - PyTorch's name
+def abs(a):
     return Abs.apply(a)
 
 
@@ -156,7 +156,7 @@ def cos(a):
     return Cos.apply(a)
 
 
-def clamp(a, min=None, max=None):  # noqa: A002 - PyTorch's names
+def clamp(a, min=None, max=None):
     """Limit `a` to [min, max]; bounds are numbers or tensors (broadcast, differentiable)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -175,15 +175,15 @@ def clamp(a, min=None, max=None):  # noqa: A002 - PyTorch's names
     return Clamp.apply(a, tensors[0], tensors[1], lo_c=consts[0], hi_c=consts[1])
 
 
-def clamp_min(a, min):  # noqa: A002
+def clamp_min(a, min):
     return clamp(a, min=min)
 
 
-def clamp_max(a, max):  # noqa: A002
+def clamp_max(a, max):
     return clamp(a, max=max)
 
 
-def round(a, decimals=0):  # noqa: A001 - PyTorch's name
+def round(a, decimals=0):
     """Round half to even (as PyTorch), to `decimals` places."""
     return Round.apply(a, decimals=int(decimals))
 

@@ -49,7 +49,7 @@ def window_params(nd, fn, **params):
     return out
 
 
-def as_planes(fn, input, nd):  # noqa: A002 - PyTorch's name
+def as_planes(fn, input, nd):
     """View an input of nd spatial dims, batched or not, as (N, C, H, W) (a 1-D signal is a plane
     of height 1). Returns the 4-D tensor and `restore`, which maps a 4-D result (or indices)
     back to the input's layout."""
@@ -96,7 +96,8 @@ def pad_planes(x, pads, value=0.0, out=None):
 
 
 def windows(xpad, kernel, stride, dilation, out_hw):
-    """Read-only view (N, C, kh, kw, oh, ow): [n, c, i, j, y, x] = xpad[n, c, y·s_h + i·d_h, x·s_w + j·d_w]."""
+    """Read-only view (N, C, kh, kw, oh, ow):
+    [n, c, i, j, y, x] = xpad[n, c, y·s_h + i·d_h, x·s_w + j·d_w]."""
     xp = array_module(xpad)
     sn, sc, sh, sw = xpad.strides
     shape = xpad.shape[:2] + tuple(kernel) + tuple(out_hw)
@@ -153,7 +154,7 @@ def zero_virtual_padding(cols, hpad, Wp, dw, ow):
     if not (pl or pr):
         return
     for j in range(cols.shape[2]):
-        lo, hi = pl - j * dw, Wp - pr - j * dw      # window column x reads the input iff lo ≤ x < hi
+        lo, hi = pl - j * dw, Wp - pr - j * dw  # window column x reads the input iff lo ≤ x < hi
         if lo > 0:
             cols[:, :, j, :, :, :lo] = 0
         if hi < ow:                                 # hi < 0: no column reads the input

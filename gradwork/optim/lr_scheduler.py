@@ -11,8 +11,14 @@ import numbers
 import types
 from collections import Counter
 
-from ..errors import (ArgumentError, check_choice, check_nonnegative, check_nonnegative_int,
-                      check_positive, check_positive_int)
+from ..errors import (
+    ArgumentError,
+    check_choice,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
 from .optimizer import Optimizer
 
 

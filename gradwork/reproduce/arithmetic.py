@@ -97,7 +97,7 @@ _VGG_DECK_TOTAL_VALUES, _VGG_DECK_TOTAL_MB, _VGG_DECK_TOTAL_PARAMS = 24e6, 93, 1
 
 
 def vgg16_experiment(ctx):
-    from ..models import vgg16  # noqa: PLC0415 (the zoo loads on demand)
+    from ..models import vgg16
     side = 32 if ctx.quick else 224
     model = vgg16(num_classes=1000)
     table = summary(model, (3, side, side))
@@ -105,7 +105,7 @@ def vgg16_experiment(ctx):
              "deck_values": 150e3, "values": 3 * side * side, "deck_params": 0, "weights": 0,
              "params_with_bias": 0}]
     kept = [r for r in table.rows if r.type in ("Conv2d", "MaxPool2d", "Linear")]
-    for (name, side, ch, deck_values, deck_params), r in zip(_VGG_DECK, kept):
+    for (name, side, _ch, deck_values, deck_params), r in zip(_VGG_DECK, kept):
         shape = r.output_shape
         weights = r.params - (shape[1] if r.params else 0)       # the deck counts no biases
         rows.append({"layer": f"{name} ({r.name})", "deck_side": side,
@@ -176,7 +176,7 @@ _RESNET_TABLE_GMACS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
 
 
 def resnet_flops_experiment(ctx):
-    from ..models import resnet  # noqa: PLC0415
+    from ..models import resnet
     side = 32 if ctx.quick else 224
     depths = (18, 50) if ctx.quick else tuple(_RESNET_TABLE_GMACS)
     rows = []
@@ -246,12 +246,12 @@ class NaiveInception(nn.Module):
         self.branch4 = nn.MaxPool2d(3, 1, padding=1)
 
     def forward(self, x):
-        from ..ops import cat  # noqa: PLC0415
+        from ..ops import cat
         return cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 def inception_experiment(ctx):
-    from ..models.googlenet import Inception  # noqa: PLC0415
+    from ..models.googlenet import Inception
     c = _INCEPTION_3A
     modules = {"naive (Fig. 2a)": NaiveInception(c["in_channels"], c["ch1x1"], c["ch3x3"],
                                                  c["ch5x5"]),

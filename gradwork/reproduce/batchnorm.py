@@ -20,8 +20,8 @@ def batchnorm_experiment(ctx):
         for bn in (False, True):
             for lr in lrs:
                 ctx.log(f"{'BN' if bn else 'no BN'}, lr {lr}, seed {seed}")
-                model = seeded(seed, lambda: mlp([inputs, 100, 100, 100, 10], nn.Sigmoid,
-                                                 batch_norm=bn))
+                model = seeded(seed, lambda bn=bn: mlp([inputs, 100, 100, 100, 10], nn.Sigmoid,
+                                                       batch_norm=bn))
                 for r in train(model, train_set, test_set, epochs=epochs, lr=lr, momentum=0.0,
                                seed=seed, batch_size=60, eval_every=2 if ctx.quick else 10):
                     rows.append({"seed": seed, "batch_norm": bn, "base_lr": lr, **r})
@@ -73,7 +73,7 @@ def plot_batchnorm(rows, path, ctx):
                    and r["base_lr"] == lr]
             series.append((f"{'BN' if bn else 'no BN'}, lr {lr}", [r["step"] for r in pts],
                            [100 * (1 - r["test_err"]) for r in pts]))
-    return curves(path, [("test accuracy (seed %d)" % seed, "SGD step", "test accuracy (%)",
+    return curves(path, [(f"test accuracy (seed {seed})", "SGD step", "test accuracy (%)",
                           series, False)],
                   "3×100 sigmoid MLP with and without batch norm (Ioffe & Szegedy 2015, Fig. 1a)")
 

@@ -103,14 +103,15 @@ def speed_experiment(ctx):
     rows = []
     for seed in ctx.seeds:
         for channels, side, batch in layers:
-            layer = seeded(seed, lambda: nn.XNORConv2d(channels, channels, 3, padding=1,
-                                                       bias=False))
+            layer = seeded(seed, lambda channels=channels: nn.XNORConv2d(channels, channels, 3,
+                                                                         padding=1, bias=False))
             packed = PackedBinaryConv2d.from_module(layer)
             x = randn(batch, channels, side, side)
             w = layer.weight.detach()
             with no_grad():
-                t = median_times({"xnor": lambda: packed(x),
-                                   "float": lambda: F.conv2d(x, w, None, 1, 1)}, repeats)
+                t = median_times({"xnor": lambda packed=packed, x=x: packed(x),
+                                   "float": lambda x=x, w=w: F.conv2d(x, w, None, 1, 1)},
+                                  repeats)
             rows.append({"seed": seed, "layer": f"3x3 {channels}->{channels} at {side}x{side}",
                          "channels": channels, "batch": batch, "xnor_s": t["xnor"],
                          "float_s": t["float"], "speedup": t["float"] / t["xnor"],
@@ -160,7 +161,7 @@ def accuracy_experiment(ctx):
     for seed in ctx.seeds:
         for name in _NETS:
             ctx.log(f"{name}, seed {seed}")
-            model = seeded(seed, lambda: get_model(name))
+            model = seeded(seed, lambda name=name: get_model(name))
             for r in train(model, train_set, test_set, epochs=1 if ctx.quick else 20,
                            lr=0.05, seed=seed, cosine=True):
                 rows.append({"seed": seed, "model": name, **r})

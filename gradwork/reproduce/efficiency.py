@@ -23,7 +23,7 @@ def efficiency_experiment(ctx):
     for seed in ctx.seeds:
         for name in names:
             ctx.log(f"{name}, seed {seed}")
-            model = seeded(seed, lambda: _MODELS[name](channels))
+            model = seeded(seed, lambda name=name: _MODELS[name](channels))
             history = train(model, train_set, test_set, epochs=1 if ctx.quick else 5, lr=0.05,
                             weight_decay=1e-4, seed=seed)
             rows.append({"seed": seed, "model": name,

@@ -51,7 +51,7 @@ def initialisation_experiment(ctx):
             for scheme in _INITS:
                 ctx.log(f"{nonlinearity}, {scheme}, seed {seed}")
 
-                def build():
+                def build(act=act, scheme=scheme, nonlinearity=nonlinearity):
                     model = mlp([side] + [_WIDTH] * _DEPTH + [10], act)
                     _initialise(model, scheme, nonlinearity)
                     return model

@@ -59,7 +59,7 @@ def pooling_experiment(ctx):
         for pool in (True, False):
             name = "max pooling" if pool else "strided conv"
             ctx.log(f"{name}, seed {seed}")
-            model = seeded(seed, lambda: SmallConvNet(in_channels(ctx), pool))
+            model = seeded(seed, lambda pool=pool: SmallConvNet(in_channels(ctx), pool))
             history = train(model, train_set, test_set, epochs=1 if ctx.quick else 3, lr=0.05,
                             seed=seed)
             for shift in _SHIFTS:

@@ -22,8 +22,8 @@ def residual_experiment(ctx):
             for plain in (True, False):
                 name = f"{'plain' if plain else 'resnet'}-{depth}"
                 ctx.log(f"{name}, seed {seed}")
-                model = seeded(seed, lambda: CifarResNet(depth, 10, plain=plain,
-                                                         in_channels=channels, widths=_WIDTHS))
+                model = seeded(seed, lambda depth=depth, plain=plain: CifarResNet(
+                    depth, 10, plain=plain, in_channels=channels, widths=_WIDTHS))
                 for r in train(model, train_set, test_set, epochs=epochs, lr=0.05,
                                weight_decay=1e-4, seed=seed):
                     rows.append({"seed": seed, "model": name, "depth": depth,

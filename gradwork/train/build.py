@@ -55,7 +55,7 @@ def check_trainable(name, model_from=None):
     registry task is not classification), naming what it is and what trains it."""
     if model_from is not None:
         return
-    from ..models import list_models, model_spec  # noqa: PLC0415 (the zoo loads on demand)
+    from ..models import list_models, model_spec
     if name not in list_models():
         if ":" in name:
             raise ArgumentError(f"model {name!r} is not a zoo name; a model of your own runs only "
@@ -77,7 +77,7 @@ def build_model(name, num_classes, in_channels, model_from=None):
     if model_from is not None:
         fn = load_user_model(model_from)
     else:
-        from ..models import get_model  # noqa: PLC0415 (the zoo is large; load it on demand)
+        from ..models import get_model
 
         def fn(**kwargs):
             return get_model(name, **kwargs)
@@ -207,7 +207,7 @@ def run_dir(config):
 def _natural_size(config):
     if config.model_from is not None:
         return None
-    from ..models import model_spec  # noqa: PLC0415
+    from ..models import model_spec
     return model_spec(config.model).input_size
 
 

@@ -23,8 +23,14 @@ import warnings
 from ..backend import np
 from ..errors import CheckpointError, DataFormatError, NonFiniteError
 from ..optim import flatten_state_dict, unflatten_state_dict
-from ..serialization import (CHECKSUM_KEY, TEMP_PREFIX, atomic_write_bytes, parse_header,
-                             verify_checksum, with_checksum)
+from ..serialization import (
+    CHECKSUM_KEY,
+    TEMP_PREFIX,
+    atomic_write_bytes,
+    parse_header,
+    verify_checksum,
+    with_checksum,
+)
 
 FORMAT = "gradwork-checkpoint"
 VERSION = 2                           # 2: with a checksum (1: without, still readable)
@@ -45,7 +51,7 @@ def _contiguous(array):
 
 def encode(model, optimizer=None, scheduler=None, **info):
     """(safetensors bytes, JSON text) for a checkpoint of these objects plus `info`."""
-    from safetensors.numpy import save as st_save  # noqa: PLC0415
+    from safetensors.numpy import save as st_save
     arrays = {"model." + k: _contiguous(v._data) for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "version": VERSION, **info}
     if optimizer is not None:
@@ -109,8 +115,8 @@ def resolve(path):
 def load_checkpoint(path):
     """(arrays, info): the checkpoint's arrays (name → ndarray) and its JSON content, after
     checking its checksum and its fields."""
-    from safetensors import SafetensorError  # noqa: PLC0415
-    from safetensors.numpy import load as st_load  # noqa: PLC0415
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
     path = resolve(path)
     with open(path, "rb") as f:
         raw = f.read()

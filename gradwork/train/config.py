@@ -9,8 +9,15 @@ line: a run folder never makes gradwork import code.
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import (ArgumentError, check_choice, check_nonnegative, check_nonnegative_int,
-                      check_positive, check_positive_int, check_probability)
+from ..errors import (
+    ArgumentError,
+    check_choice,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+    check_probability,
+)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "multistep", "cosine", "plateau")

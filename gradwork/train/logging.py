@@ -111,7 +111,7 @@ class SummaryWriter:
         name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}."
                 f"{os.getpid()}.{time.monotonic_ns() % 10**9}")
         self.path = os.path.join(log_dir, name)
-        self._file = open(self.path, "ab")  # noqa: SIM115 (kept open; closed in close())
+        self._file = open(self.path, "ab")
         self._file.write(tfrecord(encode_event(time.time(), file_version="brain.Event:2")))
         self.flush()
 

@@ -9,7 +9,7 @@ from .logging import read_csv
 
 def _figure(width, height):
     """A figure drawn by Agg, without pyplot (no global state, no display, faster import)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 (imported only to draw)
+    from matplotlib.figure import Figure
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -33,7 +33,7 @@ def _curves(axes, rows, label):
 def _decorate(axes, title):
     axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
     axes[1].set(xlabel="epoch", ylabel="top-1 accuracy", title="accuracy")
-    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)

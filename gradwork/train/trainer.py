@@ -25,8 +25,13 @@ from tqdm import tqdm
 
 from .. import backend
 from ..autograd import no_grad
-from ..errors import CheckpointError, NonFiniteError, RunFolderError, check_nonnegative, \
-    check_nonnegative_int
+from ..errors import (
+    CheckpointError,
+    NonFiniteError,
+    RunFolderError,
+    check_nonnegative,
+    check_nonnegative_int,
+)
 from ..nn import CrossEntropyLoss
 from ..nn.penalty import elastic_net_penalty, l1_penalty, l2_penalty
 from ..nn.utils import clip_grad_norm_
@@ -233,7 +238,7 @@ class Trainer:
     def plot(self):
         """curves.png in the run folder: loss and accuracy per epoch."""
         if self.history:
-            from .plots import plot_history  # noqa: PLC0415 (matplotlib only when plotting)
+            from .plots import plot_history
             plot_history(self.history, os.path.join(self.run_dir, "curves.png"),
                          title=os.path.basename(os.path.normpath(self.run_dir)))
 

@@ -58,7 +58,8 @@ def test_second_backward_without_retain_graph_raises():
     x = gw.randn(3, requires_grad=True)
     y = (x.exp() * x).sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+    with pytest.raises(RuntimeError,
+                       match="backward through the graph a second time.*retain_graph=True"):
         y.backward()
 
 
@@ -121,7 +122,8 @@ def test_retain_grad_on_a_non_leaf():
 def test_backward_on_non_scalar_needs_a_gradient():
     x = gw.randn(2, 3, requires_grad=True)
     y = x * 2.0
-    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for scalar outputs.*\(2, 3\)"):
+    with pytest.raises(RuntimeError,
+                       match=r"grad can be implicitly created only for scalar outputs.*\(2, 3\)"):
         y.backward()
     with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\), expected .* \(2, 3\)"):
         y.backward(gw.ones(3))

@@ -33,7 +33,8 @@ OPS = {
     "abs": lambda x, p: x.abs(), "clamp": lambda x, p: x.clamp(-0.5, 0.5),
     "sin": lambda x, p: x.sin(), "sign": lambda x, p: x.sign(),
     "maximum": lambda x, p: gw.maximum(x, x), "minimum": lambda x, p: gw.minimum(x, p),
-    "where": lambda x, p: gw.where(x > 0, x, p), "masked_fill": lambda x, p: x.masked_fill(x > 0, 1.5),
+    "where": lambda x, p: gw.where(x > 0, x, p),
+    "masked_fill": lambda x, p: x.masked_fill(x > 0, 1.5),
     "sum": lambda x, p: x.sum(1), "mean": lambda x, p: x.mean(), "var": lambda x, p: x.var(0),
     "std": lambda x, p: x.std(), "max": lambda x, p: x.max(), "max-dim": lambda x, p: x.max(1)[0],
     "amax": lambda x, p: x.amax(0), "logsumexp": lambda x, p: x.logsumexp(1),
@@ -45,9 +46,11 @@ OPS = {
     "gather": lambda x, p: x.gather(1, gw.tensor([[0], [1], [1]])),
     "cat": lambda x, p: gw.cat([x, p], 1), "stack": lambda x, p: gw.stack([x, p]),
     "split": lambda x, p: x.split(2, 1)[1], "unbind": lambda x, p: x.unbind(0)[2],
-    "pad": lambda x, p: F.pad(x, (1, -1)), "pad-reflect": lambda x, p: F.pad(x[None], (2, 1), mode="reflect"),
+    "pad": lambda x, p: F.pad(x, (1, -1)),
+    "pad-reflect": lambda x, p: F.pad(x[None], (2, 1), mode="reflect"),
     "relu": lambda x, p: F.relu(x), "leaky_relu": lambda x, p: F.leaky_relu(x, 0.1),
-    "elu": lambda x, p: F.elu(x), "tanh": lambda x, p: F.tanh(x), "sigmoid": lambda x, p: F.sigmoid(x),
+    "elu": lambda x, p: F.elu(x), "tanh": lambda x, p: F.tanh(x),
+    "sigmoid": lambda x, p: F.sigmoid(x),
     "softplus": lambda x, p: F.softplus(x, beta=2.0), "softmax": lambda x, p: F.softmax(x, 1),
     "log_softmax": lambda x, p: F.log_softmax(x, 0), "dropout": lambda x, p: F.dropout(x, 0.3),
     "cross_entropy": lambda x, p: F.cross_entropy(x, gw.tensor(Y), label_smoothing=0.1,
@@ -68,7 +71,8 @@ OPS = {
 def test_float32_stays_float32_forward_and_backward(name):
     rng = np.random.default_rng(0)
     x = gw.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    p = gw.tensor((np.abs(rng.standard_normal((3, 4))) + 0.5).astype(np.float32), requires_grad=True)
+    p = gw.tensor((np.abs(rng.standard_normal((3, 4))) + 0.5).astype(np.float32),
+                  requires_grad=True)
     out = OPS[name](Probe.apply(x), Probe.apply(p))
     assert out.dtype == np.float32, f"{name}: output dtype {out.dtype}"
     (out * gw.ones(out.shape)).sum().backward()

@@ -11,8 +11,9 @@ def test_in_place_on_a_leaf_that_requires_grad_is_an_error():
     x = gw.randn(3, requires_grad=True)
     for op in (lambda: x.add_(1.0), lambda: x.mul_(2.0), lambda: x.zero_(),
                lambda: x.__setitem__(0, 1.0), lambda: x.copy_(gw.zeros(3))):
-        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in "
-                                               "an in-place operation"):
+        with pytest.raises(RuntimeError,
+                           match="a leaf Variable that requires grad is being used in "
+                                 "an in-place operation"):
             op()
     with gw.no_grad():
         x.mul_(2.0)            # allowed: this is how optimisers update parameters
@@ -60,7 +61,8 @@ def test_modifying_a_saved_input_then_backward_raises():
     w = gw.randn(3)
     y = (x * w).sum()              # Mul saved w
     w.mul_(2.0)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: .*Hint: the backward of Mul"):
+    with pytest.raises(RuntimeError,
+                       match=r"modified by an inplace operation: .*Hint: the backward of Mul"):
         y.backward()
 
 

@@ -39,8 +39,8 @@ def _adjoint_check(fn, x_shape, seed):
     out = fn(x)
     y = rng.standard_normal(out.shape)
     (out * gw.tensor(y)).sum().backward()
-    np.testing.assert_allclose(np.sum(out.detach().numpy() * y), np.sum(x.detach().numpy() * x.grad.numpy()), rtol=1e-9,
-                               atol=1e-9)
+    np.testing.assert_allclose(np.sum(out.detach().numpy() * y),
+                               np.sum(x.detach().numpy() * x.grad.numpy()), rtol=1e-9, atol=1e-9)
 
 
 @FAST
@@ -62,8 +62,8 @@ def test_constant_pad_backward_is_its_adjoint(shape, data):
 
 
 @FAST
-@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.sampled_from(["reflect", "replicate", "circular"]),
-       st.data())
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3),
+       st.sampled_from(["reflect", "replicate", "circular"]), st.data())
 def test_index_pad_backward_is_its_adjoint(shape, mode, data):
     shape = [2] + shape                   # PyTorch pads the trailing dims of a batched input
     pads = []

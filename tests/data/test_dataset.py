@@ -3,8 +3,17 @@ import numpy as np
 import pytest
 
 import gradwork as gw
-from gradwork.data import (AddingProblem, AnBn, ArrayDataset, CopyMemory, SequenceReversal,
-                           Subset, TensorDataset, load_dataset, random_split)
+from gradwork.data import (
+    AddingProblem,
+    AnBn,
+    ArrayDataset,
+    CopyMemory,
+    SequenceReversal,
+    Subset,
+    TensorDataset,
+    load_dataset,
+    random_split,
+)
 
 
 def test_tensor_dataset_and_subset():
@@ -67,8 +76,9 @@ def test_adding_problem():
     x, y = ds.get_batch(range(64))
     assert x.shape == (64, 20, 2) and y.shape == (64, 1)
     assert (x.detach().numpy()[:, :, 1].sum(axis=1) == 2).all()
-    assert (x.detach().numpy()[:, :10, 1].sum(axis=1) == 1).all()            # one marker in each half
-    np.testing.assert_allclose((x.detach().numpy()[..., 0] * x.detach().numpy()[..., 1]).sum(axis=1), y.detach().numpy()[:, 0],
+    assert (x.detach().numpy()[:, :10, 1].sum(axis=1) == 1).all()  # one marker in each half
+    xs = x.detach().numpy()
+    np.testing.assert_allclose((xs[..., 0] * xs[..., 1]).sum(axis=1), y.detach().numpy()[:, 0],
                                rtol=1e-6)
     np.testing.assert_array_equal(AddingProblem(64, 20, seed=1).tensors[0], x.detach().numpy())
 

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from gradwork.data import DataLoader, load_dataset
-from gradwork.data.fsdd import (FSDD, MFCCFeatures, SpokenDigitSequences, fit_length,
-                                pad_collate, scan_fsdd)
+from gradwork.data.fsdd import (
+    FSDD,
+    MFCCFeatures,
+    SpokenDigitSequences,
+    fit_length,
+    pad_collate,
+    scan_fsdd,
+)
 from gradwork.errors import DataFormatError
 
 ROOT = os.path.join(os.path.dirname(__file__), "fsdd_recordings")   # 12 real recordings

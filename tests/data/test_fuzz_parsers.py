@@ -49,7 +49,7 @@ def _cifar_binary_seed():
 
 
 def _safetensors_seed():
-    from safetensors.numpy import save  # noqa: PLC0415
+    from safetensors.numpy import save
     return save({"w": np.arange(12, dtype=np.float32).reshape(3, 4),
                  "b": np.arange(3, dtype=np.int64)}, metadata={"epoch": "3"})
 
@@ -188,7 +188,7 @@ def test_fuzzed_files_load_or_raise_the_parsers_error(target, tmp_path):
             outcomes["loaded"] += 1
         except DataFormatError:
             outcomes["refused"] += 1
-        except Exception as e:       # noqa: BLE001 - the point: name what escaped
+        except Exception as e:
             pytest.fail(f"{target}, {label}: {type(e).__name__}: {e}")
         finally:
             peak = tracemalloc.get_traced_memory()[1]
@@ -242,7 +242,7 @@ def test_cifar_pickle_with_a_lying_length_is_refused_before_allocating(tmp_path)
 
 def test_pickle_bytes_reader_roundtrip_is_unchanged():
     """The opcode walk accepts what pickle writes (protocols 2 to 4; CIFAR's is 2)."""
-    from gradwork.data.cifar import RestrictedUnpickler, _check_declared_lengths  # noqa: PLC0415
+    from gradwork.data.cifar import RestrictedUnpickler, _check_declared_lengths
     obj = {b"data": np.arange(3072 * 2, dtype=np.uint8).reshape(2, 3072), b"labels": [1, 2]}
     for protocol in (2, 3, 4):
         raw = pickle.dumps(obj, protocol=protocol)

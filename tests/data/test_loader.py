@@ -110,7 +110,7 @@ class _Failing(Dataset):
 
 def test_errors_in_the_background_thread_reach_the_caller():
     with pytest.raises(ValueError, match="bad sample 4"):
-        _epoch_list = [b for b in DataLoader(_Failing(), batch_size=2)]  # noqa: F841
+        _epoch_list = [b for b in DataLoader(_Failing(), batch_size=2)]
 
 
 def _new_loader_threads(before):

@@ -9,8 +9,15 @@ import struct
 import numpy as np
 import pytest
 
-from gradwork.data import (CIFAR10, CIFAR100, MNIST, FashionMNIST, ImageFolder, load_dataset,
-                           read_idx)
+from gradwork.data import (
+    CIFAR10,
+    CIFAR100,
+    MNIST,
+    FashionMNIST,
+    ImageFolder,
+    load_dataset,
+    read_idx,
+)
 
 
 # ------------------------------------------------------------------ IDX (MNIST, Fashion-MNIST)

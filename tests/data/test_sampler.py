@@ -5,8 +5,15 @@ import pytest
 import torch
 
 import gradwork as gw
-from gradwork.data import (BatchSampler, RandomSampler, SequentialSampler, SubsetRandomSampler,
-                           TensorDataset, WeightedRandomSampler, random_split)
+from gradwork.data import (
+    BatchSampler,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    random_split,
+)
 
 DS = list(range(10))
 

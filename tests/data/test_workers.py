@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 import gradwork as gw
-from gradwork.data import (BatchSampler, DataLoader, Dataset, SequentialSampler,
-                           SubsetRandomSampler, get_worker_info, transforms)
+from gradwork.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    SequentialSampler,
+    SubsetRandomSampler,
+    get_worker_info,
+    transforms,
+)
 
 
 class Slow(Dataset):

@@ -24,8 +24,13 @@ def test_compiled_and_portable_kernels_agree(dtype):
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((3, 4, 5)) + 7).astype(dtype)
     g = rng.standard_normal((3, 4, 5)).astype(dtype)
-    c64 = lambda: rng.standard_normal(4)  # noqa: E731
-    cd = lambda: rng.standard_normal(4).astype(dtype)  # noqa: E731
+
+    def c64():
+        return rng.standard_normal(4)
+
+    def cd():
+        return rng.standard_normal(4).astype(dtype)
+
     cases = {
         "channel_moments": ([x, np.empty(4), np.empty(4)], [1, 2]),
         "channel_affine": ([x, cd(), cd(), cd(), np.empty_like(x)], [4]),

@@ -6,8 +6,16 @@ import gradwork.nn as nn
 from gradwork.models import get_model
 
 from . import torchvision_reference as tv
-from .zoo_helpers import (assert_matches_torch, count_params, key_shapes, needs_layers, torch_meta,
-                          torch_random, training_step_lowers_loss, zero_init)
+from .zoo_helpers import (
+    assert_matches_torch,
+    count_params,
+    key_shapes,
+    needs_layers,
+    torch_meta,
+    torch_random,
+    training_step_lowers_loss,
+    zero_init,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d", "LocalResponseNorm")
 

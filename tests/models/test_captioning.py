@@ -7,8 +7,13 @@ import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork.models import ShowAndTell, get_model
 
-from .zoo_helpers import (assert_round_trip, fit, needs_layers, sequence_log_prob,
-                          training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_round_trip,
+    fit,
+    needs_layers,
+    sequence_log_prob,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "AdaptiveAvgPool2d", "LSTM", "Embedding")
 
@@ -40,9 +45,11 @@ def test_teacher_forcing_matches_the_equations():
     lstm = torch.nn.LSTM(8, 16, batch_first=True)
     lstm.load_state_dict({k: torch.from_numpy(v.numpy())
                           for k, v in model.lstm.state_dict().items()})
-    words = torch.from_numpy(model.embed.weight.detach().numpy())[torch.from_numpy(captions.numpy()[:, :-1])]
+    embed = torch.from_numpy(model.embed.weight.detach().numpy())
+    words = embed[torch.from_numpy(captions.numpy()[:, :-1])]
     out, _ = lstm(torch.cat([feature[:, None], words], 1))
-    w_o, b_o = torch.from_numpy(model.fc.weight.detach().numpy()), torch.from_numpy(model.fc.bias.detach().numpy())
+    w_o = torch.from_numpy(model.fc.weight.detach().numpy())
+    b_o = torch.from_numpy(model.fc.bias.detach().numpy())
     expected = out[:, 1:] @ w_o.T + b_o
     np.testing.assert_allclose(logits.detach().numpy(), expected.detach().numpy(), atol=1e-5)
 

@@ -5,8 +5,13 @@ import gradwork as gw
 from gradwork.models import CifarResNet, get_model
 from gradwork.models.cifar_resnet import ZeroPadShortcut
 
-from .zoo_helpers import (assert_round_trip, count_params, fit, needs_layers,
-                          training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_round_trip,
+    count_params,
+    fit,
+    needs_layers,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "AdaptiveAvgPool2d", "BatchNorm2d")
 

@@ -5,8 +5,12 @@ import torch
 import gradwork as gw
 from gradwork.models import Discriminator, Generator, get_model
 
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, needs_layers,
-                          torch_random)
+from .zoo_helpers import (
+    assert_matches_torch,
+    count_params,
+    needs_layers,
+    torch_random,
+)
 
 pytestmark = needs_layers("Conv2d", "ConvTranspose2d", "BatchNorm2d")
 
@@ -72,7 +76,8 @@ def test_initialisation_follows_the_paper():
     g = Generator(nz=100, ngf=16)
     w = g.main[0].weight.detach().numpy()
     assert abs(w.std() - 0.02) < 0.002 and abs(w.mean()) < 0.002
-    assert abs(g.main[1].weight.detach().numpy().mean() - 1) < 0.01 and not g.main[1].bias.detach().numpy().any()
+    assert abs(g.main[1].weight.detach().numpy().mean() - 1) < 0.01
+    assert not g.main[1].bias.detach().numpy().any()
 
 
 def test_bad_input_and_arguments():

@@ -5,9 +5,18 @@ import gradwork as gw
 from gradwork.models import DenseNet, DenseNetCIFAR, get_model
 
 from . import torchvision_reference as tv
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, fit, key_shapes,
-                          needs_layers, torch_meta, torch_random, training_step_lowers_loss,
-                          zero_init)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    fit,
+    key_shapes,
+    needs_layers,
+    torch_meta,
+    torch_random,
+    training_step_lowers_loss,
+    zero_init,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d")
 
@@ -31,8 +40,10 @@ def test_densenet121_matches_torchvision(tmp_path):
 
 def test_reduced_densenet_trains_round_trips_and_checks_input(tmp_path):
     # torchvision's DenseNet(growth_rate, block_config, num_init_features) at a small size
-    make = lambda: DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8,  # noqa: E731
-                            num_classes=3)
+
+    def make():
+        return DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=3)
+
     model = make()
     # each layer adds k = 4 maps: block 1 has 8 + 2·4 = 16, the transition halves to 8
     assert model.features.transition1.conv.weight.shape == (8, 16, 1, 1)

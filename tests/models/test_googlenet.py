@@ -7,8 +7,16 @@ import gradwork.nn.functional as F
 from gradwork.models import GoogLeNetOutputs, get_model
 
 from . import torchvision_reference as tv
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, load_from_torch,
-                          needs_layers, torch_random, training_step_lowers_loss, zero_init)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    load_from_torch,
+    needs_layers,
+    torch_random,
+    training_step_lowers_loss,
+    zero_init,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d", "BatchNorm2d")
 

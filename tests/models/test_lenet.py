@@ -5,8 +5,13 @@ import torch
 import gradwork as gw
 from gradwork.models import LeNet5, get_model
 
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, needs_layers,
-                          training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    needs_layers,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AvgPool2d")
 

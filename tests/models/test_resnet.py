@@ -5,9 +5,19 @@ import gradwork as gw
 from gradwork.models import get_model
 
 from . import torchvision_reference as tv
-from .zoo_helpers import (assert_grads_match_torch, assert_matches_torch, assert_round_trip,
-                          count_macs, count_params, key_shapes, needs_layers, torch_meta,
-                          torch_random, training_step_lowers_loss, zero_init)
+from .zoo_helpers import (
+    assert_grads_match_torch,
+    assert_matches_torch,
+    assert_round_trip,
+    count_macs,
+    count_params,
+    key_shapes,
+    needs_layers,
+    torch_meta,
+    torch_random,
+    training_step_lowers_loss,
+    zero_init,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d", "BatchNorm2d")
 

@@ -5,8 +5,16 @@ import gradwork as gw
 from gradwork.models import get_model
 
 from . import torchvision_reference as tv
-from .zoo_helpers import (assert_matches_torch, count_macs, count_params, key_shapes, needs_layers,
-                          torch_meta, torch_random, zero_init)
+from .zoo_helpers import (
+    assert_matches_torch,
+    count_macs,
+    count_params,
+    key_shapes,
+    needs_layers,
+    torch_meta,
+    torch_random,
+    zero_init,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d", "BatchNorm2d")
 

@@ -7,8 +7,15 @@ import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork.models import SegNet, get_model
 
-from .zoo_helpers import (assert_matches_torch, assert_round_trip, count_params, fit, needs_layers,
-                          torch_random, training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_matches_torch,
+    assert_round_trip,
+    count_params,
+    fit,
+    needs_layers,
+    torch_random,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("Conv2d", "MaxPool2d", "MaxUnpool2d", "BatchNorm2d")
 
@@ -49,7 +56,10 @@ class TorchSegNet(torch.nn.Module):
 
 def test_vgg16_encoder_and_mirrored_decoder(fast_init):
     model = get_model("segnet", num_classes=11)
-    convs = lambda m: [c for c in m.modules() if isinstance(c, nn.Conv2d)]  # noqa: E731
+
+    def convs(m):
+        return [c for c in m.modules() if isinstance(c, nn.Conv2d)]
+
     assert len(convs(model.encoder)) == 13                                  # VGG-16's conv layers
     assert len(convs(model.decoder)) + 1 == 13                             # + the classifier
     # §3: the encoder has 14.7 M parameters (VGG-16 without its fully connected layers)
@@ -92,7 +102,10 @@ def shapes_dataset(n, size=16, seed=0):
 def test_tiny_segnet_segments_shapes(tmp_path):
     x, y = shapes_dataset(16)
     model = SegNet(num_classes=2, widths=(8, 16), depths=(1, 1))
-    make = lambda: SegNet(num_classes=2, widths=(8, 16), depths=(1, 1))  # noqa: E731
+
+    def make():
+        return SegNet(num_classes=2, widths=(8, 16), depths=(1, 1))
+
     training_step_lowers_loss(model, x, y, lr=0.01)
     fit(model, x, y, steps=40, lr=0.02)
     x_test, y_test = shapes_dataset(8, seed=1)

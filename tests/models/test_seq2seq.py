@@ -5,8 +5,13 @@ import gradwork as gw
 import gradwork.nn.functional as F
 from gradwork.models import Seq2SeqAttention, get_model
 
-from .zoo_helpers import (assert_round_trip, fit, needs_layers, sequence_log_prob,
-                          training_step_lowers_loss)
+from .zoo_helpers import (
+    assert_round_trip,
+    fit,
+    needs_layers,
+    sequence_log_prob,
+    training_step_lowers_loss,
+)
 
 pytestmark = needs_layers("LSTM", "LSTMCell", "Embedding", "AdditiveAttention")
 

@@ -6,8 +6,12 @@ import pytest
 
 import gradwork as gw
 from gradwork.models import get_model
-from gradwork.models.speech import (SpokenDigitCTC, ctc_beam_search, ctc_greedy_decode,
-                                    label_error_rate)
+from gradwork.models.speech import (
+    SpokenDigitCTC,
+    ctc_beam_search,
+    ctc_greedy_decode,
+    label_error_rate,
+)
 
 
 @pytest.mark.parametrize("name", ["digit_gru", "digit_lstm"])

@@ -4,7 +4,6 @@ import contextlib
 import math
 
 import numpy as np
-import pytest
 import torch
 
 import gradwork as gw

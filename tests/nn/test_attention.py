@@ -60,7 +60,8 @@ def test_additive_matches_torch_code():
     q, k, v = inputs(3)
     lengths = [2, 4]
     context, weights = attn(q, k, v, lengths=lengths)
-    W, U, w = (to_torch(p.detach().numpy()) for p in (attn.query_proj.weight, attn.key_proj.weight, attn.v.weight))
+    W, U, w = (to_torch(p.detach().numpy())
+               for p in (attn.query_proj.weight, attn.key_proj.weight, attn.v.weight))
     tq, tk, tv = (to_torch(t) for t in (q, k, v))
     f = torch.tanh((tq @ W.T)[:, :, None, :] + (tk @ U.T)[:, None, :, :]) @ w[0]   # (N, TQ, TK)
     pad = torch.arange(TK)[None, :] >= torch.tensor(lengths)[:, None]
@@ -81,7 +82,8 @@ def test_general_matches_torch_code():
     tq, tk, tv = (to_torch(t) for t in (q, k, v))
     alpha = torch.einsum("nd,de,nke->nk", tq, Wa, tk).softmax(-1).detach()
     np.testing.assert_allclose(weights.detach().numpy(), alpha.numpy(), atol=1e-12)
-    np.testing.assert_allclose(context.detach().numpy(), torch.einsum("nk,nkv->nv", alpha, tv).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(context.detach().numpy(),
+                               torch.einsum("nk,nkv->nv", alpha, tv).detach().numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["additive", "general", "dot"])
@@ -89,7 +91,8 @@ def test_masked_keys_get_exactly_zero_weight_and_gradient(kind):
     attn = modules()[kind]
     q, k, v = inputs(5, dk=DQ if kind == "dot" else DK)
     context, weights = attn(q, k, v, key_padding_mask=MASK)
-    assert (weights.detach().numpy()[0, :, 2:] == 0).all() and (weights.detach().numpy()[1] > 0).all()
+    assert (weights.detach().numpy()[0, :, 2:] == 0).all()
+    assert (weights.detach().numpy()[1] > 0).all()
     np.testing.assert_allclose(weights.detach().numpy().sum(-1), 1.0)
     context.sum().backward()
     assert not k.grad.numpy()[0, 2:].any() and not v.grad.numpy()[0, 2:].any()
@@ -101,7 +104,9 @@ def test_default_values_are_keys_and_shapes():
     q, k, _ = inputs(6, dk=DQ, tq=None)
     context, weights = nn.DotProductAttention()(q, k)
     assert context.shape == (N, DQ) and weights.shape == (N, TK)
-    np.testing.assert_allclose(context.detach().numpy(), np.einsum("nk,nkd->nd", weights.detach().numpy(), k.detach().numpy()))
+    np.testing.assert_allclose(context.detach().numpy(),
+                               np.einsum("nk,nkd->nd", weights.detach().numpy(),
+                                         k.detach().numpy()))
 
 
 def test_bad_input():
@@ -109,7 +114,8 @@ def test_bad_input():
     q, k, v = inputs(7)
     with pytest.raises(ValueError, match="every key of sequence 0 is padded"):
         attn(q, k, v, key_padding_mask=np.array([[True] * TK, [False] * TK]))
-    with pytest.raises(ValueError, match=r"key_padding_mask must be a bool array of shape \(2, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"key_padding_mask must be a bool array of shape \(2, 4\)"):
         attn(q, k, v, key_padding_mask=np.zeros((2, 3), bool))
     with pytest.raises(ValueError, match="query must have last dimension 3, got 5"):
         attn(k, k, v)

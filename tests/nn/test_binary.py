@@ -49,7 +49,8 @@ def test_layers_call_their_functional_forms():
     np.testing.assert_array_equal(bwn(x).detach().numpy(), ref.detach().numpy())
     lin = nn.XNORLinear(4, 3, scale_input=True)
     y = gw.randn(5, 4)
-    np.testing.assert_array_equal(lin(y).detach().numpy(), F.xnor_linear(y, lin.weight, lin.bias, True).detach().numpy())
+    np.testing.assert_array_equal(lin(y).detach().numpy(),
+                                  F.xnor_linear(y, lin.weight, lin.bias, True).detach().numpy())
 
 
 def test_bwn_layer_gradients_match_torch():
@@ -64,7 +65,8 @@ def test_bwn_layer_gradients_match_torch():
     alpha = wt.abs().mean((1, 2, 3), keepdim=True).detach()
     c = wt.clamp(-1, 1)
     wb = alpha * (c + (torch.where(wt >= 0, 1.0, -1.0).double() - c).detach())
-    torch.nn.functional.conv2d(xt, wb, torch.tensor(layer.bias.detach().numpy()), 1, 1).sum().backward()
+    bias = torch.tensor(layer.bias.detach().numpy())
+    torch.nn.functional.conv2d(xt, wb, bias, 1, 1).sum().backward()
     np.testing.assert_allclose(xg.grad.detach().numpy(), xt.grad.numpy(), atol=1e-12)
     np.testing.assert_allclose(layer.weight.grad.detach().numpy(), wt.grad.numpy(), atol=1e-12)
 

@@ -8,8 +8,13 @@ import pytest
 import gradwork as gw
 from gradwork import nn
 from gradwork.models import get_model
-from gradwork.nn.binary_packed import (PackedBinaryConv2d, PackedBinaryLinear, export_packed,
-                                       load_packed, pack_model)
+from gradwork.nn.binary_packed import (
+    PackedBinaryConv2d,
+    PackedBinaryLinear,
+    export_packed,
+    load_packed,
+    pack_model,
+)
 from gradwork.serialization import load, save
 
 
@@ -35,11 +40,12 @@ def test_xnor_layer_with_scale_and_padding_matches_the_layer():
     layer = nn.XNORConv2d(70, 5, 3, stride=2, padding=1, scale_input=True).eval()
     x = gw.randn(2, 70, 7, 6)
     packed = PackedBinaryConv2d.from_module(layer)
-    np.testing.assert_allclose(packed(x).detach().numpy(), layer(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(packed(x).detach().numpy(), layer(x).detach().numpy(), rtol=1e-5,
+                               atol=1e-5)
     lin = nn.XNORLinear(70, 4, scale_input=True)
     v = gw.randn(3, 70)
-    np.testing.assert_allclose(PackedBinaryLinear.from_module(lin)(v).detach().numpy(), lin(v).detach().numpy(),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(PackedBinaryLinear.from_module(lin)(v).detach().numpy(),
+                               lin(v).detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_file_is_at_least_31x_smaller_for_a_large_binary_layer(tmp_path):

@@ -23,8 +23,8 @@ def test_sequential_forward_composes_in_order():
     seq, ref = pair_sequential()
     seq.load_state_dict(ref.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(seq(gw.tensor(x)).detach().numpy(), ref(torch.from_numpy(x)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(seq(gw.tensor(x)).detach().numpy(),
+                               ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_sequential_indexing_matches_torch():

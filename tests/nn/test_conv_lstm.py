@@ -108,7 +108,8 @@ def test_bad_input():
     cell = nn.ConvLSTMCell(2, 3, 3, spatial_size=(4, 4))
     with pytest.raises(ValueError, match=r"input maps are \(5, 4\) .* spatial_size=\(4, 4\)"):
         cell(gw.randn(1, 2, 5, 4))
-    with pytest.raises(ValueError, match=r"input must have shape \(N, 2, H, W\), got \(1, 3, 4, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"input must have shape \(N, 2, H, W\), got \(1, 3, 4, 4\)"):
         cell(gw.randn(1, 3, 4, 4))
     with pytest.raises(ValueError, match=r"state must be \(h, c\), each of shape \(1, 3, 4, 4\)"):
         cell(gw.randn(1, 2, 4, 4), (gw.randn(1, 3, 4, 4), gw.randn(1, 2, 4, 4)))

@@ -9,7 +9,6 @@ import torch
 import gradwork as gw
 import gradwork.nn as nn
 
-
 LAYERS = [
     ("Conv2d", (3, 10, 5), dict(padding=2)),
     ("Conv2d", (4, 8, (3, 2)), dict(stride=2, padding=1, dilation=2, groups=2, bias=False)),
@@ -48,7 +47,8 @@ def test_conv_layers_match_pytorch(name, args, kwargs):
     np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gm.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
     unbatched = gm(gw.tensor(x[0]))                          # (C, ...) accepted as in PyTorch
-    np.testing.assert_allclose(unbatched.detach().numpy(), yg.detach().numpy()[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(unbatched.detach().numpy(), yg.detach().numpy()[0], rtol=1e-5,
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("name,shape", [("Conv2d", (8, 3, 3, 5)), ("ConvTranspose2d", (3, 4, 3, 5)),
@@ -109,15 +109,16 @@ def test_pool_layers_match_pytorch(name, args, kwargs):
     assert repr(gm) == repr(tm)
     shape = (2, 3, 7) if name.endswith("1d") else (2, 3, 7, 8)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(gm(gw.tensor(x)).detach().numpy(), tm(torch.tensor(x)).numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(gm(gw.tensor(x)).detach().numpy(), tm(torch.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("nd", [1, 2])
 def test_max_unpool_round_trip(nd):
     """MaxUnpool(MaxPool(x)) keeps each window's maximum in place, zeros elsewhere (SegNet)."""
     d = f"{nd}d"
-    pool, unpool = getattr(nn, "MaxPool" + d)(2, return_indices=True), getattr(nn, "MaxUnpool" + d)(2)
+    pool = getattr(nn, "MaxPool" + d)(2, return_indices=True)
+    unpool = getattr(nn, "MaxUnpool" + d)(2)
     tpool = getattr(torch.nn, "MaxPool" + d)(2, return_indices=True)
     tunpool = getattr(torch.nn, "MaxUnpool" + d)(2)
     assert repr(unpool) == repr(tunpool)
@@ -126,7 +127,8 @@ def test_max_unpool_round_trip(nd):
     y, idx = pool(gw.tensor(x))
     ty, tidx = tpool(torch.tensor(x))
     out = unpool(y, idx, output_size=shape)
-    np.testing.assert_array_equal(out.detach().numpy(), tunpool(ty, tidx, output_size=shape).numpy())
+    np.testing.assert_array_equal(out.detach().numpy(),
+                                  tunpool(ty, tidx, output_size=shape).numpy())
     kept = out.detach().numpy() != 0
     np.testing.assert_array_equal(out.detach().numpy()[kept], x[kept])
 

@@ -39,7 +39,8 @@ def test_state_dict_loads_pytorchs():
     assert list(m.state_dict()) == list(t.state_dict())
     m.load_state_dict(t.state_dict())
     idx = np.array([[0, 2, 6]])
-    np.testing.assert_array_equal(m(gw.tensor(idx)).detach().numpy(), t(torch.from_numpy(idx)).detach().numpy())
+    np.testing.assert_array_equal(m(gw.tensor(idx)).detach().numpy(),
+                                  t(torch.from_numpy(idx)).detach().numpy())
 
 
 def test_from_pretrained_is_frozen_by_default():

@@ -23,10 +23,10 @@ X = np.random.default_rng(0).standard_normal((5, 3))
 
 def test_tensor_hook_replaces_gradient_leaf_and_intermediate():
     results = []
-    for lib, make in ((gw, gw.tensor), (torch, torch.tensor)):
+    for _lib, make in ((gw, gw.tensor), (torch, torch.tensor)):
         x = make(X, requires_grad=True)
         seen = []
-        x.register_hook(lambda g: seen.append(g.sum().item()))
+        x.register_hook(lambda g, seen=seen: seen.append(g.sum().item()))
         x.register_hook(lambda g: g * 2)          # replaces x's gradient
         h = (x * 3)
         h.register_hook(lambda g: g + 1)          # replaces the gradient flowing on from h
@@ -74,8 +74,9 @@ def test_forward_pre_and_forward_hooks_like_pytorch():
         calls = []
         h1 = m[0].register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
         m[2].register_forward_hook(lambda mod, args, out: out + 1)
-        m[2].register_forward_hook(lambda mod, args, out: calls.append("second"))
-        m[2].register_forward_hook(lambda mod, args, out: calls.append("first"), prepend=True)
+        m[2].register_forward_hook(lambda mod, args, out, calls=calls: calls.append("second"))
+        m[2].register_forward_hook(lambda mod, args, out, calls=calls: calls.append("first"),
+                                   prepend=True)
         y1 = m(make(X))
         h1.remove()
         y2 = m(make(X))
@@ -116,7 +117,7 @@ def test_full_backward_hook_like_pytorch():
 def test_full_backward_hook_when_input_needs_no_grad():
     for m, make in ((_pair()[0], gw.tensor), (_pair()[1], torch.tensor)):
         rec = []
-        m[0].register_full_backward_hook(lambda mod, gi, go: rec.append((gi, go)))
+        m[0].register_full_backward_hook(lambda mod, gi, go, rec=rec: rec.append((gi, go)))
         m(make(X)).sum().backward()
         assert len(rec) == 1 and rec[0][0] == (None,) and rec[0][1][0].shape == (5, 4)
 

@@ -34,7 +34,8 @@ def test_init_is_seeded():
 def test_forward_equals_torch_with_copied_weights(bias, x_shape):
     layer = nn.Linear(5, 3, bias=bias)
     ref = torch.nn.Linear(5, 3, bias=bias)
-    ref.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in layer.state_dict().items()})
+    ref.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
+                         for k, v in layer.state_dict().items()})
     assert list(layer.state_dict()) == list(ref.state_dict())
     x = np.random.default_rng(0).standard_normal(x_shape).astype(np.float32)
     gx = gw.tensor(x, requires_grad=True)

@@ -202,7 +202,7 @@ def test_load_state_dict_reports_every_problem():
     before = model[0].fc.weight.detach().numpy().copy()
     with pytest.raises(RuntimeError, match="shape mismatches"):
         model.load_state_dict(sd, strict=False)     # shape mismatches raise even then
-    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(), before)   # nothing half-loaded
+    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(), before)  # none half-loaded
 
 
 def test_load_state_dict_non_strict_loads_the_rest():
@@ -212,7 +212,8 @@ def test_load_state_dict_non_strict_loads_the_rest():
     sd["0.extra"] = torch.zeros(1)
     result = model.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["0.fc.bias"] and result.unexpected_keys == ["0.extra"]
-    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(), ref[0].fc.weight.detach().numpy())
+    np.testing.assert_array_equal(model[0].fc.weight.detach().numpy(),
+                                  ref[0].fc.weight.detach().numpy())
 
 
 def test_state_dict_values_are_detached_and_keep_vars_gives_parameters():

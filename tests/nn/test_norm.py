@@ -17,8 +17,8 @@ def assert_state_equal(gw_module, torch_module, atol=1e-6):
     g_state = gw_module.state_dict()
     assert list(g_state) == list(t_state)
     for k in t_state:
-        np.testing.assert_allclose(g_state[k].detach().numpy(), t_state[k].numpy(), rtol=1e-5, atol=atol,
-                                   err_msg=k)
+        np.testing.assert_allclose(g_state[k].detach().numpy(), t_state[k].numpy(), rtol=1e-5,
+                                   atol=atol, err_msg=k)
         assert g_state[k].dtype == t_state[k].numpy().dtype, k
 
 
@@ -37,7 +37,8 @@ def run_trajectory(make_gw, make_torch, shape, steps=5, seed=0):
         v = rng.standard_normal(shape).astype(np.float32)
         gx, tx = gw.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
         gy, ty = g_bn(gx), t_bn(tx)
-        np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), atol=1e-5, err_msg=f"step {step}")
+        np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), atol=1e-5,
+                                   err_msg=f"step {step}")
         (gy * gw.tensor(v)).sum().backward()
         (ty * torch.from_numpy(v)).sum().backward()
         np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=1e-4)

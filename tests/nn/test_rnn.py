@@ -40,8 +40,8 @@ def _compare(m, tm, x, hx, lengths=None, tol=(1e-10, 1e-8), seed=0):
     out, hn = m(gx, ghx if lstm or ghx is None else ghx[0], lengths=lengths)
     t_in = tx
     if lengths is not None:
-        t_len = torch.as_tensor(np.asarray(lengths.detach().numpy() if isinstance(lengths, gw.Tensor)
-                                           else lengths))
+        t_len = torch.as_tensor(np.asarray(lengths.detach().numpy()
+                                           if isinstance(lengths, gw.Tensor) else lengths))
         t_in = pack_padded_sequence(tx, t_len, batch_first=tm.batch_first,
                                     enforce_sorted=False)
     tout, thn = tm(t_in, thx if lstm or thx is None else thx[0])
@@ -207,7 +207,7 @@ def test_cells_with_options_gradcheck():
               nn.GRUCell(2, 3, learn_initial_state=True), nn.RNNCell(2, 3, bias=False)]:
         m.double()
         x = gw.Tensor(rng.standard_normal((2, 2)), requires_grad=True)
-        gradcheck(lambda x, *p: m(x), [x, *m.parameters()])
+        gradcheck(lambda x, *p, m=m: m(x), [x, *m.parameters()])
 
 
 def test_coupled_weights_hold_three_gate_blocks_and_peepholes_are_diagonal():
@@ -237,8 +237,8 @@ def test_dropout_between_layers_only_in_training():
     rng = np.random.default_rng(9)
     x1, x2 = (gw.Tensor(rng.standard_normal((3, 2, 2))) for _ in range(2))
     (o1, (h1, _)), (o2, (h2, _)) = m(x1), m(x2)
-    np.testing.assert_array_equal(o1.detach().numpy(), o2.detach().numpy())          # layer 2 sees only zeros
-    assert not np.allclose(h1.detach().numpy()[0], h2.detach().numpy()[0])           # layer 1 is not dropped
+    np.testing.assert_array_equal(o1.detach().numpy(), o2.detach().numpy())  # layer 2: all zeros
+    assert not np.allclose(h1.detach().numpy()[0], h2.detach().numpy()[0])  # layer 1: not dropped
     m.eval()
     assert not np.allclose(m(x1)[0].detach().numpy(), m(x2)[0].detach().numpy())
 
@@ -291,7 +291,7 @@ def test_dtype_mismatch_is_an_error():
 def test_lstm_learns_the_adding_problem_and_a_tanh_rnn_does_not(monkeypatch):
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, "1")          # importing benchmarks sets them; undone after
-    from benchmarks.adding_problem import run  # noqa: PLC0415
+    from benchmarks.adding_problem import run
     mse = run(seq_len=50, hidden=32, epochs=8, steps_per_epoch=100, batch=64, lr=1e-2, seed=0,
               log=lambda line: None)
     assert mse["lstm"] < 0.01, mse

@@ -61,7 +61,8 @@ def test_block_loads_torch_weights_and_matches(n_in, n_out, k, d):
     np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=1e-12)
     theirs = dict(ref.named_parameters())
     for name, p in block.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), atol=1e-12,
+                                   err_msg=name)
 
 
 def test_gradcheck_tiny_block():
@@ -111,10 +112,11 @@ def test_shapes_names_and_dropout():
     assert "network.1.downsample.weight" not in keys and "network.2.downsample.bias" in keys
     conv = tcn.network[0].conv1                                      # w = g·v/‖v‖ ~ N(0, 0.01)
     np.testing.assert_allclose(conv.weight_g.detach().numpy()[:, 0, 0],
-                               np.sqrt((conv.weight_v.detach().numpy() ** 2).sum(axis=(1, 2))), rtol=1e-6)
+                               np.sqrt((conv.weight_v.detach().numpy() ** 2).sum(axis=(1, 2))),
+                               rtol=1e-6)
     assert 0.005 < conv.weight.detach().numpy().std() < 0.02
     x = gw.randn(1, 3, 11)
-    assert not np.array_equal(tcn(x).detach().numpy(), tcn(x).detach().numpy())            # train: dropout active
+    assert not np.array_equal(tcn(x).detach().numpy(), tcn(x).detach().numpy())  # train: dropout
     tcn.eval()
     np.testing.assert_array_equal(tcn(x).detach().numpy(), tcn(x).detach().numpy())
 

@@ -1,4 +1,5 @@
-"""Comparisons, maximum/minimum (ties split evenly), where, masked_fill (gradwork/ops/compare.py)."""
+"""Comparisons, maximum/minimum (ties split evenly), where, masked_fill
+(gradwork/ops/compare.py)."""
 import numpy as np
 import pytest
 import torch
@@ -78,8 +79,9 @@ def test_masked_fill(mask_shape):
     mask = np.asarray(np.random.default_rng(2).random(mask_shape) > 0.5)
     for value in (0.0, -1e9, float("-inf")):
         with np.errstate(invalid="ignore"):      # ⟨y, v⟩ with y = −inf sums to nan; dy/dx is fine
-            check_op(lambda x: x.masked_fill(gw.tensor(mask), value),
-                     lambda x: x.masked_fill(torch.from_numpy(mask), value), shapes=[(3, 4)],
+            check_op(lambda x, value=value: x.masked_fill(gw.tensor(mask), value),
+                     lambda x, value=value: x.masked_fill(torch.from_numpy(mask), value),
+                     shapes=[(3, 4)],
                      dtypes=BOTH, numeric=value == 0.0)
 
 
@@ -88,8 +90,8 @@ def test_maximum_shape_error():
         gw.maximum(gw.randn(2, 3), gw.randn(2))
 
 
-@pytest.mark.parametrize("a,b", [("x", 0), (0, "x"), ("x", 2.5), (1.0, -1.0), ("xi", 1.5), ("xi", 2),
-                                 ("x", "xd"), ("xi", "x")], ids=str)
+@pytest.mark.parametrize("a,b", [("x", 0), (0, "x"), ("x", 2.5), (1.0, -1.0), ("xi", 1.5),
+                                 ("xi", 2), ("x", "xd"), ("xi", "x")], ids=str)
 def test_where_with_python_scalars_follows_pytorch_dtypes(a, b):
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     arrays = {"x": x, "xd": x.astype(np.float64) * 2, "xi": (x * 3).astype(np.int64)}

@@ -19,7 +19,10 @@ def _conv_case(seed, nd, transposed=False):
     """A random geometry: groups (incl. depthwise), kernel, stride (sometimes > kernel),
     padding (ints, 'same', 'valid'), dilation, batch of one, odd and non-square sizes."""
     rng = np.random.default_rng(seed)
-    r = lambda lo, hi: tuple(int(v) for v in rng.integers(lo, hi + 1, nd))  # noqa: E731
+
+    def r(lo, hi):
+        return tuple(int(v) for v in rng.integers(lo, hi + 1, nd))
+
     groups = int(rng.choice([1, 1, 2, 3]))
     cin = groups * int(rng.integers(1, 3))
     cout = groups * int(rng.integers(1, 3))
@@ -246,7 +249,8 @@ def test_adjoint(k, s, p, d, size, seed):
     y_shape = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).shape
     y = rng.standard_normal(y_shape)
     op = [(n + 2 * p - d * (k - 1) - 1) % s for n in x.shape[2:]]
-    lhs = (F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d).detach().numpy() * y).sum()
+    out = F.conv2d(gw.tensor(x), gw.tensor(w), stride=s, padding=p, dilation=d)
+    lhs = (out.detach().numpy() * y).sum()
     xt = F.conv_transpose2d(gw.tensor(y), gw.tensor(w), stride=s, padding=p, dilation=d,
                             output_padding=tuple(op)).detach().numpy()
     assert xt.shape == x.shape
@@ -298,7 +302,8 @@ def test_same_padding_odd_total_kernel_longer_than_input():
     neighbouring channel's values instead of zeros."""
     for groups in (4, 2, 1):                # depthwise (the issue's case), grouped, dense
         params = dict(padding="same", dilation=3, groups=groups)
-        check_op(lambda x, w: F.conv1d(x, w, **params), lambda x, w: TF.conv1d(x, w, **params),
+        check_op(lambda x, w, params=params: F.conv1d(x, w, **params),
+                 lambda x, w, params=params: TF.conv1d(x, w, **params),
                  shapes=[(2, 4, 3), (4, 4 // groups, 4)])
 
 

@@ -44,7 +44,8 @@ def test_full_arange_linspace_eye_like():
         a, r = gw.arange(*args), torch.arange(*args)
         assert a.dtype == np.dtype(str(r.dtype)[6:])
         np.testing.assert_allclose(a.detach().numpy(), r.numpy())
-    np.testing.assert_allclose(gw.linspace(0, 1, 5).detach().numpy(), torch.linspace(0, 1, 5).numpy())
+    np.testing.assert_allclose(gw.linspace(0, 1, 5).detach().numpy(),
+                               torch.linspace(0, 1, 5).numpy())
     np.testing.assert_array_equal(gw.eye(3, 2).detach().numpy(), torch.eye(3, 2).numpy())
     x = gw.randn(2, 3, dtype=gw.float64)
     for name in ["zeros_like", "ones_like", "randn_like", "rand_like"]:
@@ -64,8 +65,10 @@ def test_randint_signatures():
 def test_manual_seed_repeats_randn_and_rand_bit_for_bit():
     def draw(seed):
         gw.manual_seed(seed)
-        return [gw.randn(3, 4).detach().numpy(), gw.rand(5).detach().numpy(), gw.randn(2, dtype=gw.float64).detach().numpy(),
-                gw.randint(0, 100, (4,)).detach().numpy(), gw.randn_like(gw.zeros(2)).detach().numpy()]
+        return [gw.randn(3, 4).detach().numpy(), gw.rand(5).detach().numpy(),
+                gw.randn(2, dtype=gw.float64).detach().numpy(),
+                gw.randint(0, 100, (4,)).detach().numpy(),
+                gw.randn_like(gw.zeros(2)).detach().numpy()]
 
     first, second, other = draw(123), draw(123), draw(124)
     for a, b in zip(first, second):

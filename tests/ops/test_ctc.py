@@ -44,10 +44,14 @@ def test_matches_torch(seed, blank, reduction):
 def test_concatenated_targets_equal_padded():
     x, y, il, tl = random_problem(3)
     flat = np.concatenate([y[i, :tl[i]] for i in range(len(tl))])
-    g = lambda a: F.ctc_loss(F.log_softmax(a, 2), gw.tensor(flat), gw.tensor(il), gw.tensor(tl),
-                             reduction="none")
-    t = lambda a: torch.nn.functional.ctc_loss(a.log_softmax(2), torch.tensor(flat),
-                                               torch.tensor(il), torch.tensor(tl), reduction="none")
+    def g(a):
+        return F.ctc_loss(F.log_softmax(a, 2), gw.tensor(flat), gw.tensor(il), gw.tensor(tl),
+                          reduction="none")
+
+    def t(a):
+        return torch.nn.functional.ctc_loss(a.log_softmax(2), torch.tensor(flat),
+                                            torch.tensor(il), torch.tensor(tl), reduction="none")
+
     check_op(g, t, arrays=[x], numeric=False)
     padded = F.ctc_loss(F.log_softmax(gw.tensor(x), 2), gw.tensor(y), il, tl, reduction="none")
     np.testing.assert_allclose(g(gw.tensor(x)).detach().numpy(), padded.detach().numpy())
@@ -56,10 +60,15 @@ def test_concatenated_targets_equal_padded():
 @pytest.mark.parametrize("reduction", ["none", "mean"])
 def test_unbatched(reduction):
     x, y, _, _ = random_problem(4, T=6, N=1, S=3)
-    g = lambda a: F.ctc_loss(F.log_softmax(a, 1), gw.tensor(y[0]), gw.tensor(6), gw.tensor(3),
-                             reduction=reduction)
-    t = lambda a: torch.nn.functional.ctc_loss(a.log_softmax(1), torch.tensor(y[0]),
-                                               torch.tensor(6), torch.tensor(3), reduction=reduction)
+    def g(a):
+        return F.ctc_loss(F.log_softmax(a, 1), gw.tensor(y[0]), gw.tensor(6), gw.tensor(3),
+                          reduction=reduction)
+
+    def t(a):
+        return torch.nn.functional.ctc_loss(a.log_softmax(1), torch.tensor(y[0]),
+                                            torch.tensor(6), torch.tensor(3),
+                                            reduction=reduction)
+
     out = check_op(g, t, arrays=[x[:, 0]])
     assert out[0].shape == ()
 
@@ -75,7 +84,8 @@ def test_gradient_relation_to_torch_on_leaf_log_probs():
     """PyTorch returns exp(y) − γ for leaf log_probs; gradwork the exact −γ (zero past T_n)."""
     x, y, il, tl = random_problem(6)
     lp = torch.tensor(x).log_softmax(2).detach().requires_grad_()
-    torch.nn.functional.ctc_loss(lp, torch.tensor(y), tuple(il), tuple(tl), reduction="sum").backward()
+    torch.nn.functional.ctc_loss(lp, torch.tensor(y), tuple(il), tuple(tl),
+                                 reduction="sum").backward()
     g = gw.Tensor(lp.detach().numpy().copy(), requires_grad=True)
     F.ctc_loss(g, gw.tensor(y), il, tl, reduction="sum").backward()
     valid = (np.arange(x.shape[0])[:, None] < il[None, :])[..., None]
@@ -140,7 +150,8 @@ def test_module_matches_functional():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(tl=[5, 2]), r"target_lengths up to 5 exceed the padded targets' width 4"),
     (dict(il=[7]), r"input_lengths must have one entry per sequence \(batch size 2\), got 1"),
-    (dict(tl=[1, 1, 1]), r"target_lengths must have one entry per sequence \(batch size 2\), got 3"),
+    (dict(tl=[1, 1, 1]),
+     r"target_lengths must have one entry per sequence \(batch size 2\), got 3"),
     (dict(il=[8, 3]), r"input_lengths must be at most T = 7 .*\(7, 2, 5\).*got 8"),
     (dict(blank=5), r"blank must be in \[0, 5\) .* got 5"),
     (dict(tl=[2, -1]), r"target_lengths must be non-negative, got -1"),
@@ -182,7 +193,8 @@ def collapse(path, blank):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_equals_brute_force_sum_over_paths(seed):
-    """p(l|x) = Σ_{π ∈ B⁻¹(l)} Π_t y_t(π_t), enumerating all C^T paths (an independent reference)."""
+    """p(l|x) = Σ_{π ∈ B⁻¹(l)} Π_t y_t(π_t), enumerating all C^T paths (an independent
+    reference)."""
     import itertools
     rng = np.random.default_rng(seed)
     T, C, blank = 5, 3, int(rng.integers(0, 3))
@@ -190,7 +202,8 @@ def test_equals_brute_force_sum_over_paths(seed):
     target = tuple(rng.choice(labels, size=int(rng.integers(0, 4))))
     logp = np.log(rng.dirichlet(np.ones(C), size=T))                 # (T, C)
     total = sum(np.exp(logp[np.arange(T), list(path)].sum())
-                for path in itertools.product(range(C), repeat=T) if collapse(path, blank) == target)
+                for path in itertools.product(range(C), repeat=T)
+                if collapse(path, blank) == target)
     loss = F.ctc_loss(gw.tensor(logp), gw.tensor(np.array(target, dtype=np.int64)), T, len(target),
                       blank=blank, reduction="sum")
     np.testing.assert_allclose(loss.item(), -np.log(total) if total > 0 else np.inf, rtol=1e-12)

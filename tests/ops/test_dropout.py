@@ -29,7 +29,7 @@ def test_backward_applies_the_same_mask(dtype):
     y = F.dropout(x, 0.3)
     v = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
     (y * gw.tensor(v)).sum().backward()
-    mask = y.detach().numpy() / x.detach().numpy()                      # 0 or 1/(1 − p), x is never 0 here
+    mask = y.detach().numpy() / x.detach().numpy()              # 0 or 1/(1 − p), x is never 0 here
     np.testing.assert_allclose(x.grad.numpy(), v * mask, rtol=1e-6)
     assert np.all(np.isclose(mask, 0) | np.isclose(mask, 1 / 0.7, rtol=1e-5))
     assert x.grad.dtype == dtype

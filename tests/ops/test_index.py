@@ -61,8 +61,8 @@ GATHER = [((3, 4), 1, np.array([[0, 0], [3, 1], [2, 2]])),
 
 @pytest.mark.parametrize("shape, dim, index", GATHER, ids=[str(i) for i in range(len(GATHER))])
 def test_gather(shape, dim, index):
-    check_op(lambda x: x.gather(dim, gw.tensor(index)), lambda x: x.gather(dim, torch.from_numpy(index)),
-             shapes=[shape], dtypes=BOTH)
+    check_op(lambda x: x.gather(dim, gw.tensor(index)),
+             lambda x: x.gather(dim, torch.from_numpy(index)), shapes=[shape], dtypes=BOTH)
     check_op(lambda x: gw.gather(x, dim, gw.tensor(index)),
              lambda x: torch.gather(x, dim, torch.from_numpy(index)), shapes=[shape])
 

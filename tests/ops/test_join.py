@@ -57,7 +57,8 @@ def test_unbind(dim):
 
 def test_cat_shape_error_names_op_and_shapes():
     with pytest.raises(ValueError, match=r"cat: tensors must match in all but dimension 0; "
-                                         r"tensor 0 has shape \(2, 3\), tensor 1 has shape \(2, 4\)"):
+                                         r"tensor 0 has shape \(2, 3\), "
+                                         r"tensor 1 has shape \(2, 4\)"):
         gw.cat([gw.randn(2, 3), gw.randn(2, 4)])
     with pytest.raises(ValueError, match=r"cat: .*tensor 0 has shape \(2, 3\), tensor 1 has shape "
                                          r"\(2, 3, 1\)"):

@@ -78,7 +78,8 @@ def test_cross_entropy_probability_target_gradient():
     # PyTorch also differentiates with respect to a probability target
     q = RNG.random((3, 4))
     check_op(lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
-             lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1), arrays=[RNG.standard_normal((3, 4)), q])
+             lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1),
+             arrays=[RNG.standard_normal((3, 4)), q])
 
 
 def test_cross_entropy_all_ignored_is_nan_like_pytorch():
@@ -91,7 +92,8 @@ def test_cross_entropy_all_ignored_is_nan_like_pytorch():
 @pytest.mark.parametrize("bad", [3, -2, 7])
 def test_cross_entropy_target_out_of_range(bad):
     y = gw.tensor([0, bad])
-    with pytest.raises(IndexError, match=rf"cross_entropy: target {bad} is out of bounds for 3 classes"):
+    with pytest.raises(IndexError,
+                       match=rf"cross_entropy: target {bad} is out of bounds for 3 classes"):
         F.cross_entropy(gw.randn(2, 3), y)
     with pytest.raises(IndexError, match=rf"nll_loss: target {bad} is out of bounds for 3 classes"):
         F.nll_loss(gw.randn(2, 3), y)
@@ -100,7 +102,8 @@ def test_cross_entropy_target_out_of_range(bad):
 def test_cross_entropy_bad_arguments():
     with pytest.raises(ValueError, match="cross_entropy: reduction must be one of"):
         F.cross_entropy(gw.randn(2, 3), gw.tensor([0, 1]), reduction="avg")
-    with pytest.raises(ValueError, match=r"cross_entropy: weight of shape \(2,\) does not match 3 classes"):
+    with pytest.raises(ValueError,
+                       match=r"cross_entropy: weight of shape \(2,\) does not match 3 classes"):
         F.cross_entropy(gw.randn(2, 3), gw.tensor([0, 1]), weight=gw.ones(2))
     with pytest.raises(ValueError, match=r"cross_entropy: target of shape \(3,\) does not match "
                                          r"input of shape \(2, 3\)"):
@@ -130,7 +133,8 @@ REGRESSION_SHAPES = [((3, 4), (3, 4)), ((5,), (5,)), ((), ()), ((2, 1, 3), (2, 1
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shapes", REGRESSION_SHAPES, ids=str)
 @pytest.mark.parametrize("name, kw", [("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {}),
-                                      ("huber_loss", {"delta": 0.5})], ids=["mse", "l1", "huber", "huber-0.5"])
+                                      ("huber_loss", {"delta": 0.5})],
+                         ids=["mse", "l1", "huber", "huber-0.5"])
 def test_regression_losses(name, kw, shapes, reduction):
     check_op(lambda x, t: getattr(F, name)(x, t, reduction=reduction, **kw),
              lambda x, t: getattr(TF, name)(x, t, reduction=reduction, **kw), shapes=list(shapes),
@@ -170,8 +174,8 @@ def test_binary_cross_entropy(weight, reduction):
              lambda x, tt: TF.binary_cross_entropy(x, tt, weight=_torch(w, x), reduction=reduction),
              arrays=[p, t], dtypes=BOTH, requires_grad=[True, False])
     # soft targets, and PyTorch's gradient with respect to the target
-    check_op(lambda x, tt: F.binary_cross_entropy(x, tt), lambda x, tt: TF.binary_cross_entropy(x, tt),
-             arrays=[p, RNG.random((3, 4))])
+    check_op(lambda x, tt: F.binary_cross_entropy(x, tt),
+             lambda x, tt: TF.binary_cross_entropy(x, tt), arrays=[p, RNG.random((3, 4))])
 
 
 def test_binary_cross_entropy_at_0_and_1_is_finite():
@@ -184,9 +188,11 @@ def test_binary_cross_entropy_at_0_and_1_is_finite():
 
 
 def test_binary_cross_entropy_rejects_bad_input():
-    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be between 0 and 1"):
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be "
+                                         "between 0 and 1"):
         F.binary_cross_entropy(gw.tensor([0.5, 1.5]), gw.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: target size \(2,\) .* input size \(2, 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"binary_cross_entropy: target size \(2,\) .* input size \(2, 1\)"):
         F.binary_cross_entropy(gw.tensor([[0.5], [0.2]]), gw.tensor([0.0, 1.0]))
 
 
@@ -201,7 +207,8 @@ def test_bce_with_logits(weight, pos_weight, reduction):
     check_op(lambda x: F.binary_cross_entropy_with_logits(
                  x, _gw(t, x), weight=_gw(w, x), pos_weight=_gw(pw, x), reduction=reduction),
              lambda x: TF.binary_cross_entropy_with_logits(
-                 x, _torch(t, x), weight=_torch(w, x), pos_weight=_torch(pw, x), reduction=reduction),
+                 x, _torch(t, x), weight=_torch(w, x), pos_weight=_torch(pw, x),
+                 reduction=reduction),
              shapes=[(3, 4)], dtypes=BOTH)
 
 
@@ -242,5 +249,6 @@ def test_multi_margin_loss(case, p, margin, weight, reduction):
 def test_multi_margin_loss_errors():
     with pytest.raises(ValueError, match="multi_margin_loss: p must be 1 or 2, got 3"):
         F.multi_margin_loss(gw.randn(2, 3), gw.tensor([0, 1]), p=3)
-    with pytest.raises(IndexError, match="multi_margin_loss: target 3 is out of bounds for 3 classes"):
+    with pytest.raises(IndexError,
+                       match="multi_margin_loss: target 3 is out of bounds for 3 classes"):
         F.multi_margin_loss(gw.randn(2, 3), gw.tensor([0, 3]))

@@ -67,8 +67,8 @@ def test_linear_shape_errors():
         F.linear(gw.randn(3, 4), gw.randn(2, 4), gw.randn(3))
 
 
-BMM = [((2, 3, 4), (2, 4, 5)), ((1, 1, 1), (1, 1, 1)), ((3, 2, 0), (3, 0, 2)), ((0, 2, 3), (0, 3, 2)),
-       ((4, 1, 3), (4, 3, 1))]
+BMM = [((2, 3, 4), (2, 4, 5)), ((1, 1, 1), (1, 1, 1)), ((3, 2, 0), (3, 0, 2)),
+       ((0, 2, 3), (0, 3, 2)), ((4, 1, 3), (4, 3, 1))]
 
 
 @pytest.mark.parametrize("shapes", BMM, ids=str)
@@ -77,17 +77,21 @@ def test_bmm_and_baddbmm(shapes):
     out = (shapes[0][0], shapes[0][1], shapes[1][2])
     for inp in (out, out[1:], (1,)):
         for beta, alpha in ((1, 1), (0.5, 2.0), (0, 1)):
-            check_op(lambda i, a, b: gw.baddbmm(i, a, b, beta=beta, alpha=alpha),
-                     lambda i, a, b: torch.baddbmm(i, a, b, beta=beta, alpha=alpha),
+            check_op(lambda i, a, b, beta=beta, alpha=alpha: gw.baddbmm(i, a, b, beta=beta,
+                                                                         alpha=alpha),
+                     lambda i, a, b, beta=beta, alpha=alpha: torch.baddbmm(i, a, b, beta=beta,
+                                                                           alpha=alpha),
                      shapes=[inp, *shapes], numeric=beta != 0)
 
 
-@pytest.mark.parametrize("shapes", [((3,), (4,)), ((1,), (1,)), ((0,), (2,)), ((5,), (0,))], ids=str)
+@pytest.mark.parametrize("shapes", [((3,), (4,)), ((1,), (1,)), ((0,), (2,)), ((5,), (0,))],
+                         ids=str)
 def test_outer_mm_addmm(shapes):
     check_op(gw.outer, torch.outer, shapes=list(shapes), dtypes=BOTH)
     m, n = shapes[0][0], shapes[1][0]
     check_op(lambda i, a, b: gw.addmm(i, a, b, beta=0.5, alpha=2),
-             lambda i, a, b: torch.addmm(i, a, b, beta=0.5, alpha=2), shapes=[(m, n), (m, 3), (3, n)])
+             lambda i, a, b: torch.addmm(i, a, b, beta=0.5, alpha=2),
+             shapes=[(m, n), (m, 3), (3, n)])
     check_op(lambda a, b: a.t().mm(b), lambda a, b: a.t().mm(b), shapes=[(3, m), (3, n)])
 
 

@@ -205,6 +205,6 @@ def test_batch_norm_eval_gradient_of_bias_alone():
     g = rng.standard_normal((4, 3, 2)).astype(np.float32)
     (F.batch_norm(x, rm, rv, w, b, training=False) * gw.tensor(g)).sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2)), rtol=1e-6)
-    np.testing.assert_allclose(x.grad.numpy(), g * (w.detach().numpy() / np.sqrt(1 + 1e-5))[:, None],
-                               rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(),
+                               g * (w.detach().numpy() / np.sqrt(1 + 1e-5))[:, None], rtol=1e-6)
     assert w.grad is None

@@ -35,8 +35,8 @@ MODES = {  # PyTorch pads the last 1, 2 or 3 dims of a batched or unbatched inpu
 @pytest.mark.parametrize("mode, shape, pad", [(m, s, p) for m, cases in MODES.items()
                                               for s, p in cases], ids=str)
 def test_index_pad(mode, shape, pad):
-    check_op(lambda x: F.pad(x, pad, mode=mode), lambda x: torch.nn.functional.pad(x, pad, mode=mode),
-             shapes=[shape], dtypes=BOTH)
+    check_op(lambda x: F.pad(x, pad, mode=mode),
+             lambda x: torch.nn.functional.pad(x, pad, mode=mode), shapes=[shape], dtypes=BOTH)
 
 
 @pytest.mark.parametrize("call, pattern", [

@@ -15,7 +15,10 @@ N_CASES = 52
 
 def _pool_case(seed, nd, dilated=True):
     rng = np.random.default_rng(seed)
-    r = lambda lo, hi: tuple(int(v) for v in rng.integers(lo, hi + 1, nd))  # noqa: E731
+
+    def r(lo, hi):
+        return tuple(int(v) for v in rng.integers(lo, hi + 1, nd))
+
     kernel = r(1, 4)
     stride = None if seed % 6 == 0 else r(1, 5)
     padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
@@ -101,7 +104,8 @@ def test_max_pool_tiles(kernel, shape):
              numeric=False, dtypes=(np.float64, np.float32))
     with gw.no_grad():
         y = F.max_pool2d(gw.tensor(x), kernel)
-    np.testing.assert_array_equal(y.detach().numpy(), TF.max_pool2d(torch.tensor(x), kernel).numpy())
+    np.testing.assert_array_equal(y.detach().numpy(),
+                                  TF.max_pool2d(torch.tensor(x), kernel).numpy())
     check_op(lambda x: F.max_pool2d(x, kernel), lambda x: TF.max_pool2d(x, kernel),
              arrays=[np.random.default_rng(1).permutation(np.prod(shape)).reshape(shape) / 7.0])
 
@@ -139,8 +143,8 @@ def test_max_unpool2d_round_trip(seed):
     np.testing.assert_array_equal(idx.detach().numpy(), tidx.numpy())
     size = shape[2:]
     check_op(lambda v: F.max_unpool2d(v, idx, **params, output_size=size),
-             lambda v: TF.max_unpool2d(v, tidx, **params, output_size=size), arrays=[y.detach().numpy()],
-             numeric=seed < 3)
+             lambda v: TF.max_unpool2d(v, tidx, **params, output_size=size),
+             arrays=[y.detach().numpy()], numeric=seed < 3)
 
 
 def test_max_unpool1d_and_unbatched():
@@ -164,7 +168,8 @@ def test_window_missing_the_input():
     outside the plane); backward ignores it (PyTorch's own backward crashes here)."""
     x = gw.randn(2, 3, 1, requires_grad=True)
     y, idx = F.max_pool1d(x, 2, 3, 1, dilation=2, return_indices=True)
-    ty, tidx = TF.max_pool1d(torch.tensor(x.detach().numpy()), 2, 3, 1, dilation=2, return_indices=True)
+    ty, tidx = TF.max_pool1d(torch.tensor(x.detach().numpy()), 2, 3, 1, dilation=2,
+                             return_indices=True)
     np.testing.assert_array_equal(y.detach().numpy(), ty.numpy())
     np.testing.assert_array_equal(idx.detach().numpy(), tidx.numpy())
     y.backward(gw.ones(*y.shape))

@@ -9,7 +9,7 @@ from gradwork.ops.recurrent import gru_layer, lstm_cell, lstm_layer, rnn_layer
 from gradwork.tools import gradcheck
 from tests.helpers import assert_close
 
-T, N, I, H = 4, 2, 2, 3
+T, N, IN, H = 4, 2, 2, 3
 
 
 def _tensors(rng, *shapes, scale=1.0):
@@ -17,7 +17,7 @@ def _tensors(rng, *shapes, scale=1.0):
 
 
 def _weights(rng, G, bias=True, peephole=False, coupled=False):
-    w = _tensors(rng, (G * H, I), (G * H, H), scale=0.7)
+    w = _tensors(rng, (G * H, IN), (G * H, H), scale=0.7)
     b = _tensors(rng, (G * H,), (G * H,), scale=0.5) if bias else [None, None]
     peep = None
     if peephole:
@@ -28,7 +28,7 @@ def _weights(rng, G, bias=True, peephole=False, coupled=False):
 
 
 def _inputs(rng):
-    return _tensors(rng, (T, N, I), (N, H), (N, H))
+    return _tensors(rng, (T, N, IN), (N, H), (N, H))
 
 
 LENGTHS = [None, np.array([2, 4])]
@@ -101,7 +101,8 @@ def test_lstm_variants_match_a_step_by_step_reference(peephole, coupled):
     x, h0, c0 = _inputs(rng)
     w, peep = _weights(rng, 3 if coupled else 4, peephole=peephole, coupled=coupled)
     ours = lstm_layer(x, h0, c0, *w, peephole=peep, coupled=coupled)
-    tt = {id(t): torch.tensor(t.detach().numpy(), requires_grad=True) for t in [x, h0, c0, *w, *(peep or ())]
+    tt = {id(t): torch.tensor(t.detach().numpy(), requires_grad=True)
+          for t in [x, h0, c0, *w, *(peep or ())]
           if t is not None}
     tpeep = None if peep is None else tuple(None if p is None else tt[id(p)] for p in peep)
     ref = _torch_lstm_reference(*(tt[id(t)] for t in [x, h0, c0, *w]), tpeep, coupled)
@@ -120,7 +121,7 @@ def test_lstm_variants_match_a_step_by_step_reference(peephole, coupled):
 def test_padded_steps_change_nothing_and_get_no_gradient(kind, reverse):
     rng = np.random.default_rng(5)
     lengths = np.array([1, 4, 3])
-    x = rng.standard_normal((4, 3, I))
+    x = rng.standard_normal((4, 3, IN))
     w, _ = _weights(rng, {"lstm": 4, "gru": 3, "rnn": 1}[kind])
     run = {"lstm": lambda x: lstm_layer(x, None, None, *w, lengths=lengths, reverse=reverse),
            "gru": lambda x: gru_layer(x, None, *w, lengths=lengths, reverse=reverse),
@@ -133,7 +134,8 @@ def test_padded_steps_change_nothing_and_get_no_gradient(kind, reverse):
     out2 = run(gw.Tensor(x2))
     for a, b in zip(out1, out2):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
-    assert (out1[0].detach().numpy()[1:, 0] == 0).all() and (out1[0].detach().numpy()[3:, 2] == 0).all()
+    assert (out1[0].detach().numpy()[1:, 0] == 0).all()
+    assert (out1[0].detach().numpy()[3:, 2] == 0).all()
     sum(o.sum() for o in out1).backward()
     assert (x1.grad.numpy()[1:, 0] == 0).all() and (x1.grad.numpy()[3:, 2] == 0).all()
     assert (x1.grad.numpy()[:1, 0] != 0).all()
@@ -143,8 +145,10 @@ def test_padded_steps_change_nothing_and_get_no_gradient(kind, reverse):
                  "gru": lambda x: gru_layer(x, None, *w, reverse=reverse),
                  "rnn": lambda x: rnn_layer(x, None, *w, reverse=reverse)}[kind](
             gw.Tensor(x[:L, b:b + 1]))
-        np.testing.assert_allclose(out1[0].detach().numpy()[:L, b], alone[0].detach().numpy()[:, 0], atol=1e-14)
-        np.testing.assert_allclose(out1[1].detach().numpy()[b], alone[1].detach().numpy()[0], atol=1e-14)
+        np.testing.assert_allclose(out1[0].detach().numpy()[:L, b], alone[0].detach().numpy()[:, 0],
+                                   atol=1e-14)
+        np.testing.assert_allclose(out1[1].detach().numpy()[b], alone[1].detach().numpy()[0],
+                                   atol=1e-14)
 
 
 def test_full_lengths_equal_no_lengths():
@@ -170,8 +174,9 @@ def test_cell_is_the_first_step_of_the_layer():
 
 def test_float32_stays_float32():
     rng = np.random.default_rng(8)
-    x = gw.Tensor(rng.standard_normal((T, N, I)).astype(np.float32), requires_grad=True)
-    w = [gw.Tensor(a.detach().numpy().astype(np.float32), requires_grad=True) for a in _weights(rng, 3)[0]]
+    x = gw.Tensor(rng.standard_normal((T, N, IN)).astype(np.float32), requires_grad=True)
+    w = [gw.Tensor(a.detach().numpy().astype(np.float32), requires_grad=True)
+         for a in _weights(rng, 3)[0]]
     out, h = gru_layer(x, None, *w)
     out.sum().backward()
     assert out.dtype == h.dtype == x.grad.dtype == w[0].grad.dtype == np.float32

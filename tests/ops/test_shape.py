@@ -80,7 +80,8 @@ def test_cast_backward_returns_the_input_dtype(dtype):
 
 
 @pytest.mark.parametrize("call, pattern", [
-    (lambda x: x.reshape(5, -1), r"reshape: shape \[5, -1\] is invalid for input of shape \(2, 3\)"),
+    (lambda x: x.reshape(5, -1),
+     r"reshape: shape \[5, -1\] is invalid for input of shape \(2, 3\)"),
     (lambda x: x.reshape(4, 2), r"reshape: shape \[4, 2\] is invalid for input of shape \(2, 3\)"),
     (lambda x: x.reshape(-1, -1), r"reshape: shape \[-1, -1\] is invalid"),
     (lambda x: x.permute(0, 0), r"permute: dims \[0, 0\] are not a permutation"),

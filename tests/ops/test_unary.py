@@ -110,7 +110,7 @@ def test_nan_to_num_and_predicates(kw):
     with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match"):
         gw.randn(3).clamp(gw.zeros(2, 3))
     for name in ("isnan", "isinf", "isfinite"):
-        check_op(lambda a: getattr(a, name)(), lambda a: getattr(a, name)(), arrays=[x],
-                 grad=False)
+        check_op(lambda a, name=name: getattr(a, name)(), lambda a, name=name: getattr(a, name)(),
+                 arrays=[x], grad=False)
         check_op(getattr(gw, name), getattr(torch, name), shapes=[(0, 2)], grad=False)
     check_op(lambda a: a.t().nan_to_num(), lambda a: a.t().nan_to_num(), shapes=[(2, 3)])

@@ -115,7 +115,8 @@ def test_state_dict_has_torchs_structure(cls, kwargs):
             if k == "step":
                 assert mine["state"][idx]["step"] == v.item()
             else:
-                np.testing.assert_allclose(mine["state"][idx][k].detach().numpy(), v.numpy(), rtol=1e-10)
+                np.testing.assert_allclose(mine["state"][idx][k].detach().numpy(), v.numpy(),
+                                           rtol=1e-10)
     for g, r in zip(mine["param_groups"], ref["param_groups"]):
         assert g["params"] == r["params"]
         assert all(g[k] == r[k] for k in g)

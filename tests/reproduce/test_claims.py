@@ -5,9 +5,21 @@ import json
 
 import pytest
 
-from gradwork.reproduce import CLAIMS, DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Verdict, run_claim
-from gradwork.reproduce import arithmetic, batchnorm, initialisation, pooling, regularisation
-from gradwork.reproduce import residual, schedule
+from gradwork.reproduce import (
+    CLAIMS,
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    Verdict,
+    arithmetic,
+    batchnorm,
+    initialisation,
+    pooling,
+    regularisation,
+    residual,
+    run_claim,
+    schedule,
+)
 
 
 @pytest.mark.parametrize("name", list(CLAIMS))

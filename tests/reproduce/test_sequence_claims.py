@@ -5,11 +5,14 @@ import pytest
 import torch
 
 import gradwork as gw
-
 from gradwork.backend import manual_seed
 from gradwork.reproduce import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, adding, gradients
-from gradwork.reproduce.sequence_training import (SequenceRegressor, cell_like, gradient_norms,
-                                                  tcn_shape)
+from gradwork.reproduce.sequence_training import (
+    SequenceRegressor,
+    cell_like,
+    gradient_norms,
+    tcn_shape,
+)
 
 
 def _grad_rows(small, large, rnn_trained, lstm_trained, seeds=1):
@@ -38,7 +41,8 @@ def test_vanishing_rule():
 def test_set_spectral_radius():
     layer = SequenceRegressor("RNN", 2, 16).body
     gradients.set_spectral_radius(layer, 0.7, seed=3)
-    assert np.abs(np.linalg.eigvals(layer.weight_hh_l0.detach().numpy())).max() == pytest.approx(0.7, 1e-4)
+    radius = np.abs(np.linalg.eigvals(layer.weight_hh_l0.detach().numpy())).max()
+    assert radius == pytest.approx(0.7, 1e-4)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -52,7 +56,8 @@ def test_gradient_norms_match_torch(kind):
         2, 5)
     with torch.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).copy_(torch.from_numpy(getattr(layer, name + "_l0").detach().numpy()))
+            weight = getattr(layer, name + "_l0").detach().numpy()
+            getattr(cell, name).copy_(torch.from_numpy(weight))
     hs, state = [], None
     for t in range(7):
         state = cell(torch.from_numpy(x[t]), state)

@@ -9,7 +9,8 @@ import pytest
 
 import gradwork as gw
 from gradwork.errors import CheckpointError, NonFiniteError
-from gradwork.train import Trainer, checkpoint as ckpt, load_checkpoint, restore, save_checkpoint
+from gradwork.train import Trainer, load_checkpoint, restore, save_checkpoint
+from gradwork.train import checkpoint as ckpt
 
 from .helpers import make_run, mlp, weights
 
@@ -146,7 +147,7 @@ def test_fields_of_wrong_type_or_range_are_refused(tmp_path, field, value):
 
 
 def test_version_1_without_checksum_loads_and_version_2_without_is_refused(tmp_path):
-    from safetensors.numpy import save as st_save  # noqa: PLC0415
+    from safetensors.numpy import save as st_save
     weights = {"model.w": np.ones(3, np.float32)}
     for version in (1, 2):
         text = json.dumps({"format": ckpt.FORMAT, "version": version, "epoch": 1})

@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from gradwork.train import (SummaryWriter, TrainConfig, Trainer, accuracy, confusion_matrix,
-                            per_class_accuracy, read_csv, topk_correct, write_csv)
+from gradwork.train import (
+    SummaryWriter,
+    TrainConfig,
+    Trainer,
+    accuracy,
+    confusion_matrix,
+    per_class_accuracy,
+    read_csv,
+    topk_correct,
+    write_csv,
+)
 from gradwork.train.logging import crc32c, masked_crc32c
 from gradwork.train.plots import plot_confusion_matrix, plot_history, plot_runs
 

@@ -1,8 +1,14 @@
 """Metrics: top-k hits, confusion matrix, and non-finite scores that never count as right."""
 import numpy as np
 
-from gradwork.train.metrics import (Meter, accuracy, confusion_matrix, per_class_accuracy,
-                                    predict, topk_correct)
+from gradwork.train.metrics import (
+    Meter,
+    accuracy,
+    confusion_matrix,
+    per_class_accuracy,
+    predict,
+    topk_correct,
+)
 
 NAN, INF = float("nan"), float("inf")
 

@@ -1,9 +1,9 @@
 """Trainer: learning, run-folder outputs, NaN stop, Ctrl-C stop and exact resume, schedules,
 penalties, clipping."""
 import os
+import signal
 import time
 import types
-import signal
 
 import numpy as np
 import pytest
@@ -183,7 +183,7 @@ def test_mid_epoch_checkpoints_every_n_steps_resume_bit_identical(tmp_path):
 
 
 def test_mid_epoch_checkpoints_every_m_minutes(tmp_path, monkeypatch):
-    from gradwork.train import trainer as trainer_module  # noqa: PLC0415
+    from gradwork.train import trainer as trainer_module
     clock = iter(range(0, 10 ** 6, 25))                    # 25 s per reading
     monkeypatch.setattr(trainer_module, "time", types.SimpleNamespace(
         monotonic=lambda: next(clock), perf_counter=time.perf_counter))

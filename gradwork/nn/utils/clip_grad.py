@@ -52,4 +52,5 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [−clip_value, clip_value]."""
     for p in _with_grads(parameters):
-        p.grad._data = backend.array_module(p.grad._data).clip(p.grad._data, -clip_value, clip_value)
+        p.grad._data = backend.array_module(p.grad._data).clip(p.grad._data, -clip_value,
+                                                               clip_value)

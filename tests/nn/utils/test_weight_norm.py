@@ -45,7 +45,8 @@ def compare(gw_module, torch_module, x):
     (ref * torch.from_numpy(v)).sum().backward()
     params = dict(torch_module.named_parameters())
     for name, p in gw_module.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), params[name].grad.numpy(), atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), params[name].grad.numpy(), atol=1e-12,
+                                   err_msg=name)
 
 
 @pytest.mark.parametrize("dim", [0, 1, None, -1])
