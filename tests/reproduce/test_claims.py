@@ -206,3 +206,14 @@ def test_densenet_efficiency_rule():
     assert efficiency.decide_efficiency(rows(0.03, 0.04)).status == HOLDS
     assert efficiency.decide_efficiency(rows(0.05, 0.04)).status == DOES_NOT_HOLD
     assert efficiency.decide_efficiency(rows(0.03, 0.04)[:1]).status == INCONCLUSIVE
+
+
+def test_report_lists_full_runs_only(tmp_path):
+    from gradwork.reproduce.report import write_report
+    run_claim(CLAIMS["conv_arithmetic"], out=str(tmp_path / "runs"), log=lambda *a: None)
+    run_claim(CLAIMS["inception_1x1"], quick=True, out=str(tmp_path / "runs"),
+              log=lambda *a: None)
+    text = open(write_report(str(tmp_path / "runs"), str(tmp_path / "R.md"))).read()
+    assert "| [conv_arithmetic](runs/conv_arithmetic/plot.png) |" in text
+    assert "**HOLDS** | examples = 9; disagreements = 0" in text
+    assert "Not yet run in full:" in text and "`inception_1x1`" in text
