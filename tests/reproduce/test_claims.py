@@ -242,3 +242,14 @@ def test_binary_rules():
     assert binary.decide_accuracy(acc(0.98, 0.97, 0.93)).status == HOLDS
     assert binary.decide_accuracy(acc(0.98, 0.99, 0.93)).status == DOES_NOT_HOLD
     assert binary.decide_accuracy(acc(0.98, 0.95, 0.93)).status == INCONCLUSIVE
+
+
+def test_report_lists_full_runs_only(tmp_path):
+    from gradwork.reproduce.report import write_report
+    run_claim(CLAIMS["conv_arithmetic"], out=str(tmp_path / "runs"), log=lambda *a: None)
+    run_claim(CLAIMS["inception_1x1"], quick=True, out=str(tmp_path / "runs"),
+              log=lambda *a: None)
+    text = open(write_report(str(tmp_path / "runs"), str(tmp_path / "R.md"))).read()
+    assert "| [conv_arithmetic](runs/conv_arithmetic/plot.png) |" in text
+    assert "**HOLDS** | examples = 9; disagreements = 0" in text
+    assert "Not yet run in full:" in text and "`inception_1x1`" in text
