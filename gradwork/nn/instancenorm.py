@@ -1,13 +1,10 @@
 """Instance normalisation: `InstanceNorm1d`, `InstanceNorm2d`."""
-from .. import backend
-from ..autograd import Tensor, no_grad
+from ..autograd import no_grad
 from ..ops import norm
-from .linear import check_positive_int
-from .module import Module
-from .parameter import Parameter
+from .norm import _NormBase
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """y = γ (x − μ)/√(σ² + ε) + β, μ and σ² per sample and channel over the spatial dims
     (Ulyanov, Vedaldi & Lempitsky 2016, "Instance Normalization"). PyTorch's defaults:
     affine=False, track_running_stats=False. With track_running_stats=True, training
@@ -21,30 +18,7 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, dtype=None):
-        super().__init__()
-        name = type(self).__name__
-        check_positive_int(name, "num_features", num_features)
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
-        np = backend.np
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            for b in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(b, None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
     def forward(self, x):
         d, c = self._spatial_dims, self.num_features

@@ -9,16 +9,10 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
-    """y = γ (x − μ)/√(σ² + ε) + β per channel (Ioffe & Szegedy 2015; decks 000, 002).
-
-    Training mode uses the batch statistics and updates `running_mean` / `running_var`
-    with r ← (1 − momentum)·r + momentum·batch_stat (momentum=None: the cumulative average,
-    factor 1/num_batches_tracked); eval mode uses the running statistics.
-    track_running_stats=False keeps no buffers and always uses batch statistics.
-    """
-
-    _expected_dims = ()
+class _NormBase(Module):
+    """What batch and instance normalisation share: the per-channel affine γ, β (`weight`,
+    `bias`) and the running statistics (`running_mean`, `running_var`,
+    `num_batches_tracked`), with PyTorch's names and checks."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None):
@@ -58,6 +52,18 @@ class _BatchNorm(Module):
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    """y = γ (x − μ)/√(σ² + ε) + β per channel (Ioffe & Szegedy 2015; decks 000, 002).
+
+    Training mode uses the batch statistics and updates `running_mean` / `running_var`
+    with r ← (1 − momentum)·r + momentum·batch_stat (momentum=None: the cumulative average,
+    factor 1/num_batches_tracked); eval mode uses the running statistics.
+    track_running_stats=False keeps no buffers and always uses batch statistics.
+    """
+
+    _expected_dims = ()
 
     def _check_input_dim(self, x):
         if x.ndim not in self._expected_dims:

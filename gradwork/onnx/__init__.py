@@ -11,6 +11,7 @@ import tempfile
 
 from ..autograd import Tensor, no_grad
 from ..errors import ArgumentError
+from ..serialization import atomic_write_bytes
 from .graph import GraphBuilder, UnsupportedOperatorError, tracing
 
 __all__ = ["export", "UnsupportedOperatorError"]
@@ -102,21 +103,8 @@ def export(model, args, f, export_params=True, verbose=False, input_names=None,
         onnx.checker.check_model(proto)
     if verbose:
         print(onnx.helper.printable_graph(proto.graph))
-    _write_atomically(proto, os.fspath(f))
+    atomic_write_bytes(os.fspath(f), proto.SerializeToString())
     return proto
-
-
-def _write_atomically(proto, path):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".onnx-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(proto.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _op_mappings():
