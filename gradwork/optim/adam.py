@@ -5,6 +5,27 @@ from ..errors import check_positive
 from .optimizer import Optimizer, check_betas, check_option
 
 
+def weight_decay(p, g, lr, wd, decoupled):
+    """The weight decay of the Adam family, in place on θ or into g: L2 (g + wd·θ), or
+    decoupled θ ← θ(1 − lr·wd) (Loshchilov & Hutter 2019, AdamW); returns g."""
+    if wd != 0:
+        if decoupled:
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    return g
+
+
+def update_moments(state, g, beta1, beta2):
+    """m ← β1 m + (1−β1) g (PyTorch's lerp form), v ← β2 v + (1−β2) g², in place in the
+    state's exp_avg / exp_avg_sq; returns (m, v)."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    m += (1 - beta1) * (g - m)
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    return m, v
+
+
 class Adam(Optimizer):
     """Adam: per-element steps from running moments of the gradient.
 
@@ -44,16 +65,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = self._zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        g = weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
+        m, v = update_moments(state, g, beta1, beta2)
         xp = backend.array_module(p)
-        m += (1 - beta1) * (g - m)      # = β1 m + (1 − β1) g, PyTorch's lerp
-        v *= beta2
-        v += (1 - beta2) * (g * g)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1 ** t)

@@ -2,6 +2,7 @@
 Adam"), PyTorch's form with the momentum-decay schedule."""
 from .. import backend
 from ..errors import check_nonnegative
+from .adam import update_moments, weight_decay
 from .optimizer import Optimizer, check_betas
 
 
@@ -38,20 +39,13 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = self._zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
+        g = weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        m, v = update_moments(state, g, beta1, beta2)
         denom = backend.array_module(p).sqrt(v / (1 - beta2 ** t)) + group["eps"]
         p -= (lr * (1 - mu) / (1 - mu_product)) * (g / denom)
         p -= (lr * mu_next / (1 - mu_product * mu_next)) * (m / denom)

@@ -4,6 +4,7 @@ import math
 
 from .. import backend
 from ..errors import check_nonnegative
+from .adam import update_moments, weight_decay
 from .optimizer import Optimizer, check_betas
 
 
@@ -41,15 +42,8 @@ class RAdam(Optimizer):
             state["exp_avg_sq"] = self._zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        g = weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
+        m, v = update_moments(state, g, beta1, beta2)
         bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
         m_hat = m / bc1
         rho_inf = 2 / (1 - beta2) - 1
