@@ -53,6 +53,10 @@ def write_report(folder, path):
     text = _HEAD + "".join(rows)
     if missing:
         text += "\nNot yet run in full: " + ", ".join(f"`{m}`" for m in missing) + ".\n"
+    notes = os.path.join(folder, "NOTES.md")        # how the runs were made, what changed
+    if os.path.exists(notes):
+        with open(notes) as f:
+            text += "\n" + f.read()
     atomic_write_bytes(path, text.encode())
     return path
 
