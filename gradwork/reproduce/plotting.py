@@ -22,13 +22,15 @@ def curves(path, panels, title):
 
 def bars(path, groups, series, values, ylabel, title, log_y=False):
     """Grouped bars: `values[s][g]` for series s (legend) and group g (x axis)."""
-    fig = _figure(max(5.0, 1.2 * len(groups) + 2), 3.8)
+    fig = _figure(min(14.0, max(5.0, 0.9 * len(groups) + 2)), 4.2)
     ax = fig.subplots()
     width = 0.8 / max(len(series), 1)
     for s, label in enumerate(series):
         xs = [g + (s - (len(series) - 1) / 2) * width for g in range(len(groups))]
         ax.bar(xs, values[s], width, label=label)
-    ax.set_xticks(range(len(groups)), groups, fontsize=8)
+    many = len(groups) > 8
+    ax.set_xticks(range(len(groups)), groups, fontsize=8, rotation=45 if many else 0,
+                  ha="right" if many else "center")
     ax.set(ylabel=ylabel, title=title)
     if log_y:
         ax.set_yscale("log")
