@@ -40,6 +40,10 @@ class RunFolderError(GradworkError, OSError):
     """A run folder that cannot be used: locked, read-only, missing, or not a run."""
 
 
+class MissingDependencyError(GradworkError, ImportError):
+    """An optional extra (onnx, mpi4py, cupy, ...) that a feature needs is not installed."""
+
+
 class NonFiniteError(GradworkError, FloatingPointError, RuntimeError):
     """A NaN or infinity where a finite number is required (loss, weights, gradient norm).
     Also a `RuntimeError`, what PyTorch raises there (clip_grad_norm_'s error_if_nonfinite)."""

@@ -34,3 +34,12 @@ def test_export_takes_the_registry_input_size_or_needs_one(tmp_path, capsys):
     assert main(["export", "resnet20", "--onnx", str(tmp_path / "r.onnx"),
                  "--input-size", "3", "8", "8"]) == 0
     assert (tmp_path / "r.onnx").exists()
+
+
+def test_export_without_the_onnx_extra_is_one_line(tmp_path, capsys, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "onnx", None)           # as if it were not installed
+    assert main(["export", "lenet5", "--onnx", str(tmp_path / "l.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "needs the onnx package: pip install 'gradwork[onnx]'" in err
+    assert "Traceback" not in err and not (tmp_path / "l.onnx").exists()
