@@ -196,3 +196,26 @@ def test_reference_tcn_init_keeps_the_weight_norm_identity():
     np.testing.assert_allclose(g, np.sqrt((v.astype(np.float64) ** 2).sum(axis=(1, 2))),
                                rtol=1e-5)
     assert tcn.network[0].downsample.weight.detach().numpy().std() < 0.05      # N(0, 0.01) kept
+
+
+def _copy_rows(tcn, lstm, gru, seeds=1):
+    return [{"seed": s, "model": k, "step": 1, "baseline": 0.173, "test_loss": v}
+            for s in range(seeds) for k, v in (("TCN", tcn), ("LSTM", lstm), ("GRU", gru))]
+
+
+def test_copy_memory_rule():
+    from gradwork.reproduce.copy_memory import decide_copy
+    assert decide_copy(_copy_rows(0.001, 0.17, 0.16, seeds=2)).status == HOLDS
+    assert decide_copy(_copy_rows(0.05, 0.04, 0.16)).status == DOES_NOT_HOLD
+    assert decide_copy(_copy_rows(0.05, 0.17, 0.16)).status == INCONCLUSIVE
+
+
+def test_copy_memory_baseline_and_tagger_shapes():
+    from gradwork.reproduce import copy_memory as cm
+    assert cm.baseline(100) == pytest.approx(10 * np.log(8) / 120)
+    x = cm.one_hot(np.array([[1, 0, 9]]), 10)
+    assert x.shape == (1, 3, 10) and x.detach().numpy().sum() == 3
+    for kind in ("TCN", "LSTM", "GRU"):
+        manual_seed(0)
+        assert cm._model(kind, 5).forward(cm.one_hot(np.zeros((2, 25), int), 10)).shape \
+            == (2, 25, 10)
