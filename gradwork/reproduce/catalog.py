@@ -7,6 +7,7 @@ from .copy_memory import COPY_MEMORY
 from .counting import LSTM_COUNTS
 from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
+from .initial_state import LEARNED_INITIAL_STATE
 from .initialisation import INITIALISATION
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
@@ -21,7 +22,8 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               BINARY_MEMORY, XNOR_SPEED, BINARY_ACCURACY,
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
                               GRADIENT_CLIPPING, LSTM_COUNTS,
-                              ATTENTION_LONG_SENTENCES, COPY_MEMORY)}
+                              ATTENTION_LONG_SENTENCES, COPY_MEMORY,
+                              LEARNED_INITIAL_STATE)}
 
 
 def get_claim(name):

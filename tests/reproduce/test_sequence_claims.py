@@ -219,3 +219,31 @@ def test_copy_memory_baseline_and_tagger_shapes():
         manual_seed(0)
         assert cm._model(kind, 5).forward(cm.one_hot(np.zeros((2, 25), int), 10)).shape \
             == (2, 25, 10)
+
+
+def _h0_rows(losses, seeds=2):
+    """losses: kind → (zero, learned) per seed."""
+    return [{"seed": s, "model": k, "initial_state": state, "step": 1, "test_loss": v[s][i]}
+            for k, v in losses.items() for s in range(seeds)
+            for i, state in enumerate(("zero h0", "learned h0"))]
+
+
+def test_learned_initial_state_rule():
+    from gradwork.reproduce.initial_state import decide_initial_state as decide
+    better, worse, mixed = [(0.5, 0.4)] * 2, [(0.4, 0.5)] * 2, [(0.5, 0.4), (0.4, 0.5)]
+    assert decide(_h0_rows({"RNN": better, "LSTM": better})).status == HOLDS
+    assert decide(_h0_rows({"RNN": better, "LSTM": worse})).status == DOES_NOT_HOLD
+    assert decide(_h0_rows({"RNN": mixed, "LSTM": mixed})).status == DOES_NOT_HOLD
+    assert decide(_h0_rows({"RNN": better, "LSTM": mixed})).status == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_learned_initial_state_models_start_identical(kind):
+    """Same weights, h0 = 0: the two models' outputs agree before training."""
+    from gradwork.reproduce import initial_state as st
+    x, y = st.first_steps_batch(np.random.default_rng(0), 5)
+    assert y.tolist() == x.detach().numpy()[:, 0].argmax(axis=1).tolist()
+    zero, learned = st._model(kind, False, 3), st._model(kind, True, 3)
+    assert learned.body.learn_initial_state and not zero.body.learn_initial_state
+    np.testing.assert_allclose(zero(x).detach().numpy(), learned(x).detach().numpy(),
+                               rtol=1e-6)
