@@ -9,6 +9,7 @@ from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initial_state import LEARNED_INITIAL_STATE
 from .initialisation import INITIALISATION
+from .lstm_variants import LSTM_VARIANTS
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
@@ -23,7 +24,7 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
                               GRADIENT_CLIPPING, LSTM_COUNTS,
                               ATTENTION_LONG_SENTENCES, COPY_MEMORY,
-                              LEARNED_INITIAL_STATE)}
+                              LEARNED_INITIAL_STATE, LSTM_VARIANTS)}
 
 
 def get_claim(name):

@@ -247,3 +247,25 @@ def test_learned_initial_state_models_start_identical(kind):
     assert learned.body.learn_initial_state and not zero.body.learn_initial_state
     np.testing.assert_allclose(zero(x).detach().numpy(), learned(x).detach().numpy(),
                                rtol=1e-6)
+
+
+def _variant_rows(plain, peephole, coupled):
+    return [{"seed": 0, "variant": v, "step": 1, "test_mse": m}
+            for v, m in (("plain", plain), ("peephole", peephole), ("coupled", coupled))]
+
+
+def test_lstm_variants_rule():
+    from gradwork.reproduce.lstm_variants import decide_variants as decide
+    assert decide(_variant_rows(0.002, 0.003, 0.0015)).status == HOLDS
+    assert decide(_variant_rows(0.002, 0.009, 0.003)).status == HOLDS       # within 0.01
+    assert decide(_variant_rows(0.002, 0.05, 0.003)).status == DOES_NOT_HOLD
+    assert decide(_variant_rows(0.16, 0.165, 0.167)).status == INCONCLUSIVE
+
+
+def test_lstm_variants_are_matched_in_size():
+    from gradwork.reproduce import lstm_variants as lv
+    target = lv.count(lv.VariantRegressor(32))
+    for options in lv._VARIANTS.values():
+        model = lv.VariantRegressor(lv.matched_hidden(options, target), **options)
+        assert abs(lv.count(model) - target) / target < 0.03
+    assert lv.matched_hidden({"coupled": True}, target) > 32
