@@ -3,10 +3,13 @@ from .adding import ADDING_PROBLEM
 from .arithmetic import CONV_ARITHMETIC, INCEPTION_1X1, RESNET_FLOPS, VGG16_TABLE
 from .batchnorm import BATCHNORM_SPEED
 from .binary import BINARY_ACCURACY, BINARY_MEMORY, XNOR_SPEED
+from .copy_memory import COPY_MEMORY
 from .counting import LSTM_COUNTS
 from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
+from .initial_state import LEARNED_INITIAL_STATE
 from .initialisation import INITIALISATION
+from .lstm_variants import LSTM_VARIANTS
 from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
@@ -20,7 +23,8 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               BINARY_MEMORY, XNOR_SPEED, BINARY_ACCURACY,
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
                               GRADIENT_CLIPPING, LSTM_COUNTS,
-                              ATTENTION_LONG_SENTENCES)}
+                              ATTENTION_LONG_SENTENCES, COPY_MEMORY,
+                              LEARNED_INITIAL_STATE, LSTM_VARIANTS)}
 
 
 def get_claim(name):

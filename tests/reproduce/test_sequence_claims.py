@@ -196,3 +196,76 @@ def test_reference_tcn_init_keeps_the_weight_norm_identity():
     np.testing.assert_allclose(g, np.sqrt((v.astype(np.float64) ** 2).sum(axis=(1, 2))),
                                rtol=1e-5)
     assert tcn.network[0].downsample.weight.detach().numpy().std() < 0.05      # N(0, 0.01) kept
+
+
+def _copy_rows(tcn, lstm, gru, seeds=1):
+    return [{"seed": s, "model": k, "step": 1, "baseline": 0.173, "test_loss": v}
+            for s in range(seeds) for k, v in (("TCN", tcn), ("LSTM", lstm), ("GRU", gru))]
+
+
+def test_copy_memory_rule():
+    from gradwork.reproduce.copy_memory import decide_copy
+    assert decide_copy(_copy_rows(0.001, 0.17, 0.16, seeds=2)).status == HOLDS
+    assert decide_copy(_copy_rows(0.05, 0.04, 0.16)).status == DOES_NOT_HOLD
+    assert decide_copy(_copy_rows(0.05, 0.17, 0.16)).status == INCONCLUSIVE
+
+
+def test_copy_memory_baseline_and_tagger_shapes():
+    from gradwork.reproduce import copy_memory as cm
+    assert cm.baseline(100) == pytest.approx(10 * np.log(8) / 120)
+    x = cm.one_hot(np.array([[1, 0, 9]]), 10)
+    assert x.shape == (1, 3, 10) and x.detach().numpy().sum() == 3
+    for kind in ("TCN", "LSTM", "GRU"):
+        manual_seed(0)
+        assert cm._model(kind, 5).forward(cm.one_hot(np.zeros((2, 25), int), 10)).shape \
+            == (2, 25, 10)
+
+
+def _h0_rows(losses, seeds=2):
+    """losses: kind → (zero, learned) per seed."""
+    return [{"seed": s, "model": k, "initial_state": state, "step": 1, "test_loss": v[s][i]}
+            for k, v in losses.items() for s in range(seeds)
+            for i, state in enumerate(("zero h0", "learned h0"))]
+
+
+def test_learned_initial_state_rule():
+    from gradwork.reproduce.initial_state import decide_initial_state as decide
+    better, worse, mixed = [(0.5, 0.4)] * 2, [(0.4, 0.5)] * 2, [(0.5, 0.4), (0.4, 0.5)]
+    assert decide(_h0_rows({"RNN": better, "LSTM": better})).status == HOLDS
+    assert decide(_h0_rows({"RNN": better, "LSTM": worse})).status == DOES_NOT_HOLD
+    assert decide(_h0_rows({"RNN": mixed, "LSTM": mixed})).status == DOES_NOT_HOLD
+    assert decide(_h0_rows({"RNN": better, "LSTM": mixed})).status == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_learned_initial_state_models_start_identical(kind):
+    """Same weights, h0 = 0: the two models' outputs agree before training."""
+    from gradwork.reproduce import initial_state as st
+    x, y = st.first_steps_batch(np.random.default_rng(0), 5)
+    assert y.tolist() == x.detach().numpy()[:, 0].argmax(axis=1).tolist()
+    zero, learned = st._model(kind, False, 3), st._model(kind, True, 3)
+    assert learned.body.learn_initial_state and not zero.body.learn_initial_state
+    np.testing.assert_allclose(zero(x).detach().numpy(), learned(x).detach().numpy(),
+                               rtol=1e-6)
+
+
+def _variant_rows(plain, peephole, coupled):
+    return [{"seed": 0, "variant": v, "step": 1, "test_mse": m}
+            for v, m in (("plain", plain), ("peephole", peephole), ("coupled", coupled))]
+
+
+def test_lstm_variants_rule():
+    from gradwork.reproduce.lstm_variants import decide_variants as decide
+    assert decide(_variant_rows(0.002, 0.003, 0.0015)).status == HOLDS
+    assert decide(_variant_rows(0.002, 0.009, 0.003)).status == HOLDS       # within 0.01
+    assert decide(_variant_rows(0.002, 0.05, 0.003)).status == DOES_NOT_HOLD
+    assert decide(_variant_rows(0.16, 0.165, 0.167)).status == INCONCLUSIVE
+
+
+def test_lstm_variants_are_matched_in_size():
+    from gradwork.reproduce import lstm_variants as lv
+    target = lv.count(lv.VariantRegressor(32))
+    for options in lv._VARIANTS.values():
+        model = lv.VariantRegressor(lv.matched_hidden(options, target), **options)
+        assert abs(lv.count(model) - target) / target < 0.03
+    assert lv.matched_hidden({"coupled": True}, target) > 32
