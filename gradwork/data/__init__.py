@@ -11,6 +11,7 @@ from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
 from .sampler import (
                       BatchSampler,
+                      DistributedSampler,
                       RandomSampler,
                       Sampler,
                       SequentialSampler,
@@ -25,4 +26,5 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "ArrayDataset", "random_split",
            "ImageFolder", "read_idx", "AddingProblem", "CopyMemory", "AnBn", "SequenceReversal",
            "DATASETS", "dataset_info", "load_dataset", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "DistributedSampler",
            "get_worker_info", "FSDD", "SpokenDigitSequences", "pad_collate"]

@@ -136,3 +136,52 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The indices one of `num_replicas` data-parallel ranks visits, PyTorch's semantics: the
+    (optionally shuffled, seeded by seed + epoch, the same order on every rank) indices,
+    padded by repeating from the start to a multiple of num_replicas — or, with `drop_last`,
+    cut to one — and interleaved: rank r takes positions r, r + R, r + 2R, ...; each rank gets
+    ceil(n / R) indices (floor with drop_last). Call `set_epoch(e)` before each epoch for a
+    new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact.
+    `num_replicas` and `rank` are required: gradwork has no process group yet."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
+                 drop_last=False):
+        if num_replicas is None or rank is None:
+            raise ArgumentError("DistributedSampler: pass num_replicas and rank (gradwork has "
+                                "no default process group to read them from)")
+        check_positive_int("DistributedSampler", "num_replicas", num_replicas)
+        if not isinstance(rank, int) or isinstance(rank, bool) or not 0 <= rank < num_replicas:
+            raise ArgumentError(f"DistributedSampler: Invalid rank {rank!r}, rank should be in "
+                                f"the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = -(-(n - num_replicas) // num_replicas)
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def set_epoch(self, epoch):
+        """The epoch whose shuffle to draw (seed + epoch): every rank must call it alike."""
+        self.epoch = epoch
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        else:
+            pad = self.total_size - n
+            repeats = -(-pad // n) if n else 0
+            indices += (indices * repeats)[:pad]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples

@@ -75,3 +75,40 @@ def test_random_split_lengths_match_pytorch(lengths):
     assert [len(s) for s in mine] == [len(s) for s in ref]
     got = sorted(int(s[i][0].item()) for s in mine for i in range(len(s)))
     assert got == list(range(10))
+
+
+@pytest.mark.parametrize("n", [1, 5, 10, 11, 16])
+@pytest.mark.parametrize("replicas", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_distributed_sampler_matches_pytorch_without_shuffle(n, replicas, drop_last):
+    from torch.utils.data import DistributedSampler as TorchDistributed
+
+    from gradwork.data import DistributedSampler
+    data = list(range(n))
+    for rank in range(replicas):
+        ours = DistributedSampler(data, replicas, rank, shuffle=False, drop_last=drop_last)
+        ref = TorchDistributed(data, replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(ref) and len(ours) == len(ref)
+
+
+def test_distributed_sampler_shuffle_partitions_one_permutation_per_epoch():
+    from gradwork.data import DistributedSampler
+    data = list(range(10))
+    ranks = [DistributedSampler(data, 3, r, seed=5) for r in range(3)]
+    seen = [list(s) for s in ranks]
+    assert all(len(s) == 4 for s in seen)                       # ceil(10 / 3)
+    flat = [i for k in range(4) for s in seen for i in s[k:k + 1]]
+    assert sorted(set(flat)) == data and len(flat) == 12        # 2 padded from the start
+    for s in ranks:
+        s.set_epoch(1)
+    assert [list(s) for s in ranks] != seen                     # a new shuffle
+    assert [list(s) for s in ranks] == [list(s) for s in ranks]  # the same for every call
+
+
+def test_distributed_sampler_refuses_a_bad_rank():
+    from gradwork.data import DistributedSampler
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval "
+                       r"\[0, 2\]"):
+        DistributedSampler(range(5), 3, 3)
+    with pytest.raises(ValueError, match="pass num_replicas and rank"):
+        DistributedSampler(range(5))
