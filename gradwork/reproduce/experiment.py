@@ -9,6 +9,7 @@ from ..autograd import Tensor, no_grad
 from ..backend import np
 from ..data import Subset, dataset_info, load_dataset
 from ..nn import functional as F
+from ..train.metrics import predict
 
 
 def image_data(ctx, n_train, n_test, augment=False, pad=0, val_fraction=0.0):
@@ -43,8 +44,7 @@ def evaluate(model, dataset, batch_size=500):
         for x, y in batches(dataset, batch_size):
             logits = model(x)
             total_loss += float(F.cross_entropy(logits, y, reduction="sum").item())
-            pred = logits._data.argmax(axis=1)
-            wrong += int(((pred != y._data) | ~np.isfinite(logits._data).all(axis=1)).sum())
+            wrong += int((predict(logits) != y._data).sum())      # a NaN row is wrong
     model.train(was_training)
     return total_loss / len(dataset), wrong / len(dataset)
 
@@ -91,7 +91,7 @@ def train(model, train_set, test_set, *, epochs, lr, seed, batch_size=64, moment
             step += 1
             seen += len(y._data)
             loss_sum += float(loss.item()) * len(y._data)
-            wrong += int((logits._data.argmax(axis=1) != y._data).sum())
+            wrong += int((predict(logits) != y._data).sum())
             if eval_every and step % eval_every == 0:
                 record(epoch)
         if not eval_every:
