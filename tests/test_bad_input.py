@@ -15,7 +15,14 @@ import gradwork as gw
 import gradwork.nn as nn
 import gradwork.nn.functional as F
 from gradwork import optim
-from gradwork.data import CIFAR10, DataLoader, ImageFolder, TensorDataset, read_idx
+from gradwork.data import (
+    CIFAR10,
+    DataLoader,
+    ImageFolder,
+    InMemoryImageFolder,
+    TensorDataset,
+    read_idx,
+)
 from gradwork.errors import ArgumentError, DataFormatError, DTypeError, NonFiniteError, ShapeError
 from gradwork.optim import lr_scheduler
 
@@ -75,7 +82,12 @@ def _png_header(width, height):
 
 
 def _image_folder(data, **kw):
-    return lambda tmp: (_file("cls/a.png", data)(tmp), ImageFolder(str(tmp), **kw))
+    return lambda tmp: (_file("cls/a.png", data)(tmp), InMemoryImageFolder(str(tmp), **kw))
+
+
+def _streamed_image(data, **kw):
+    """The streaming reader decodes in __getitem__: the same checks, when the sample is read."""
+    return lambda tmp: (_file("cls/a.png", data)(tmp), ImageFolder(str(tmp), **kw)[0])
 
 
 _BOMB = gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 4) + bytes(1 << 20))
@@ -263,13 +275,19 @@ CASES = [
      ["tensor 'w': shape must be a list of integers >= 0"]),
     # ---- image folders
     ("ImageFolder mode CMYK", _image_folder(b"", mode="CMYK"), ArgumentError,
-     ["ImageFolder: mode must be one of 'RGB', 'L', got 'CMYK'"]),
+     ["InMemoryImageFolder: mode must be one of 'RGB', 'L', got 'CMYK'"]),
     ("ImageFolder 10000×4000 PNG", _image_folder(_png_header(10000, 4000)), DataFormatError,
      ["a.png: declares 10000×4000 pixels, more than MAX_IMAGE_PIXELS"]),
     ("ImageFolder 100000² PNG", _image_folder(_png_header(100000, 100000)), DataFormatError,
      ["a.png: declares more pixels than MAX_IMAGE_PIXELS", "decompression bomb"]),
     ("ImageFolder not an image", _image_folder(b"GIF89a\x00"), DataFormatError,
      ["a.png: not a readable image"]),
+    ("streamed ImageFolder 10000×4000 PNG", _streamed_image(_png_header(10000, 4000)),
+     DataFormatError, ["a.png: declares 10000×4000 pixels, more than MAX_IMAGE_PIXELS"]),
+    ("streamed ImageFolder not an image", _streamed_image(b"GIF89a\x00"), DataFormatError,
+     ["a.png: not a readable image"]),
+    ("streamed ImageFolder on_error", _streamed_image(b"", on_error="ignore"), ArgumentError,
+     ["ImageFolder: on_error must be one of 'raise', 'skip', got 'ignore'"]),
 ]
 
 

@@ -5,8 +5,9 @@ from .catalog import DATASETS, dataset_info, load_dataset
 from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate
 from .dataset import ArrayDataset, Dataset, Subset, TensorDataset, random_split
+from .folder import DatasetFolder, ImageFolder
 from .fsdd import FSDD, SpokenDigitSequences, pad_collate
-from .image_folder import ImageFolder
+from .image_folder import InMemoryImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST, read_idx
 from .sampler import (
@@ -24,6 +25,7 @@ from .worker import get_worker_info
 __all__ = ["Dataset", "TensorDataset", "Subset", "ArrayDataset", "random_split", "DataLoader",
            "default_collate", "transforms", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100",
            "ImageFolder", "read_idx", "AddingProblem", "CopyMemory", "AnBn", "SequenceReversal",
+           "DatasetFolder", "InMemoryImageFolder",
            "DATASETS", "dataset_info", "load_dataset", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
            "DistributedSampler",

@@ -13,7 +13,7 @@ from ..backend import np
 from .cifar import CIFAR10, CIFAR100
 from .dataset import ArrayDataset
 from .fsdd import FSDD, MFCCFeatures, fit_length
-from .image_folder import ImageFolder
+from .image_folder import InMemoryImageFolder
 from .mnist import MNIST, FashionMNIST
 from .transforms import Compose, Normalize, Pad, RandomCrop, RandomHorizontalFlip, ToTensor
 
@@ -100,13 +100,13 @@ def load_fsdd(root, augment=False, length=8000):
 
 def _load_folder(info, root, augment, pad, size):
     if os.path.isdir(os.path.join(root, "train")) and os.path.isdir(os.path.join(root, "test")):
-        train = ImageFolder(os.path.join(root, "train"), size=size)
-        test = ImageFolder(os.path.join(root, "test"), size=size)
+        train = InMemoryImageFolder(os.path.join(root, "train"), size=size)
+        test = InMemoryImageFolder(os.path.join(root, "test"), size=size)
         if train.classes != test.classes:
             raise ValueError(f"{root}: train/ has classes {train.classes}, test/ has "
                              f"{test.classes}")
     else:
-        full = ImageFolder(root, size=size)
+        full = InMemoryImageFolder(root, size=size)
         rank = np.zeros(len(full), np.int64)                        # position within its class
         for c in range(len(full.classes)):
             rank[full.targets == c] = np.arange((full.targets == c).sum())

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import gradwork as gw
-from gradwork.data import CIFAR10, ImageFolder, read_idx
+from gradwork.data import CIFAR10, InMemoryImageFolder, read_idx
 from gradwork.errors import DataFormatError
 
 LIMIT = 100 * 1000 * 1000          # bytes any one case may allocate at its peak
@@ -99,7 +99,7 @@ def _load_image_folder(folder, data):
     os.makedirs(sub, exist_ok=True)
     with open(os.path.join(sub, "x.png"), "wb") as f:
         f.write(data)
-    return ImageFolder(folder, mode="L")
+    return InMemoryImageFolder(folder, mode="L")
 
 
 TARGETS = {

@@ -14,7 +14,7 @@ from gradwork.data import (
     CIFAR100,
     MNIST,
     FashionMNIST,
-    ImageFolder,
+    InMemoryImageFolder,
     load_dataset,
     read_idx,
 )
@@ -223,7 +223,7 @@ def _write_folder(root, sizes=None, classes=("cat", "dog"), per_class=5):
 
 def test_image_folder(tmp_path):
     _write_folder(tmp_path)
-    ds = ImageFolder(str(tmp_path))
+    ds = InMemoryImageFolder(str(tmp_path))
     assert ds.classes == ["cat", "dog"] and ds.data.shape == (10, 8, 10, 3)
     assert ds.targets.tolist() == [0] * 5 + [1] * 5
     train, test = load_dataset("folder", str(tmp_path))
@@ -235,14 +235,14 @@ def test_image_folder(tmp_path):
 def test_image_folder_errors(tmp_path):
     _write_folder(tmp_path, sizes={("dog", 2): (9, 10)})
     with pytest.raises(ValueError, match=r"dog/2.png: size \(9, 10\) differs"):
-        ImageFolder(str(tmp_path))
-    assert ImageFolder(str(tmp_path), size=(6, 6)).data.shape == (10, 6, 6, 3)
+        InMemoryImageFolder(str(tmp_path))
+    assert InMemoryImageFolder(str(tmp_path), size=(6, 6)).data.shape == (10, 6, 6, 3)
     (tmp_path / "dog" / "3.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match="3.png: not a readable image"):
-        ImageFolder(str(tmp_path), size=6)
+        InMemoryImageFolder(str(tmp_path), size=6)
     (tmp_path / "empty").mkdir()
     (tmp_path / "dog" / "3.png").unlink()
     with pytest.raises(FileNotFoundError, match="class 'empty' has no images"):
-        ImageFolder(str(tmp_path), size=6)
+        InMemoryImageFolder(str(tmp_path), size=6)
     with pytest.raises(FileNotFoundError, match="no class sub-folders"):
-        ImageFolder(str(tmp_path / "empty"))
+        InMemoryImageFolder(str(tmp_path / "empty"))
