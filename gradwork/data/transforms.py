@@ -4,6 +4,8 @@ image and mirror images, Krizhevsky et al. 2012; He et al. 2015 for CIFAR).
 
 Each transform maps one image (`__call__`, C×H×W after `ToTensor`) or a whole batch with a
 leading N (`apply_batch`, vectorised: one draw per image, no Python loop over images).
+`image_transforms` adds the ImageNet transforms on PIL images (`Resize`, `CenterCrop`,
+`RandomResizedCrop`, `ColorJitter`, `Lighting`), re-exported here as in torchvision.
 Random transforms draw from the generator the `DataLoader` binds while it prepares a batch
 (so runs repeat and resume exactly, whatever thread prepares the batch), else from
 gradwork's global generator.
@@ -190,7 +192,8 @@ class RandomCrop(Transform):
 
 
 class RandomHorizontalFlip(Transform):
-    """Mirror the image left–right with probability `p`."""
+    """Mirror the image left–right with probability `p`: a PIL image, or an array along its
+    last axis (W of C×H×W, as torchvision's tensors)."""
 
     def __init__(self, p=0.5):
         if not 0 <= p <= 1:
@@ -198,7 +201,12 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def __call__(self, img):
-        return img[..., ::-1].copy() if current_generator().random() < self.p else img
+        if current_generator().random() >= self.p:
+            return img
+        if hasattr(img, "transpose") and hasattr(img, "mode"):        # a PIL image
+            from PIL import Image
+            return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return img[..., ::-1].copy()
 
     def apply_batch(self, imgs):
         flip = current_generator().random(imgs.shape[0]) < self.p
@@ -207,3 +215,18 @@ class RandomHorizontalFlip(Transform):
 
     def __repr__(self):
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+from .image_transforms import (  # noqa: E402  (they build on Transform, defined above)
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    CenterCrop,
+    ColorJitter,
+    Lighting,
+    RandomResizedCrop,
+    Resize,
+)
+
+__all__ = ["use_generator", "current_generator", "Transform", "Compose", "ToTensor",
+           "Normalize", "Pad", "RandomCrop", "RandomHorizontalFlip", "Resize", "CenterCrop",
+           "RandomResizedCrop", "ColorJitter", "Lighting", "IMAGENET_MEAN", "IMAGENET_STD"]
