@@ -119,6 +119,9 @@ def _add_train(sub):
     _option(p, "--limit-test", "use only the first N test samples", type=POSITIVE_INT)
     _option(p, "--pad", "zero-pad images by N pixels per side (off: to the model's input_size, "
             "e.g. 28→32 for lenet5)", type=NONNEGATIVE_INT)
+    _option(p, "--workers", "DataLoader worker processes reading and decoding the data in "
+            "parallel with training (the batches are the same for any number; 0: a thread)",
+            type=NONNEGATIVE_INT)
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (one line per epoch is still printed)")
     _option(p, "--checkpoint-steps", "also checkpoint inside an epoch every N steps (0: off)",
@@ -129,7 +132,7 @@ def _add_train(sub):
 
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-_NOT_SETTINGS = {"name", "out", "resume", "progress", "model", "model_from"}
+_NOT_SETTINGS = {"name", "out", "resume", "progress", "model", "model_from", "workers"}
 
 
 def _given(args):
@@ -147,7 +150,8 @@ def _new_config(args):
     recipe = RECIPES[given["recipe"]] if given.get("recipe") else {}
     values = {**_DEFAULTS, **recipe, **given, "name": getattr(args, "name", None),
               "out": getattr(args, "out", _DEFAULTS["out"]), "progress": not args.no_progress,
-              "model_from": args.model_from}
+              "model_from": args.model_from,
+              "workers": getattr(args, "workers", _DEFAULTS["workers"])}
     return TrainConfig(model=args.model or args.model_from, **values)
 
 
@@ -181,7 +185,8 @@ def _resume_config(args, folder):
                             "own model")
     config = dataclasses.replace(saved, epochs=epochs, resume=True,
                                  progress=not args.no_progress, name=os.path.basename(folder),
-                                 out=os.path.dirname(folder), model_from=args.model_from)
+                                 out=os.path.dirname(folder), model_from=args.model_from,
+                                 workers=getattr(args, "workers", saved.workers))
     return config, saved.epochs
 
 

@@ -177,7 +177,8 @@ def build_data(config, model_input_size=None):
     """(train_loader, val_loader, test_loader, classes). `config.val_split` of the training set
     (stratified, seeded) is held out for validation, without augmentation; with val_split 0
     the validation loader is the test loader. Images are zero-padded to a model's declared
-    `input_size` (LeNet-5 sees 28×28 digits in a 32×32 field) unless `config.pad` is set."""
+    `input_size` (LeNet-5 sees 28×28 digits in a 32×32 field) unless `config.pad` is set; an
+    `imagefolder`'s images are cropped to it. `config.workers` worker processes per loader."""
     info = dataset_info(config.data)
     pad = config.pad
     if pad is None:
@@ -185,17 +186,26 @@ def build_data(config, model_input_size=None):
         if isinstance(model_input_size, int) and info.size and model_input_size > info.size:
             d = model_input_size - info.size        # an odd difference: one more right/bottom
             pad = d // 2 if d % 2 == 0 else (d // 2, d // 2, d - d // 2, d - d // 2)
-    train, test = load_dataset(config.data, config.data_dir, augment=config.augment, pad=pad)
+    size = None
+    if config.data == "imagefolder":            # streamed images, cropped to the model's size
+        shape = model_input_size or _natural_size(config)
+        size = shape if isinstance(shape, int) else shape[1] \
+            if isinstance(shape, tuple) and len(shape) == 3 else None
+    train, test = load_dataset(config.data, config.data_dir, augment=config.augment, pad=pad,
+                               size=size)
     classes = train.classes
     train, test = _limit(train, config.limit_train), _limit(test, config.limit_test)
     batch = max(config.batch_size, 256)
-    test_loader = DataLoader(test, batch, seed=config.seed)
+    workers = {"num_workers": config.workers}
+    test_loader = DataLoader(test, batch, seed=config.seed, **workers)
     val_loader = test_loader
     if config.val_split > 0:
         keep, held = split_validation(train, config.val_split, config.seed)
-        val_loader = DataLoader(Subset(_plain_copy(train, test), held), batch, seed=config.seed)
+        val_loader = DataLoader(Subset(_plain_copy(train, test), held), batch, seed=config.seed,
+                                **workers)
         train = Subset(train, keep)
-    train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed)
+    train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
+                              **workers)
     return train_loader, val_loader, test_loader, classes
 
 

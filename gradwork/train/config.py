@@ -69,6 +69,7 @@ class TrainConfig:
     checkpoint_steps: int = 0       # also write `last` inside an epoch every N steps (0: never)
     checkpoint_minutes: float = 10.0  # ... and every M minutes (0: never)
     recipe: str | None = None       # a RECIPES name whose settings were the defaults
+    workers: int = 0                # DataLoader worker processes (same batches for any count)
 
     def __post_init__(self):
         self.validate()
@@ -106,6 +107,7 @@ class TrainConfig:
             check_choice(w, "recipe", self.recipe, tuple(RECIPES))
         check_nonnegative_int(w, "checkpoint_steps", self.checkpoint_steps)
         check_nonnegative(w, "checkpoint_minutes", self.checkpoint_minutes)
+        check_nonnegative_int(w, "workers", self.workers)
 
     def to_dict(self):
         return dataclasses.asdict(self)
