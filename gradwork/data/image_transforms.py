@@ -237,9 +237,10 @@ def _jitter_range(value, name, center=1.0, bound=(0.0, math.inf), clip_first_on_
 
 
 def adjust_hue(img, hue_factor):
-    """torchvision's PIL `adjust_hue`: HSV's H channel (uint8) shifted by uint8(f · 255),
-    wrapping round; L, 1, I and F images are returned as they are. The float → uint8 cast
-    truncates towards zero then wraps (what NumPy does on x86 for f < 0, made explicit)."""
+    """torchvision's PIL `adjust_hue`: HSV's H channel (uint8) shifted by
+    `np.array(f · 255).astype(np.uint8)`, wrapping round; L, 1, I and F images are returned
+    as they are. That cast truncates towards zero then wraps on x86 (for f < 0 C leaves it
+    undefined): made explicit here, the same on every machine."""
     if not -0.5 <= hue_factor <= 0.5:
         raise ArgumentError(f"adjust_hue: hue_factor {hue_factor} is not in [-0.5, 0.5].")
     from PIL import Image

@@ -2,6 +2,7 @@
 installable here): hand-worked cases, and Pillow's own results where torchvision's PIL path is
 a Pillow call."""
 import math
+import platform
 
 import numpy as np
 import pytest
@@ -178,6 +179,20 @@ def test_hue_hand_worked():
     assert adjust_hue(gray, 0.2) is gray
     with pytest.raises(ArgumentError, match="hue_factor 0.7 is not in"):
         adjust_hue(red, 0.7)
+
+
+def test_hue_shift_is_torchvisions_uint8_cast():
+    factors = np.linspace(-0.5, 0.5, 101)
+    if platform.machine() not in ("x86_64", "AMD64"):      # negative float → uint8: UB in C
+        factors = factors[factors >= 0]
+    img = _img(6, 7, seed=4)
+    hsv = np.asarray(img.convert("HSV"))
+    for f in factors:
+        with np.errstate(all="ignore"):
+            shift = np.array(f * 255).astype(np.uint8)     # torchvision's line
+        ref = Image.merge("HSV", [Image.fromarray((hsv[..., 0] + shift).astype(np.uint8)),
+                                  *img.convert("HSV").split()[1:]]).convert("RGB")
+        assert np.array_equal(np.asarray(adjust_hue(img, f)), np.asarray(ref)), f
 
 
 def test_color_jitter_random_order_and_draws():
