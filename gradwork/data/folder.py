@@ -25,6 +25,7 @@ import os
 import warnings
 from multiprocessing.context import get_spawning_popen
 
+from ..backend import np
 from ..errors import DataFormatError, check_choice
 from .dataset import Dataset
 
@@ -189,14 +190,17 @@ class DatasetFolder(Dataset):
             target = self.target_transform(target)
         return sample, target
 
+    def _flags(self):
+        return np.frombuffer(self._bad, dtype=np.int8)[:len(self.samples)]
+
     @property
     def skipped(self):
         """How many files were found unreadable and skipped (by any process)."""
-        return sum(self._bad[:len(self.samples)])
+        return int(np.count_nonzero(self._flags()))
 
     @property
     def skipped_files(self):
-        return [self.samples[i][0] for i in range(len(self.samples)) if self._bad[i]]
+        return [self.samples[i][0] for i in np.flatnonzero(self._flags())]
 
     def __copy__(self):                 # a shallow copy shares the skipped-file flags
         new = object.__new__(type(self))
