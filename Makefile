@@ -5,7 +5,8 @@
 # `make run` installs the package, its runtime dependencies (pyproject.toml) and mlxtend, the
 # source of the 5,000 bundled digits (the extra `digits`): gradwork reads one data file from
 # it and needs none of mlxtend's own dependencies, so it is installed with --no-deps. No test
-# tools, no torch. `make test` adds the extra `test`.
+# tools, no torch. `make test` adds the extra `test`, and foolbox for its real sample images
+# (installed with --no-deps: its own dependencies are not needed to read the image files).
 #
 # Each stamp is written last. A .venv without the run stamp, or in which gradwork does not
 # import (an interrupted install), is removed and rebuilt, never reused.
@@ -13,6 +14,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 MLXTEND := mlxtend==0.25.0
+FOOLBOX := foolbox==3.3.4
 RUN_STAMP  := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 IMPORT_CHECK := import gradwork, importlib.util as u; assert u.find_spec("mlxtend")
@@ -38,6 +40,7 @@ $(RUN_STAMP): pyproject.toml Makefile
 
 $(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(FOOLBOX)
 	touch $@
 
 setup: $(RUN_STAMP)
