@@ -7,6 +7,7 @@ generator, so `gradwork.manual_seed` repeats runs, as `torch.manual_seed` does i
 """
 from .. import backend
 from ..backend import np
+from ..distributed import process_group
 from ..errors import ArgumentError, check_positive_int
 
 
@@ -145,13 +146,16 @@ class DistributedSampler(Sampler):
     cut to one — and interleaved: rank r takes positions r, r + R, r + 2R, ...; each rank gets
     ceil(n / R) indices (floor with drop_last). Call `set_epoch(e)` before each epoch for a
     new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact.
-    `num_replicas` and `rank` are required: gradwork has no process group yet."""
+    `num_replicas` and `rank` default to the default process group's (gradwork.distributed)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            raise ArgumentError("DistributedSampler: pass num_replicas and rank (gradwork has "
-                                "no default process group to read them from)")
+            if not process_group.is_initialized():
+                raise ArgumentError("DistributedSampler: pass num_replicas and rank, or call "
+                                    "gradwork.distributed.init_process_group() first")
+            num_replicas = process_group.get_world_size() if num_replicas is None else num_replicas
+            rank = process_group.get_rank() if rank is None else rank
         check_positive_int("DistributedSampler", "num_replicas", num_replicas)
         if not isinstance(rank, int) or isinstance(rank, bool) or not 0 <= rank < num_replicas:
             raise ArgumentError(f"DistributedSampler: Invalid rank {rank!r}, rank should be in "

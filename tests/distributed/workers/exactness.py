@@ -1,0 +1,99 @@
+"""Under `mpiexec -n K`: train small models data-parallel on K ranks and save what rank 0
+sees (`python exactness.py OUT.npz`); imported by the tests, the same functions give the
+single-process reference on the combined batch (K = None: no MPI, no wrapper)."""
+import sys
+
+import numpy as np
+
+import gradwork as gw
+from gradwork import nn, optim
+
+GLOBAL_BATCH, STEPS = 8, 3
+
+
+def batches():
+    """The global batches, the same on every rank: x (8, 2, 5, 5), labels (8,)."""
+    rng = np.random.default_rng(1234)
+    return [(rng.standard_normal((GLOBAL_BATCH, 2, 5, 5)).astype(np.float32),
+             rng.integers(0, 3, GLOBAL_BATCH)) for _ in range(STEPS)]
+
+
+def make_model(batch_norm):
+    gw.manual_seed(7)
+    layers = [nn.Conv2d(2, 4, 3, padding=1)] + ([nn.BatchNorm2d(4)] if batch_norm else []) + \
+        [nn.ReLU(), nn.Flatten(), nn.Linear(100, 6)] + ([nn.BatchNorm1d(6)] if batch_norm else []) \
+        + [nn.Tanh(), nn.Linear(6, 3)]
+    return nn.Sequential(*layers)
+
+
+def train(batch_norm, rank=0, k=None):
+    """Parameters/buffers after STEPS steps of SGD with momentum; the first step's output and
+    gradients. k=None: one process on the whole batch; else rank `rank` of k under DDP."""
+    from gradwork import distributed as dist
+    net = make_model(batch_norm)
+    if k is not None and batch_norm:
+        net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    model = net if k is None else dist.DistributedDataParallel(net, bucket_cap_mb=0.001)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    out = {}
+    for step, (x, y) in enumerate(batches()):
+        if k is not None:
+            share = GLOBAL_BATCH // k
+            x, y = x[rank * share:(rank + 1) * share], y[rank * share:(rank + 1) * share]
+        logits = model(gw.tensor(x))
+        nn.functional.cross_entropy(logits, gw.tensor(y)).backward()
+        if step == 0:
+            out["logits0"] = _gathered(logits.detach(), k)
+            out.update({f"grad0.{n}": p.grad.numpy().copy() for n, p in net.named_parameters()})
+        opt.step()
+        opt.zero_grad()
+    out.update({f"param.{n}": p.detach().numpy().copy() for n, p in net.named_parameters()})
+    out.update({f"buffer.{n}": b.numpy().copy() for n, b in net.named_buffers()})
+    return out
+
+
+def _gathered(t, k):
+    if k is None:
+        return t.numpy().copy()
+    from gradwork import distributed as dist
+    full = gw.zeros((t.shape[0] * k,) + tuple(t.shape[1:]))
+    dist.all_gather_into_tensor(full, t.contiguous())
+    return full.numpy().copy()
+
+
+def check_collectives(rank, k):
+    """all_reduce (SUM, AVG, MAX), broadcast, reduce_scatter_tensor, barrier: by assertion."""
+    from gradwork import distributed as dist
+    t = gw.tensor(np.arange(4, dtype=np.float32) + rank)
+    dist.all_reduce(t)
+    assert np.array_equal(t.numpy(), k * np.arange(4) + k * (k - 1) / 2), t
+    t = gw.tensor([float(rank)])
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    assert t.item() == (k - 1) / 2
+    t = gw.tensor([float(rank)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    assert t.item() == k - 1
+    t = gw.tensor([float(rank)] * 3)
+    dist.broadcast(t, src=k - 1)
+    assert np.all(t.numpy() == k - 1)
+    src = gw.tensor(np.arange(2 * k, dtype=np.float32))
+    part = gw.zeros(2)
+    dist.reduce_scatter_tensor(part, src)
+    assert np.array_equal(part.numpy(), k * np.arange(2 * rank, 2 * rank + 2)), part
+    dist.barrier()
+
+
+def main(path):
+    from gradwork import distributed as dist
+    dist.init_process_group("mpi")
+    rank, k = dist.get_rank(), dist.get_world_size()
+    check_collectives(rank, k)
+    result = {f"plain.{n}": v for n, v in train(False, rank, k).items()}
+    result.update({f"bn.{n}": v for n, v in train(True, rank, k).items()})
+    if rank == 0:
+        np.savez(path, **result)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
