@@ -141,11 +141,13 @@ class BatchSampler(Sampler):
 
 class DistributedSampler(Sampler):
     """The indices one of `num_replicas` data-parallel ranks visits, PyTorch's semantics: the
-    (optionally shuffled, seeded by seed + epoch, the same order on every rank) indices,
+    (optionally shuffled, seeded by seed and epoch, the same order on every rank) indices,
     padded by repeating from the start to a multiple of num_replicas — or, with `drop_last`,
     cut to one — and interleaved: rank r takes positions r, r + R, r + 2R, ...; each rank gets
     ceil(n / R) indices (floor with drop_last). Call `set_epoch(e)` before each epoch for a
-    new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact.
+    new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact: it
+    is a `DataLoader(shuffle=True, seed=seed)`'s epoch order, so with R ranks taking batches of
+    B/R, global batch k holds the samples of that loader's batch k of B, whatever R.
     `num_replicas` and `rank` default to the default process group's (gradwork.distributed)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
@@ -176,7 +178,7 @@ class DistributedSampler(Sampler):
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+            indices = np.random.default_rng([self.seed, self.epoch, 0]).permutation(n).tolist()
         else:
             indices = list(range(n))
         if self.drop_last:

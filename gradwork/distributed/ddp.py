@@ -117,11 +117,15 @@ class DistributedDataParallel(Module):
                                 f"shapes on rank {pg.get_rank()}: {mine}; on rank 0: {ref})")
 
     def forward(self, *args, **kwargs):
-        if self.broadcast_buffers and pg.get_world_size() > 1 and self.training:
-            buffers = [b for b in self.module.buffers() if b is not None]
-            if buffers:
-                _coalesced_broadcast(buffers, "DistributedDataParallel: buffer broadcast")
+        if self.broadcast_buffers and self.training:
+            self.sync_buffers()
         return self.module(*args, **kwargs)
+
+    def sync_buffers(self):
+        """Rank 0's buffers (e.g. BatchNorm's running statistics) on every rank."""
+        buffers = [b for b in self.module.buffers() if b is not None]
+        if buffers and pg.get_world_size() > 1:
+            _coalesced_broadcast(buffers, "DistributedDataParallel: buffer broadcast")
 
     @contextlib.contextmanager
     def no_sync(self):
