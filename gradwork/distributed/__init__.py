@@ -4,6 +4,12 @@ Run under `mpiexec -n K`; mpi4py (`pip install gradwork[mpi]`) is imported only 
 process group is created. See docs/DISTRIBUTED.md.
 """
 from .ddp import DistributedDataParallel
+from .model_parallel import (
+    ColumnParallelLinear,
+    RowParallelLinear,
+    one_weird_trick,
+    split_classifier,
+)
 from .process_group import (
     ReduceOp,
     all_gather_into_tensor,

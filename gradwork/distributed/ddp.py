@@ -92,9 +92,12 @@ class DistributedDataParallel(Module):
         self.module = module
         self.broadcast_buffers, self.require_backward_grad_sync = broadcast_buffers, True
         self.comm_wait_s = 0.0          # seconds the last backward waited for the all-reduce
-        params = [p for p in module.parameters() if p.requires_grad]
+        ignored = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
+        named = [(n, p) for n, p in module.named_parameters() if n not in ignored]
+        params = [p for _, p in named if p.requires_grad]
         self._check_same_model(params)
-        _coalesced_broadcast(list(module.parameters()) + list(module.buffers()),
+        _coalesced_broadcast([p for _, p in named] + [b for n, b in module.named_buffers()
+                                                      if n not in ignored and b is not None],
                              "DistributedDataParallel: broadcast of rank 0's parameters")
         self._buckets = _assign_buckets(params, int(bucket_cap_mb * 1024 * 1024))
         self._slot_of = {}
@@ -105,6 +108,12 @@ class DistributedDataParallel(Module):
                                      for p in params]
         self._next = 0
         self._queued = False
+
+    @staticmethod
+    def _set_params_and_buffers_to_ignore_for_model(module, params_and_buffers_to_ignore):
+        """Leave these (qualified names) alone: neither broadcast nor averaged, e.g. a rank's
+        own shard of a model-parallel layer (PyTorch's mechanism, same name)."""
+        module._ddp_params_and_buffers_to_ignore = list(params_and_buffers_to_ignore)
 
     def _check_same_model(self, params):
         """Every rank must hold the same parameter shapes (else the buckets disagree)."""
@@ -123,7 +132,8 @@ class DistributedDataParallel(Module):
 
     def sync_buffers(self):
         """Rank 0's buffers (e.g. BatchNorm's running statistics) on every rank."""
-        buffers = [b for b in self.module.buffers() if b is not None]
+        ignored = set(getattr(self.module, "_ddp_params_and_buffers_to_ignore", ()))
+        buffers = [b for n, b in self.module.named_buffers() if b is not None and n not in ignored]
         if buffers and pg.get_world_size() > 1:
             _coalesced_broadcast(buffers, "DistributedDataParallel: buffer broadcast")
 

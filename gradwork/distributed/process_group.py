@@ -204,15 +204,34 @@ def barrier():
     wait([_comm().Ibarrier()], "barrier")
 
 
+def allgather_array(a):
+    """(K·n, ...) ← the ranks' (n, ...) arrays concatenated along axis 0, in rank order."""
+    a = np.ascontiguousarray(a)
+    out = np.empty((get_world_size() * a.shape[0],) + a.shape[1:], a.dtype)
+    wait([_comm().Iallgather(a, out)], "all-gather")
+    return out
+
+
+def reduce_scatter_array(a, op=ReduceOp.SUM):
+    """(n, ...) ← this rank's block of axis 0 of op over the ranks' (K·n, ...) arrays."""
+    a, k = np.ascontiguousarray(a), get_world_size()
+    out = np.empty((a.shape[0] // k,) + a.shape[1:], a.dtype)
+    wait([_comm().Ireduce_scatter_block(a, out, op=_mpi_op(op, "reduce_scatter"))],
+         "reduce-scatter")
+    if op == ReduceOp.AVG:
+        out /= k
+    return out
+
+
 def all_gather_into_tensor(output_tensor, input_tensor):
     """output (K·n, ...) ← the ranks' inputs (n, ...) concatenated along dim 0, rank order."""
-    out, a = _array(output_tensor, "all_gather_into_tensor"), _array(input_tensor,
-                                                                     "all_gather_into_tensor")
+    out = _array(output_tensor, "all_gather_into_tensor")
+    a = _array(input_tensor, "all_gather_into_tensor")
     if out.size != a.size * get_world_size() or out.dtype != a.dtype:
         raise ArgumentError(f"all_gather_into_tensor: output must hold world_size × the input "
                             f"({get_world_size()} × {a.shape} {a.dtype}), got {out.shape} "
                             f"{out.dtype}")
-    wait([_comm().Iallgather(a, out)], "all_gather_into_tensor")
+    out.reshape(-1)[...] = allgather_array(a.reshape(1, -1)).reshape(-1)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM):
@@ -222,10 +241,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM):
         raise ArgumentError(f"reduce_scatter_tensor: input must hold world_size × the output "
                             f"({get_world_size()} × {out.shape} {out.dtype}), got {a.shape} "
                             f"{a.dtype}")
-    wait([_comm().Ireduce_scatter_block(a, out, op=_mpi_op(op, "reduce_scatter_tensor"))],
-         "reduce_scatter_tensor")
-    if op == ReduceOp.AVG:
-        out /= get_world_size()
+    out.reshape(-1)[...] = reduce_scatter_array(a.reshape(get_world_size(), -1), op).reshape(-1)
 
 
 def broadcast_object(obj, src=0):

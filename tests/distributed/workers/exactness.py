@@ -52,6 +52,68 @@ def train(batch_norm, rank=0, k=None):
     return out
 
 
+class TinyAlexNet(nn.Module):
+    """AlexNet's shape in miniature: conv features, then three FC layers (the classifier)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                                        nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+# reference name → (hybrid name, how the ranks' blocks assemble the whole: axis or None)
+HYBRID_NAMES = {"classifier.0.weight": ("classifier.1.weight", 0),
+                "classifier.0.bias": ("classifier.1.bias", 0),
+                "classifier.2.weight": ("classifier.3.weight", 1),
+                "classifier.2.bias": ("classifier.3.bias", None),
+                "classifier.4.weight": ("classifier.5.weight", None),
+                "classifier.4.bias": ("classifier.5.bias", None)}
+
+
+def train_model_parallel(rank=0, k=None):
+    """TinyAlexNet: conv data-parallel, classifier split (one_weird_trick) on k ranks, or
+    whole (k=None); the first step's outputs and gradients, the parameters after STEPS."""
+    from gradwork import distributed as dist
+    gw.manual_seed(11)
+    net = TinyAlexNet()
+    model = net if k is None else dist.one_weird_trick(net)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    out = {}
+    for step, (x, y) in enumerate(batches()):
+        if k is not None:
+            share = GLOBAL_BATCH // k
+            x, y = x[rank * share:(rank + 1) * share], y[rank * share:(rank + 1) * share]
+        logits = model(gw.tensor(x))
+        nn.functional.cross_entropy(logits, gw.tensor(y)).backward()
+        if step == 0:
+            out["logits0"] = _gathered(logits.detach(), k)
+            out.update({f"grad0.{n}": v for n, v in _whole(net, k, grad=True).items()})
+        opt.step()
+        opt.zero_grad()
+    out.update({f"param.{n}": v for n, v in _whole(net, k, grad=False).items()})
+    return out
+
+
+def _whole(net, k, grad):
+    """The single-process model's parameters (or gradients), assembled from the ranks."""
+    from gradwork import distributed as dist
+    params = dict(net.named_parameters())
+    result = {}
+    for name in dict(TinyAlexNet().named_parameters()):
+        mine, axis = HYBRID_NAMES.get(name, (name, None)) if k is not None else (name, None)
+        p = params[mine]
+        a = (p.grad if grad else p.detach()).numpy().copy()
+        if axis is not None:
+            blocks = dist.process_group.allgather_array(a[None])
+            a = np.concatenate(list(blocks), axis=axis)
+        result[name] = a
+    return result
+
+
 def _gathered(t, k):
     if k is None:
         return t.numpy().copy()
@@ -90,6 +152,8 @@ def main(path):
     check_collectives(rank, k)
     result = {f"plain.{n}": v for n, v in train(False, rank, k).items()}
     result.update({f"bn.{n}": v for n, v in train(True, rank, k).items()})
+    if k > 1:
+        result.update({f"mp.{n}": v for n, v in train_model_parallel(rank, k).items()})
     if rank == 0:
         np.savez(path, **result)
     dist.destroy_process_group()
