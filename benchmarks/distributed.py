@@ -2,9 +2,11 @@
 (gloo, CPU), W1 and W2 of WORKLOADS.md, K = 1 and 2 processes on this machine.
 
 Weak scaling: every rank trains on the workload's batch (W1 64, W2 128), so K ranks process
-K× the images per step; efficiency = throughput(K) / (K · throughput(1)). The machine's two
-cores are shared: K = 1 runs 2 BLAS threads, K = 2 runs 1 per rank. K = 1 is the plain
-single-process step (no wrapper), K = 2 wraps the model in each framework's DDP.
+K× the images per step; efficiency = throughput(K) / (K · throughput(1)). Every process runs
+one thread (--threads), so K = 2 uses the machine's two cores where K = 1 uses one: the
+efficiency is what two ranks lose to DDP and to sharing the machine (memory bandwidth, and
+on a loaded machine the other jobs). K = 1 is the plain single-process step (no wrapper),
+K = 2 wraps the model in each framework's DDP.
 
 Communication: the gradwork K = 2 ranks also time an MPI all-reduce of the model's n float32
 gradients alone, and of 8 bytes (the latency), and record DDP's exposed wait at the end of
@@ -144,9 +146,9 @@ def worker_torch(workload, steps, warmup, rank, k, port):
 
 
 # ---------------------------------------------------------------------- the driver
-def _env(k):
+def _env(threads):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return dict(os.environ, GRADWORK_BENCH_THREADS=str(max(1, 2 // k)),
+    return dict(os.environ, GRADWORK_BENCH_THREADS=str(threads),
                 PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
@@ -154,19 +156,19 @@ def _json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def run_gradwork(workload, k, steps, warmup):
+def run_gradwork(workload, k, steps, warmup, threads):
     cmd = [sys.executable, "-m", "benchmarks.distributed", "--worker", "gradwork",
            "--workload", workload, "--steps", str(steps), "--warmup", str(warmup)]
     if k > 1:
         mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
         cmd = [mpiexec, "-n", str(k)] + cmd
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(k), timeout=1800)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(threads), timeout=1800)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
     return _json_lines(proc.stdout)[0]
 
 
-def run_torch(workload, k, steps, warmup):
+def run_torch(workload, k, steps, warmup, threads):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -174,7 +176,7 @@ def run_torch(workload, k, steps, warmup):
                                "torch", "--workload", workload, "--steps", str(steps),
                                "--warmup", str(warmup), "--rank", str(r), "--ranks", str(k),
                                "--port", str(port)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=_env(k))
+                              stderr=subprocess.PIPE, text=True, env=_env(threads))
              for r in range(k)]
     outs = [p.communicate(timeout=1800) for p in procs]
     if any(p.returncode for p in procs):
@@ -227,6 +229,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, help="timed steps (default: W1 20, W2 4; --quick: 3)")
     p.add_argument("--warmup", type=int)
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch DDP (gloo)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads per process")
     p.add_argument("--worker", choices=("gradwork", "torch"), help=argparse.SUPPRESS)
     p.add_argument("--rank", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--ranks", type=int, default=1, help=argparse.SUPPRESS)
@@ -244,7 +247,8 @@ def main(argv=None):
         warmup = warmup if args.warmup is None else args.warmup
         for k in (1, 2):
             for fw in ("gradwork",) + (() if args.no_torch else ("torch",)):
-                row = (run_gradwork if fw == "gradwork" else run_torch)(wl, k, steps, warmup)
+                run = run_gradwork if fw == "gradwork" else run_torch
+                row = run(wl, k, steps, warmup, args.threads)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
     report(rows)
