@@ -104,8 +104,7 @@ class DistributedDataParallel(Module):
         for b, bucket in enumerate(self._buckets):
             for j, p in enumerate(bucket.params):
                 self._slot_of[id(p)] = (b, j)
-        self._handles = [p.register_post_accumulate_grad_hook(self._on_grad)
-                                     for p in params]
+        self._handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
         self._next = 0
         self._queued = False
 
