@@ -207,11 +207,18 @@ def _run_folder(args):
 
 
 def cmd_train(args):
+    from ..distributed import process_group as pg
+    folder = _join_process_group(args, _run_folder(args))
+    if not pg.is_initialized():
+        return _train(args, folder)
+    with pg.abort_all_on_error():               # one rank's error stops every rank at once
+        return _train(args, folder)
+
+
+def _train(args, folder):
     from ..train.build import build_trainer
     from ..train.preflight import make_run_folder
     from ..train.runlock import RunLock
-    folder = _run_folder(args)
-    folder = _join_process_group(args, folder)
     if args.resume:
         config, saved_epochs = _resume_config(args, folder)
     else:

@@ -7,13 +7,15 @@ call polled against a deadline (the group's `timeout`): a rank that dies or hang
 others print which operation timed out and `MPI_Abort` the job instead of waiting forever.
 mpi4py is imported only here and only when a group is created: `pip install gradwork[mpi]`.
 """
+import contextlib
 import datetime
 import os
 import sys
 import time
+import traceback
 
 from ..backend import np
-from ..errors import ArgumentError, MissingDependencyError, check_positive
+from ..errors import ArgumentError, GradworkError, MissingDependencyError, check_positive
 
 DEFAULT_TIMEOUT_S = 1800.0      # PyTorch's default_pg_timeout: 30 minutes
 TIMEOUT_ENV = "GRADWORK_DIST_TIMEOUT"
@@ -123,6 +125,23 @@ def destroy_process_group():
     if comm is not None:
         _STATE["comm"] = None
         comm.Free()
+
+
+@contextlib.contextmanager
+def abort_all_on_error():
+    """An exception on this rank (a bad file, a NaN, Ctrl-C twice) prints it and aborts every
+    rank at once, instead of leaving the others waiting for the watchdog's timeout."""
+    try:
+        yield
+    except BaseException as e:
+        comm = _STATE["comm"]
+        if comm is None or comm.Get_size() == 1:
+            raise
+        if not isinstance(e, GradworkError):
+            traceback.print_exc()
+        print(f"gradwork.distributed: rank {comm.Get_rank()} of {comm.Get_size()}: "
+              f"{type(e).__name__}: {e}; aborting all ranks", file=sys.stderr, flush=True)
+        comm.Abort(1)
 
 
 # ------------------------------------------------------------------ the watchdog

@@ -1,6 +1,6 @@
 """`mpiexec -n K gradwork train` (gradwork/cli/main.py and the trainer's data_parallel path):
-rank 0 alone writes, a K-rank checkpoint resumes on K' ranks, and a rank that dies or hangs
-makes every rank exit non-zero within the timeout, the last checkpoint intact."""
+rank 0 alone writes, a K-rank checkpoint resumes on K' ranks, and a rank that dies, hangs or
+fails makes every rank exit non-zero within the timeout, the last checkpoint intact."""
 import contextlib
 import os
 import signal
@@ -89,3 +89,16 @@ def test_a_rank_that_dies_or_hangs_stops_every_rank_within_the_timeout(tmp_path,
                 (Path(f"/proc/{p}/stat").read_text().split()[2] != "Z")]
     info = load_checkpoint(checkpoint)[1]                           # intact and loadable
     assert info["step"] >= 1
+
+
+def test_an_error_on_one_rank_stops_every_rank_at_once(tmp_path):
+    # Without abort_all_on_error, rank 0 would wait for the 60 s watchdog: the test's 30 s
+    # timeout would fail it.
+    proc = subprocess.run(mpi.command(2, "-m", "gradwork", "train", "--model-from",
+                                      "tests.cli.tiny_models:failing_on_rank_1", "--name", "f",
+                                      "--out", str(tmp_path), *SMALL, "--epochs", "1",
+                                      "--dist-timeout", "60"),
+                          cwd=mpi.ROOT, env=mpi.environment(), capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode != 0
+    assert "rank 1 of 2: RuntimeError: rank 1 fails on purpose; aborting all ranks" in proc.stderr

@@ -73,3 +73,22 @@ class _SlowPlain(nn.Module):
 
 def slow_plain_mlp(num_classes):
     return _SlowPlain(num_classes)
+
+
+class _FailingOnRank1(nn.Module):
+    """plain_mlp whose forward raises on MPI rank 1 at its third training step."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.net, self.calls = plain_mlp(num_classes), 0
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            if self.calls == 3 and os.environ.get("PMI_RANK") == "1":
+                raise RuntimeError("rank 1 fails on purpose")
+        return self.net(x)
+
+
+def failing_on_rank_1(num_classes):
+    return _FailingOnRank1(num_classes)
