@@ -110,7 +110,7 @@ class Trainer:
                     if self.run_dir is not None:
                         self.save("last")
                     break
-                train = self._meter
+                train = self._global(self._meter)
                 self._sync_buffers()
                 val = self.evaluate(self.val_loader) if self.val_loader is not None else None
                 lr = self.optimizer.param_groups[0]["lr"]
@@ -310,7 +310,7 @@ class Trainer:
         ckpt.restore(arrays, info, self.model, self.optimizer, self.scheduler)
         self.epoch, self.step = info["epoch"], info["step"]
         self.best_acc, self.history = info["best_acc"], info["history"]
-        self._meter = Meter(**info["epoch_sums"])
+        self._meter = Meter(**info["epoch_sums"]) if self.is_main else Meter()   # rank 0's
         backend.set_rng_state(info["rng"]["gradwork"])
         self.train_loader.load_state_dict(info["rng"]["loader"])
         if self.run_dir is not None and self.history:
@@ -327,6 +327,18 @@ class Trainer:
         flag = backend.np.array([int(self._stop_requested)], backend.np.int64)
         self._stop_requested = bool(allreduce_array(flag, ReduceOp.MAX, "stop agreement")[0])
         return self._stop_requested
+
+    def _global(self, meter):
+        """Data-parallel: the epoch's sums over every rank's samples (so that the log, the
+        schedule on the training loss and the best checkpoint see the whole epoch, alike)."""
+        if self.train_model is self.model:
+            return meter
+        from ..distributed.process_group import allreduce_array
+        state = meter.state_dict()
+        sums = allreduce_array(backend.np.array(list(state.values()), backend.np.float64),
+                               what="training metrics all-reduce")
+        return Meter(**{k: v if k == "loss_sum" else int(round(v))
+                        for k, v in zip(state, sums.tolist())})
 
     def _sync_buffers(self):
         """Data-parallel: rank 0's buffers (BatchNorm's running statistics, per rank while

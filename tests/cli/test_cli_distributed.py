@@ -34,6 +34,7 @@ def test_two_ranks_train_then_one_rank_resumes_as_one_process_would(tmp_path):
     assert proc.stderr.count("run folder:") == 1                  # rank 0 alone prints ...
     assert len([f for f in os.listdir(tmp_path / "dp") if f.startswith("events.")]) == 1
     assert load_checkpoint(tmp_path / "dp" / "last")[1]["step"] == 4      # 128 / 32
+
     # ... and the checkpoint holds the global state: one process continues it
     assert main([*args, "--name", "dp", "--resume", "--epochs", "2"]) == 0
     assert main([*args, "--name", "one", "--epochs", "2"]) == 0
@@ -42,6 +43,10 @@ def test_two_ranks_train_then_one_rank_resumes_as_one_process_would(tmp_path):
     assert a.keys() == b.keys() and len(a) == 4
     for k in a:     # float32, the reduction order of 2 ranks' means vs 1 (test_exactness.py)
         np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    # the logged training metrics are the whole epoch's, summed over the ranks
+    two, one = (load_checkpoint(tmp_path / n / "last")[1]["history"][0] for n in ("dp", "one"))
+    assert two["train_acc1"] == one["train_acc1"]
+    assert two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-5)
 
 
 def _rank_pids(marker):
