@@ -36,6 +36,9 @@ def train(batch_norm, rank=0, k=None):
     model = net if k is None else dist.DistributedDataParallel(net, bucket_cap_mb=0.001)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     out = {}
+    launched = []       # buckets already all-reducing when backward reaches the first layer
+    if k is not None:
+        net[0].register_full_backward_hook(lambda m, gi, go: launched.append(model._next))
     for step, (x, y) in enumerate(batches()):
         if k is not None:
             share = GLOBAL_BATCH // k
@@ -47,6 +50,9 @@ def train(batch_norm, rank=0, k=None):
             out.update({f"grad0.{n}": p.grad.numpy().copy() for n, p in net.named_parameters()})
         opt.step()
         opt.zero_grad()
+    if k is not None:   # the overlap: the later layers' bucket was launched mid-backward
+        assert len(model._buckets) >= 2 and launched == [len(model._buckets) - 1] * STEPS, \
+            (launched, len(model._buckets))
     out.update({f"param.{n}": p.detach().numpy().copy() for n, p in net.named_parameters()})
     out.update({f"buffer.{n}": b.numpy().copy() for n, b in net.named_buffers()})
     return out
