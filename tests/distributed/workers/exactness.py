@@ -7,6 +7,7 @@ import numpy as np
 
 import gradwork as gw
 from gradwork import nn, optim
+from gradwork.data import DistributedSampler
 
 GLOBAL_BATCH, STEPS = 8, 3
 
@@ -130,7 +131,8 @@ def _gathered(t, k):
 
 
 def check_collectives(rank, k):
-    """all_reduce (SUM, AVG, MAX), broadcast, reduce_scatter_tensor, barrier: by assertion."""
+    """all_reduce (SUM, AVG, MAX), broadcast, reduce_scatter_tensor, barrier, and
+    DistributedSampler's defaults from the group: by assertion."""
     from gradwork import distributed as dist
     t = gw.tensor(np.arange(4, dtype=np.float32) + rank)
     dist.all_reduce(t)
@@ -149,11 +151,20 @@ def check_collectives(rank, k):
     dist.reduce_scatter_tensor(part, src)
     assert np.array_equal(part.numpy(), k * np.arange(2 * rank, 2 * rank + 2)), part
     dist.barrier()
+    sampler = DistributedSampler(list(range(10)), shuffle=False)     # defaults: the group's
+    assert (sampler.num_replicas, sampler.rank) == (k, rank)
+    assert list(sampler) == (list(range(10)) * 2)[:10 + (-10) % k][rank::k]    # padded
 
 
 def main(path):
     from gradwork import distributed as dist
-    dist.init_process_group("mpi")
+    dist.init_process_group("mpi", timeout=60)
+    with dist.process_group.abort_all_on_error():        # a failed check stops every rank
+        _checks(path)
+
+
+def _checks(path):
+    from gradwork import distributed as dist
     rank, k = dist.get_rank(), dist.get_world_size()
     check_collectives(rank, k)
     result = {f"plain.{n}": v for n, v in train(False, rank, k).items()}
