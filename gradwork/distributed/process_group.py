@@ -19,6 +19,7 @@ from ..errors import ArgumentError, GradworkError, MissingDependencyError, check
 
 DEFAULT_TIMEOUT_S = 1800.0      # PyTorch's default_pg_timeout: 30 minutes
 TIMEOUT_ENV = "GRADWORK_DIST_TIMEOUT"
+LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 
 _STATE = {"comm": None, "timeout": DEFAULT_TIMEOUT_S}
 
@@ -47,10 +48,11 @@ def is_available():
 
 
 def launched_world_size():
-    """The world size mpiexec announced in the environment (MPICH/Hydra's PMI_SIZE, Open
-    MPI's OMPI_COMM_WORLD_SIZE, Slurm's PMI2/PMIx via the same names), or 1: tells a CLI
-    whether it runs under `mpiexec -n K` with K > 1 without importing mpi4py."""
-    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"):
+    """The world size the launcher announced in the environment (PMI_SIZE: MPICH's Hydra,
+    Intel MPI, srun --mpi=pmi2; OMPI_COMM_WORLD_SIZE: Open MPI; MV2_COMM_WORLD_SIZE:
+    MVAPICH), or 1: tells the CLI whether it runs under `mpiexec -n K`, K > 1, without
+    importing mpi4py."""
+    for name in LAUNCHER_SIZE_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)

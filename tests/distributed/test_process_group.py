@@ -43,7 +43,7 @@ def test_the_main_job_never_imports_mpi4py():
 @pytest.mark.parametrize("env,want", [({}, 1), ({"PMI_SIZE": "4"}, 4),
                                       ({"OMPI_COMM_WORLD_SIZE": "3"}, 3)])
 def test_launched_world_size_reads_the_launcher_environment(monkeypatch, env, want):
-    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"):
+    for name in pg.LAUNCHER_SIZE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
