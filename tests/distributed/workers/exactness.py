@@ -131,8 +131,8 @@ def _gathered(t, k):
 
 
 def check_collectives(rank, k):
-    """all_reduce (SUM, AVG, MAX), broadcast, reduce_scatter_tensor, barrier, and
-    DistributedSampler's defaults from the group: by assertion."""
+    """all_reduce (SUM, AVG, MAX), broadcast, reduce_scatter_tensor, barrier, all-gather and
+    reduce-scatter as adjoints, and DistributedSampler's defaults from the group."""
     from gradwork import distributed as dist
     t = gw.tensor(np.arange(4, dtype=np.float32) + rank)
     dist.all_reduce(t)
@@ -151,6 +151,13 @@ def check_collectives(rank, k):
     dist.reduce_scatter_tensor(part, src)
     assert np.array_equal(part.numpy(), k * np.arange(2 * rank, 2 * rank + 2)), part
     dist.barrier()
+    # the adjoint pair of model_parallel.py: Σ_ranks ⟨gather(x), y⟩ = Σ_ranks ⟨x, scatter(y)⟩
+    rng = np.random.default_rng(100 + rank)
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2 * k, 3))
+    pairs = np.array([(dist.process_group.allgather_array(x) * y).sum(),
+                      (x * dist.process_group.reduce_scatter_array(y)).sum()])
+    dist.process_group.allreduce_array(pairs)
+    assert abs(pairs[0] - pairs[1]) < 1e-12 * abs(pairs).max(), pairs
     sampler = DistributedSampler(list(range(10)), shuffle=False)     # defaults: the group's
     assert (sampler.num_replicas, sampler.rank) == (k, rank)
     assert list(sampler) == (list(range(10)) * 2)[:10 + (-10) % k][rank::k]    # padded
