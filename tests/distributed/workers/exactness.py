@@ -163,6 +163,28 @@ def check_collectives(rank, k):
     assert list(sampler) == (list(range(10)) * 2)[:10 + (-10) % k][rank::k]    # padded
 
 
+def check_no_sync(rank, k):
+    """Gradient accumulation: backward A inside no_sync (local .grad, not averaged), then B
+    outside: .grad = mean over ranks of (g_A + g_B), as one synchronised backward of A + B."""
+    from gradwork import distributed as dist
+    (x, y), _ = batches()[:2]
+    share = GLOBAL_BATCH // k
+    x, y = gw.tensor(x[rank * share:(rank + 1) * share]), gw.tensor(y[rank * share:(rank + 1)
+                                                                      * share])
+    loss = nn.functional.cross_entropy
+    accumulated, whole = (dist.DistributedDataParallel(make_model(False)) for _ in range(2))
+    with accumulated.no_sync():
+        loss(accumulated(x[:1]), y[:1]).backward()
+    local = accumulated.module[0].weight.grad.numpy().copy()
+    spread = gw.tensor(local.copy())
+    dist.all_reduce(spread, op=dist.ReduceOp.MAX)
+    assert k == 1 or not np.array_equal(spread.numpy(), local)      # not averaged inside
+    loss(accumulated(x[1:]), y[1:]).backward()
+    (loss(whole(x[:1]), y[:1]) + loss(whole(x[1:]), y[1:])).backward()
+    for a, b in zip(accumulated.parameters(), whole.parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
 def main(path):
     from gradwork import distributed as dist
     dist.init_process_group("mpi", timeout=60)
@@ -174,6 +196,7 @@ def _checks(path):
     from gradwork import distributed as dist
     rank, k = dist.get_rank(), dist.get_world_size()
     check_collectives(rank, k)
+    check_no_sync(rank, k)
     result = {f"plain.{n}": v for n, v in train(False, rank, k).items()}
     result.update({f"bn.{n}": v for n, v in train(True, rank, k).items()})
     if k > 1:
