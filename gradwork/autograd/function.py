@@ -146,41 +146,78 @@ def run_backward(root_tensor, grad, retain_graph=False):
     pending[root][root_tensor._idx] = grad
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     held = {}                       # leaves with hooks: summed over every use, then hooked once
-    for node in _topological_order(root):
-        gouts = pending.pop(node, None)
-        if gouts is None:
+    order = _topological_order(root)
+    uses = _hooked_leaf_uses(order) if _hooks.LEAF_HOOKS or _hooks.POST_ACCUMULATE_HOOKS else {}
+    _hooks._RUNNING[0] += 1
+    try:
+        for node in order:
+            _backward_node(node, pending, held, uses, handed_out, retain_graph)
+        for t, g in held.values():          # leaves reached through nodes that got no gradient
+            _accumulate_leaf(t, g, handed_out)
+    finally:
+        _hooks._RUNNING[0] -= 1
+    if not _hooks._RUNNING[0]:
+        _hooks.run_callbacks()
+
+
+def _hooked_leaf_uses(order):
+    """id(leaf) → how many edges of the sweep lead to it, for the leaves with hooks: a hooked
+    leaf's gradient is complete (and its hooks run) once its last edge has been visited."""
+    uses = {}
+    for node in order:
+        for e in node.edges:
+            if e is not None and type(e) is not tuple and _hooks.is_hooked_leaf(id(e)):
+                uses[id(e)] = uses.get(id(e), 0) + 1
+    return uses
+
+
+def _backward_node(node, pending, held, uses, handed_out, retain_graph):
+    """Run one node's backward and route its input gradients to nodes and leaves."""
+    gouts = pending.pop(node, None)
+    if gouts is None:
+        _release_uses(node.edges, held, uses, handed_out)
+        return
+    if node.versions:
+        _check_versions(node)
+    if node.out_meta is not None:
+        xp = array_module(*[g for g in gouts if g is not None])
+        gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
+    if node.hooks:
+        gouts = _hooks.apply_node_hooks(node, list(gouts))
+    for idx, t in node.retained:
+        if gouts[idx] is not None:
+            t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
+    gins = node.backward(*gouts)
+    if type(gins) is not tuple:
+        gins = (gins,)
+    edges = node.edges
+    if not retain_graph:
+        node.release()
+    for e, g in zip(edges, gins):
+        if e is None or g is None:
             continue
-        if node.versions:
-            _check_versions(node)
-        if node.out_meta is not None:
-            xp = array_module(*[g for g in gouts if g is not None])
-            gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
-        if node.hooks:
-            gouts = _hooks.apply_node_hooks(node, list(gouts))
-        for idx, t in node.retained:
-            if gouts[idx] is not None:
-                t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
-        gins = node.backward(*gouts)
-        if type(gins) is not tuple:
-            gins = (gins,)
-        edges = node.edges
-        if not retain_graph:
-            node.release()
-        for e, g in zip(edges, gins):
-            if e is None or g is None:
-                continue
-            if type(e) is tuple:
-                ctx, idx = e
-                slots = pending.get(ctx)
-                if slots is None:
-                    slots = pending[ctx] = _slots(ctx)
-                slots[idx] = g if slots[idx] is None else slots[idx] + g
-            elif id(e) in _hooks.LEAF_HOOKS:
-                held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
-            else:
-                _accumulate_leaf(e, g, handed_out)
-    for t, g in held.values():
-        _accumulate_leaf(t, g, handed_out)
+        if type(e) is tuple:
+            ctx, idx = e
+            slots = pending.get(ctx)
+            if slots is None:
+                slots = pending[ctx] = _slots(ctx)
+            slots[idx] = g if slots[idx] is None else slots[idx] + g
+        elif id(e) in uses:
+            held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
+        else:
+            _accumulate_leaf(e, g, handed_out)
+    _release_uses(edges, held, uses, handed_out)
+
+
+def _release_uses(edges, held, uses, handed_out):
+    """Count down the hooked leaves' uses; a leaf whose last use is done is hooked and
+    accumulated now (so that DistributedDataParallel can start reducing it mid-backward)."""
+    for e in edges:
+        if e is None or type(e) is tuple or id(e) not in uses:
+            continue
+        uses[id(e)] -= 1
+        if not uses[id(e)] and id(e) in held:
+            _accumulate_leaf(*held.pop(id(e)), handed_out)
 
 
 def _slots(node):
@@ -194,7 +231,9 @@ def _slots(node):
 
 
 def _accumulate_leaf(t, g, handed_out):
-    """Run the leaf's gradient hooks, then add g into its `.grad`."""
+    """Run the leaf's gradient hooks, add g into its `.grad`, then its post-accumulate hooks."""
     if id(t) in _hooks.LEAF_HOOKS:
         g = _hooks.apply_leaf_hooks(t, g)
     t._accumulate_grad(g, handed_out)
+    if id(t) in _hooks.POST_ACCUMULATE_HOOKS:
+        _hooks.apply_post_accumulate_hooks(t)

@@ -172,6 +172,11 @@ class Tensor:
         from .hooks import register_tensor_hook
         return register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(self)` after this leaf's `.grad` has been accumulated, once per backward pass
+        (PyTorch's; DistributedDataParallel starts its all-reduce from it)."""
+        return _hooks.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (iterative reverse pass, run by
         the node that made this tensor: the engine lives with the node type)."""
@@ -192,9 +197,16 @@ class Tensor:
                                    f"the tensor's shape {tuple(self.shape)}")
             grad = grad.astype(self._data.dtype, copy=False)
         if self._ctx is None:
-            if id(self) in _hooks.LEAF_HOOKS:
-                grad = _hooks.apply_leaf_hooks(self, grad)
-            self._accumulate_grad(grad, {id(grad)})    # the seed may be the caller's array
+            _hooks._RUNNING[0] += 1
+            try:
+                if id(self) in _hooks.LEAF_HOOKS:
+                    grad = _hooks.apply_leaf_hooks(self, grad)
+                self._accumulate_grad(grad, {id(grad)})    # the seed may be the caller's array
+                _hooks.apply_post_accumulate_hooks(self)
+            finally:
+                _hooks._RUNNING[0] -= 1
+            if not _hooks._RUNNING[0]:
+                _hooks.run_callbacks()
             return
         self._ctx.run_backward(self, grad, retain_graph)
 

@@ -128,6 +128,10 @@ def _add_train(sub):
             type=NONNEGATIVE_INT, metavar="N")
     _option(p, "--checkpoint-minutes", "also checkpoint inside an epoch every M minutes (0: off)",
             type=NONNEGATIVE, metavar="M")
+    p.add_argument("--dist-timeout", type=POSITIVE, metavar="SECONDS",
+                   help="under `mpiexec -n K` (K > 1: data-parallel, --batch-size is the global "
+                   "batch): abort every rank when a collective operation waits longer than this "
+                   "(a rank died or hangs; default $GRADWORK_DIST_TIMEOUT or 1800)")
     p.set_defaults(func=cmd_train)
 
 
@@ -208,10 +212,18 @@ def _run_folder(args):
 
 
 def cmd_train(args):
+    from ..distributed import process_group as pg
+    folder = _join_process_group(args, _run_folder(args))
+    if not pg.is_initialized():
+        return _train(args, folder)
+    with pg.abort_all_on_error():               # one rank's error stops every rank at once
+        return _train(args, folder)
+
+
+def _train(args, folder):
     from ..train.build import build_trainer
     from ..train.preflight import make_run_folder
     from ..train.runlock import RunLock
-    folder = _run_folder(args)
     if args.resume:
         config, saved_epochs = _resume_config(args, folder)
     else:
@@ -219,6 +231,8 @@ def cmd_train(args):
                                      out=os.path.dirname(folder))
     _refuse_trained(config, folder)
     trainer, test_loader = build_trainer(config)       # refuses a bad model or data: no folder
+    if not trainer.is_main:
+        return _train_other_rank(trainer, config, folder)
     created = not os.path.isdir(folder)
     make_run_folder(folder)
     try:
@@ -240,6 +254,24 @@ def cmd_train(args):
         if created and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)                            # a failed start leaves nothing behind
     return 0
+
+
+def _join_process_group(args, folder):
+    """Under `mpiexec -n K` with K > 1, join the ranks (data-parallel training); every rank
+    then uses rank 0's run folder (a timestamped name could differ by a second)."""
+    from ..distributed import process_group as pg
+    if pg.launched_world_size() <= 1 and args.dist_timeout is None:
+        return folder
+    pg.init_process_group("mpi", timeout=args.dist_timeout)
+    return pg.broadcast_object(folder, src=0)
+
+
+def _train_other_rank(trainer, config, folder):
+    """Ranks 1..K−1: the same training steps, no folder, no logs, no output."""
+    if config.resume:
+        trainer.resume(folder)
+    trainer.fit(config.epochs)
+    return 128 + int(trainer.stop_signal or 2) if trainer.stopped else 0
 
 
 def _refuse_trained(config, folder):

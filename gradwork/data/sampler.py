@@ -7,6 +7,7 @@ generator, so `gradwork.manual_seed` repeats runs, as `torch.manual_seed` does i
 """
 from .. import backend
 from ..backend import np
+from ..distributed import process_group
 from ..errors import ArgumentError, check_positive_int
 
 
@@ -140,18 +141,23 @@ class BatchSampler(Sampler):
 
 class DistributedSampler(Sampler):
     """The indices one of `num_replicas` data-parallel ranks visits, PyTorch's semantics: the
-    (optionally shuffled, seeded by seed + epoch, the same order on every rank) indices,
+    (optionally shuffled, seeded by seed and epoch, the same order on every rank) indices,
     padded by repeating from the start to a multiple of num_replicas — or, with `drop_last`,
     cut to one — and interleaved: rank r takes positions r, r + R, r + 2R, ...; each rank gets
     ceil(n / R) indices (floor with drop_last). Call `set_epoch(e)` before each epoch for a
-    new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact.
-    `num_replicas` and `rank` are required: gradwork has no process group yet."""
+    new shuffle. The permutation is NumPy's (PyTorch's draws its own), the rest is exact: it
+    is a `DataLoader(shuffle=True, seed=seed)`'s epoch order, so with R ranks taking batches of
+    B/R, global batch k holds the samples of that loader's batch k of B, whatever R.
+    `num_replicas` and `rank` default to the default process group's (gradwork.distributed)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            raise ArgumentError("DistributedSampler: pass num_replicas and rank (gradwork has "
-                                "no default process group to read them from)")
+            if not process_group.is_initialized():
+                raise ArgumentError("DistributedSampler: pass num_replicas and rank, or call "
+                                    "gradwork.distributed.init_process_group() first")
+            num_replicas = process_group.get_world_size() if num_replicas is None else num_replicas
+            rank = process_group.get_rank() if rank is None else rank
         check_positive_int("DistributedSampler", "num_replicas", num_replicas)
         if not isinstance(rank, int) or isinstance(rank, bool) or not 0 <= rank < num_replicas:
             raise ArgumentError(f"DistributedSampler: Invalid rank {rank!r}, rank should be in "
@@ -172,7 +178,7 @@ class DistributedSampler(Sampler):
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+            indices = np.random.default_rng([self.seed, self.epoch, 0]).permutation(n).tolist()
         else:
             indices = list(range(n))
         if self.drop_last:

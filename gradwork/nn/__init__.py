@@ -62,6 +62,7 @@ from .pool import (
                          MaxUnpool2d,
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .sync_batchnorm import SyncBatchNorm
 from .tcn import TCN, Chomp1d, TemporalBlock
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsample import PixelShuffle, PixelUnshuffle, Upsample

@@ -16,7 +16,8 @@ import time
 from .. import backend, optim
 from ..autograd import Tensor, no_grad
 from ..backend import np
-from ..data import DataLoader, Subset, dataset_info, load_dataset
+from ..data import DataLoader, DistributedSampler, Subset, dataset_info, load_dataset
+from ..distributed import process_group as pg
 from ..errors import ArgumentError
 from ..nn import CrossEntropyLoss
 from .trainer import Trainer
@@ -204,9 +205,23 @@ def build_data(config, model_input_size=None):
         val_loader = DataLoader(Subset(_plain_copy(train, test), held), batch, seed=config.seed,
                                 **workers)
         train = Subset(train, keep)
-    train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
-                              **workers)
-    return train_loader, val_loader, test_loader, classes
+    return _train_loader(train, config, workers), val_loader, test_loader, classes
+
+
+def _train_loader(train, config, workers):
+    """Shuffled batches of `config.batch_size`; in a process group of K > 1 ranks, this rank's
+    share of each global batch (batch_size / K samples) through a DistributedSampler seeded by
+    config.seed, whose global batch k holds the same samples for every K."""
+    if not (pg.is_initialized() and pg.get_world_size() > 1):
+        return DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
+                          **workers)
+    k = pg.get_world_size()
+    if config.batch_size % k:
+        raise ArgumentError(f"--batch-size {config.batch_size} is the global batch: it must be "
+                            f"a multiple of the {k} ranks")
+    sampler = DistributedSampler(train, shuffle=True, seed=config.seed)
+    return DataLoader(train, config.batch_size // k, sampler=sampler, seed=config.seed,
+                      **workers)
 
 
 def run_dir(config):
@@ -275,5 +290,6 @@ def build_trainer(config):
                       penalty_strength=config.penalty_strength, run_dir=run_dir(config),
                       config=config, progress=config.progress,
                       checkpoint_steps=config.checkpoint_steps,
-                      checkpoint_minutes=config.checkpoint_minutes)
+                      checkpoint_minutes=config.checkpoint_minutes,
+                      data_parallel=pg.is_initialized() and pg.get_world_size() > 1)
     return trainer, test_loader

@@ -55,16 +55,27 @@ class Trainer:
     config: a `TrainConfig` (or dict) saved with the run and its checkpoints.
     checkpoint_steps / checkpoint_minutes: also write `last` inside an epoch every so many
     steps / minutes (0: only at the end of each epoch).
+    data_parallel: train as one rank of the default process group (gradwork.distributed):
+    the forward runs through DistributedDataParallel, the train loader yields this rank's
+    share of each global batch, and only rank 0 writes the run folder, logs and prints; the
+    checkpoints hold the global state (the unwrapped model, the optimizer), so a run written
+    with K ranks resumes with any K'.
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, loss_fn=None,
                  scheduler=None, clip_grad=None, penalty=None, penalty_strength=0.0,
                  run_dir=None, config=None, progress=True, log_every=10, checkpoint_steps=0,
-                 checkpoint_minutes=0.0):
+                 checkpoint_minutes=0.0, data_parallel=False):
         if penalty not in (None, "none", *PENALTIES):
             raise ValueError(f"Trainer: penalty must be one of {sorted(PENALTIES)} or None, "
                              f"got {penalty!r}")
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_model, self.is_main = model, True     # what forward runs through; rank 0?
+        if data_parallel:
+            from ..distributed import DistributedDataParallel, get_rank
+            self.train_model, self.is_main = DistributedDataParallel(model), get_rank() == 0
+            if not self.is_main:
+                run_dir, progress = None, False
         self.train_loader, self.val_loader = train_loader, val_loader
         self.loss_fn = loss_fn or CrossEntropyLoss()
         self.clip_grad = clip_grad
@@ -99,14 +110,15 @@ class Trainer:
                     if self.run_dir is not None:
                         self.save("last")
                     break
-                train = self._meter
+                train = self._global(self._meter)
+                self._sync_buffers()
                 val = self.evaluate(self.val_loader) if self.val_loader is not None else None
                 lr = self.optimizer.param_groups[0]["lr"]
                 self._schedule(val["loss"] if val else train.loss)
                 self.epoch, self._meter = self.epoch + 1, Meter()
                 self._log_epoch(train, val, lr)
                 self._checkpoint(val["acc1"] if val else train.acc1)
-                if self._stop_requested:
+                if self._agreed_stop():
                     break
             self.stopped = self._stop_requested
         if self.run_dir is not None:
@@ -117,6 +129,8 @@ class Trainer:
         """One pass over the training loader (from where a resumed epoch stopped); returns
         False if Ctrl-C stopped it before the end."""
         self.model.train()
+        if hasattr(getattr(self.train_loader, "sampler", None), "set_epoch"):
+            self.train_loader.sampler.set_epoch(self.epoch)     # DistributedSampler's shuffle
         meter, start = self._meter, time.perf_counter()
         batches, total = iter(self.train_loader), len(self.train_loader)
         first = total - len(batches)                  # > 0 when resuming mid-epoch
@@ -124,7 +138,7 @@ class Trainer:
         images = 0
         try:
             for batch, (x, y) in enumerate(batches, start=first + 1):
-                out = self.model(x)                                   # forward
+                out = self.train_model(x)                             # forward
                 loss = self.loss_fn(out, y)                           # loss
                 objective = loss if self.penalty is None else \
                     loss + self.penalty_strength * self.penalty(self.model)  # + λ·R(W)
@@ -149,7 +163,7 @@ class Trainer:
                                 refresh=False)
                 if self._writer is not None and self.step % self.log_every == 0:
                     self._writer.add_scalar("train/batch_loss", value, self.step)
-                if self._stop_requested:
+                if self._agreed_stop():
                     return False
                 if batch < total and self._mid_epoch_checkpoint_due():
                     self.save("last")                                 # checkpoint
@@ -215,7 +229,8 @@ class Trainer:
         if row.get("train_nonfinite") or row.get("val_nonfinite"):
             summary += (f" | non-finite predictions (counted as wrong): train "
                         f"{row.get('train_nonfinite', 0)}, val {row.get('val_nonfinite', 0)}")
-        _progress_write(summary)                      # one line per epoch, bar or not
+        if self.is_main:
+            _progress_write(summary)                  # one line per epoch, bar or not
         if self.run_dir is not None:
             write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
         if self._writer is not None:
@@ -295,7 +310,7 @@ class Trainer:
         ckpt.restore(arrays, info, self.model, self.optimizer, self.scheduler)
         self.epoch, self.step = info["epoch"], info["step"]
         self.best_acc, self.history = info["best_acc"], info["history"]
-        self._meter = Meter(**info["epoch_sums"])
+        self._meter = Meter(**info["epoch_sums"]) if self.is_main else Meter()   # rank 0's
         backend.set_rng_state(info["rng"]["gradwork"])
         self.train_loader.load_state_dict(info["rng"]["loader"])
         if self.run_dir is not None and self.history:
@@ -303,6 +318,34 @@ class Trainer:
         return info
 
     # ------------------------------------------------------------------ plumbing
+    def _agreed_stop(self):
+        """Whether to stop now; data-parallel, whether any rank was asked to (a signal may
+        reach the ranks at different steps: they must all stop at the same one)."""
+        if self.train_model is self.model:
+            return self._stop_requested
+        from ..distributed.process_group import ReduceOp, allreduce_array
+        flag = backend.np.array([int(self._stop_requested)], backend.np.int64)
+        self._stop_requested = bool(allreduce_array(flag, ReduceOp.MAX, "stop agreement")[0])
+        return self._stop_requested
+
+    def _global(self, meter):
+        """Data-parallel: the epoch's sums over every rank's samples (so that the log, the
+        schedule on the training loss and the best checkpoint see the whole epoch, alike)."""
+        if self.train_model is self.model:
+            return meter
+        from ..distributed.process_group import allreduce_array
+        state = meter.state_dict()
+        sums = allreduce_array(backend.np.array(list(state.values()), backend.np.float64),
+                               what="training metrics all-reduce")
+        return Meter(**{k: v if k == "loss_sum" else int(round(v))
+                        for k, v in zip(state, sums.tolist())})
+
+    def _sync_buffers(self):
+        """Data-parallel: rank 0's buffers (BatchNorm's running statistics, per rank while
+        training) on every rank, so that all evaluate, schedule and checkpoint alike."""
+        if self.train_model is not self.model:
+            self.train_model.sync_buffers()
+
     def _preflight(self):
         """Before the first step: a writable run folder (stale temp files removed) and data
         a classifier can learn from."""
@@ -324,8 +367,9 @@ class Trainer:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested, self.stop_signal = True, signal.Signals(signum)
-            _progress_write(f"{self.stop_signal.name}: stopping after this step and writing a "
-                            "checkpoint (press Ctrl-C again to abort now)")
+            if self.is_main:
+                _progress_write(f"{self.stop_signal.name}: stopping after this step and writing "
+                                "a checkpoint (press Ctrl-C again to abort now)")
         stops = (signal.SIGINT, signal.SIGTERM)
         previous = {s: signal.signal(s, handler) for s in stops}
         try:

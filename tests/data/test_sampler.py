@@ -7,6 +7,8 @@ import torch
 import gradwork as gw
 from gradwork.data import (
     BatchSampler,
+    DataLoader,
+    DistributedSampler,
     RandomSampler,
     SequentialSampler,
     SubsetRandomSampler,
@@ -112,3 +114,16 @@ def test_distributed_sampler_refuses_a_bad_rank():
         DistributedSampler(range(5), 3, 3)
     with pytest.raises(ValueError, match="pass num_replicas and rank"):
         DistributedSampler(range(5))
+
+
+def test_distributed_sampler_global_batches_are_the_shuffled_loaders_for_every_world_size():
+    # Global batch k of R ranks (batches of B/R each) = batch k of one shuffled DataLoader of
+    # B with the same seed: what lets a data-parallel run resume with another rank count.
+    data, B = list(range(48)), 8
+    single = [sorted(b.tolist()) for b in DataLoader(data, B, shuffle=True, seed=3)]
+    for replicas in (1, 2, 4):
+        loaders = [DataLoader(data, B // replicas, seed=3,
+                              sampler=DistributedSampler(data, replicas, r, seed=3))
+                   for r in range(replicas)]
+        merged = [sorted(sum((b.tolist() for b in parts), [])) for parts in zip(*loaders)]
+        assert merged == single, replicas
