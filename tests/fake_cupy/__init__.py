@@ -1,0 +1,56 @@
+"""Installs the fake CuPy (tests/fake_cupy/cupy) under the module name `cupy` for one test.
+
+`install(monkeypatch)` puts `cupy`, `cupyx`, `cupyx.scipy` and `cupyx.scipy.special` into
+sys.modules for the test's duration (monkeypatch takes them out again), so gradwork's
+`import cupy` finds the fake and `gradwork.cuda.is_available()` is True; other tests of the
+same process never see it. See cupy/__init__.py for what the fake proves and what it does not.
+"""
+import importlib.util
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_loaded = {}
+
+
+def _load(name, saved):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(_HERE, name, "__init__.py"),
+        submodule_search_locations=[os.path.join(_HERE, name)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if saved is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = saved
+    return module
+
+
+def modules():
+    """{module name: module} of the fake, loaded once per process."""
+    if not _loaded:
+        saved = sys.modules.get("cupy")
+        cupy = _load("cupy", saved)
+        sys.modules["cupy"] = cupy           # cupyx imports it
+        try:
+            cupyx = _load("cupyx", sys.modules.get("cupyx"))
+        finally:
+            if saved is None:
+                sys.modules.pop("cupy", None)
+            else:
+                sys.modules["cupy"] = saved
+        _loaded.update({"cupy": cupy, "cupyx": cupyx, "cupyx.scipy": cupyx.scipy,
+                        "cupyx.scipy.special": cupyx.scipy.special})
+    return _loaded
+
+
+def install(monkeypatch):
+    """The fake `cupy` module, importable as `cupy` until the test ends; its counters reset."""
+    for name, module in modules().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    cupy = _loaded["cupy"]
+    cupy.calls.clear()
+    return cupy
