@@ -172,6 +172,20 @@ def array_module(*arrays):
     return np
 
 
+def device_type(arr):
+    """'cpu' for NumPy data, 'cuda' for CuPy's."""
+    return "cpu" if array_module(arr) is np else "cuda"
+
+
+def to_device(arr, kind):
+    """`arr` on device type `kind` ('cpu' or 'cuda'): itself where it already is, else a copy
+    (CuPy's `get()` to the host, `cupy.asarray` to the current GPU)."""
+    if kind == "cpu":
+        return arr if array_module(arr) is np else arr.get()
+    import cupy
+    return arr if array_module(arr) is cupy else cupy.asarray(arr)
+
+
 def as_dtype(dtype):
     """Normalise a dtype given as a NumPy dtype, a type or a PyTorch-style name."""
     if dtype is None:

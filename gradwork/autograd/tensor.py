@@ -85,7 +85,10 @@ class Tensor:
 
     @property
     def device(self):
-        return _device("cpu" if backend.array_module(self._data).__name__ == "numpy" else "cuda")
+        """`cpu`, or `cuda:i` for CuPy data on GPU i (PyTorch's names)."""
+        if backend.array_module(self._data) is backend.np:
+            return _device("cpu")
+        return _device("cuda", self._data.device.id)
 
     @property
     def is_cuda(self):
@@ -187,6 +190,9 @@ class Tensor:
             grad = xp.ones(self._data.shape, self._data.dtype)
         else:
             grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+            if backend.array_module(grad) is not xp:
+                raise RuntimeError(f"invalid gradient at index 0 - expected device "
+                                   f"{self.device} but got {Tensor(grad).device}")
             if grad.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(grad.shape)}, expected "
                                    f"the tensor's shape {tuple(self.shape)}")
@@ -231,7 +237,14 @@ class Tensor:
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        self._refuse_host_view()
         return self._data
+
+    def _refuse_host_view(self):
+        """PyTorch's refusal to view GPU data as a NumPy array."""
+        if backend.array_module(self._data) is not backend.np:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
 
     def item(self):
         if self._data.size != 1:
@@ -243,6 +256,7 @@ class Tensor:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        self._refuse_host_view()
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):

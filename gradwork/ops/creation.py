@@ -8,12 +8,15 @@ from ..device import device as _device
 
 
 def _on(t, device, op):
-    """`t` placed on `device` (None and 'cpu' leave it on the CPU)."""
+    """`t` placed on `device` (None and 'cpu' leave it on the CPU), still a leaf. Random
+    factories draw on the host from gradwork's generator and copy to the GPU: the same
+    numbers as on the CPU for the same seed."""
     if device is None or _device(device).type == "cpu":
         return t
     if _device(device).type == "cuda":
         cuda.require(f"{op}(device={str(device)!r})")
-        return t.to(device)
+        t._data = backend.to_device(t._data, "cuda")
+        return t
     raise RuntimeError(f"{op}: device {str(device)!r} is not available to gradwork")
 
 
@@ -73,16 +76,18 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 device=device or t.device)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=device or t.device)
 
 
-def full_like(t, fill_value, dtype=None):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype)
+def full_like(t, fill_value, dtype=None, device=None):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -100,12 +105,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "rand")
 
 
-def randn_like(t, dtype=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 device=device or t.device)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=device or t.device)
 
 
 def randint(low, high=None, size=(), generator=None, dtype="int64", device=None):
@@ -129,18 +136,21 @@ def randperm(n, generator=None, dtype="int64", device=None):
 def normal(mean, std, size=None, generator=None):
     """Samples of N(mean, std²): numbers with `size`, or tensors (broadcast) of means/stds."""
     gen = random.resolve(generator, "normal")
-    m = mean._data if isinstance(mean, Tensor) else mean
-    sd = std._data if isinstance(std, Tensor) else std
+    m = backend.to_device(mean._data, "cpu") if isinstance(mean, Tensor) else mean
+    sd = backend.to_device(std._data, "cpu") if isinstance(std, Tensor) else std
     shape = tuple(size) if size is not None else backend.np.broadcast_shapes(
         backend.np.shape(m), backend.np.shape(sd))
-    dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), backend.DEFAULT_FLOAT)
-    return Tensor(gen.normal(m, sd, shape).astype(dtype))
+    like = [t for t in (mean, std) if isinstance(t, Tensor)]
+    dtype = like[0].dtype if like else backend.DEFAULT_FLOAT
+    return _on(Tensor(gen.normal(m, sd, shape).astype(dtype)), like[0].device if like else None,
+               "normal")
 
 
 def bernoulli(p, generator=None):
     """1 with probability p (a tensor of probabilities), else 0, in p's dtype."""
     gen = random.resolve(generator, "bernoulli")
-    return Tensor((gen.random(p.shape) < p._data).astype(p.dtype))
+    xp = backend.array_module(p._data)
+    return Tensor((xp.asarray(gen.random(p.shape)) < p._data).astype(p.dtype))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -153,9 +163,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                "arange")
 
 
-def linspace(start, end, steps, dtype=None):
-    return Tensor(backend.np.linspace(start, end, steps).astype(_float(dtype)))
+def linspace(start, end, steps, dtype=None, device=None):
+    return _on(Tensor(backend.np.linspace(start, end, steps).astype(_float(dtype))), device,
+               "linspace")
 
 
-def eye(n, m=None, dtype=None):
-    return Tensor(backend.np.eye(n, m, dtype=_float(dtype)))
+def eye(n, m=None, dtype=None, device=None):
+    return _on(Tensor(backend.np.eye(n, m, dtype=_float(dtype))), device, "eye")

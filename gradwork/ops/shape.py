@@ -3,7 +3,7 @@ flatten, and dtype casts. Each backward is the inverse reshaping of the gradient
 import builtins
 import math
 
-from .. import cuda
+from .. import backend, cuda
 from ..autograd import Function, Tensor
 from ..backend import array_module, as_dtype
 from ..device import device as _device
@@ -160,17 +160,7 @@ class ToDevice(Function):
         return _move(g, self.home)
 
 
-def _device_of(arr):
-    return "cpu" if array_module(arr).__name__ == "numpy" else "cuda"
-
-
-def _move(arr, target):
-    if _device_of(arr) == target:
-        return arr
-    if target == "cpu":
-        return arr.get()                                        # CuPy → NumPy
-    import cupy
-    return cupy.asarray(arr)
+_device_of, _move = backend.device_type, backend.to_device
 
 
 def _to_args(args, dtype, device):
