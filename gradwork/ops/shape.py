@@ -180,10 +180,11 @@ def to(a, *args, dtype=None, device=None, non_blocking=False, copy=False):
     `a` itself when nothing changes (as PyTorch), else a differentiable copy."""
     dtype, device = _to_args(args, dtype, device)
     if device is not None and device.type != a.device.type:
-        if device.type != "cuda":
+        if device.type not in ("cpu", "cuda"):
             raise RuntimeError(f"to: device {str(device)!r} is not available to gradwork "
                                "(it runs on 'cpu', or 'cuda' through CuPy)")
-        cuda.require(f"to({str(device)!r})")
+        if device.type == "cuda":
+            cuda.require(f"to({str(device)!r})")
         a = ToDevice.apply(a, target=device.type)
         copy = False
     dtype = as_dtype(dtype)
