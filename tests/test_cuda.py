@@ -290,3 +290,42 @@ def test_op_on_cuda_equals_cpu(cuda, name):
 def test_layer_on_cuda_equals_cpu(cuda, name):
     fn, inputs = LAYERS[name]
     check_on_cuda(cuda, fn, inputs, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- the fake and the watch can fail
+def test_fake_cupy_refuses_host_data_and_numpy_calls(cuda):
+    cupy = cuda.cupy
+    a = cupy.asarray(np.arange(6.0).reshape(2, 3))
+    assert isinstance(a.sum(), cupy.ndarray) and a.sum().ndim == 0      # 0-d, as CuPy's
+    assert isinstance(a[0, 0], cupy.ndarray) and isinstance(cupy.exp(a), cupy.ndarray)
+    assert cupy.calls["h2d"] == 1 and cupy.calls["ufunc.exp"] == 1
+    with pytest.raises(TypeError, match="Unsupported type <class 'numpy.ndarray'>"):
+        a + np.ones(3)
+    with pytest.raises(TypeError, match="Unsupported type"):
+        cupy.concatenate([a, np.ones((1, 3))])
+    with pytest.raises(TypeError, match="numpy.concatenate was called on a cupy array"):
+        np.concatenate([a, a])
+    with pytest.raises(TypeError, match="host data mixed into device data"):
+        a[...] = np.zeros((2, 3))
+    with pytest.raises(AttributeError):
+        cupy.frompyfunc                                               # not in CuPy
+    assert type(cupy.asnumpy(a)) is np.ndarray and type(a.get()) is np.ndarray
+
+
+class _HostFallback(gw.autograd.Function):
+    """An op that silently computes on the host: what the tests must catch."""
+
+    def forward(self, x):
+        return np.asarray(x) * 2
+
+    def backward(self, g):
+        return g * 2
+
+
+def test_the_watch_catches_a_host_fallback(cuda):
+    with pytest.raises(AssertionError, match="plain arrays reached tensors on cuda"):
+        check_on_cuda(cuda, lambda x: _HostFallback.apply(x), [_x(3)])
+
+
+def test_repr_names_the_device(cuda):
+    assert repr(gw.ones(2, device="cuda")) == "tensor([1., 1.], device='cuda:0')"

@@ -281,11 +281,11 @@ class Tensor:
         body = repr(self._data)
         body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
         body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid (PyTorch)
-        extra = ""
+        extra = "" if self._data.__class__.__module__ == "numpy" else f", device='{self.device}'"
         if self._ctx is not None:
-            extra = f", grad_fn=<{type(self._ctx).__name__}>"
+            extra += f", grad_fn=<{type(self._ctx).__name__}>"
         elif self.requires_grad:
-            extra = ", requires_grad=True"
+            extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------ in-place updates
