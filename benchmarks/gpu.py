@@ -108,8 +108,9 @@ def main(argv=None):
         return 2
     for name in args.workloads:
         module = WORKLOADS[name]
-        lines = [_measure("gradwork", module, lambda: gradwork_step(module), args.quick),
-                 _measure("pytorch", module, lambda: torch_step(module, args.tf32), args.quick)]
+        lines = [_measure("gradwork", module, lambda m=module: gradwork_step(m), args.quick),
+                 _measure("pytorch", module, lambda m=module: torch_step(m, args.tf32),
+                          args.quick)]
         for line in lines:
             line["tf32"] = args.tf32
             emit(line)
