@@ -236,10 +236,19 @@ OPS = {
     "unfold_fold": (lambda x: F.fold(F.unfold(x, 2, stride=1), (4, 4), 2, stride=1),
                     [_x(1, 2, 4, 4)]),
     "local_response_norm": (lambda x: F.local_response_norm(x, 3), [_x(2, 5, 3, 3)]),
+    "inplace": (lambda a: (a * 1).add_(1).mul_(a).clamp_(-1, 1).sub_(0.5).exp_()
+                + gw.zeros_like(a).fill_(2.0).add_(a) + a.clone().zero_(), [_x(3, 4)]),
+    "setitem": (lambda a, b: _setitem(a * 1, b), [_x(3, 4), _x(4, seed=1)]),
     "dropout": (lambda x: F.dropout(x, 0.4) + F.dropout2d(x, 0.5), [_x(2, 3, 4, 4)]),
     "one_hot_embedding": (lambda i, w: F.embedding(i, w) + F.one_hot(i, 5)[..., :3],
                           [_i(5, 2, 3), _x(5, 3)]),
 }
+
+
+def _setitem(t, v):
+    t[1] = v
+    t[0, 1:3] = 5.0
+    return t
 
 
 def _m(cls, *args, **kwargs):

@@ -199,3 +199,17 @@ def test_lenet5_training_steps_on_cuda_equal_cpu(cupy, optimizer):
     for p, q in zip(gpu.parameters(), cpu.parameters()):
         assert isinstance(p._data, cupy.ndarray) and isinstance(p.grad._data, cupy.ndarray)
         np.testing.assert_allclose(_host(p), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_copy_across_devices(cupy):
+    dst = gw.zeros(2, 3, device="cuda")
+    src = gw.randn(2, 3)
+    dst.copy_(src)                                         # PyTorch copies across devices
+    assert dst.is_cuda
+    np.testing.assert_array_equal(_host(dst), src.numpy())
+    dst[0] = gw.ones(3)
+    np.testing.assert_array_equal(_host(dst)[0], [1.0, 1.0, 1.0])
+    back = gw.zeros(2, 3).copy_(dst)
+    assert not back.is_cuda and back.numpy()[0, 0] == 1.0
+    with pytest.raises(RuntimeError, match="found at least two devices"):
+        dst.add_(src)

@@ -326,14 +326,17 @@ class Tensor:
     def _write(self, name, value):
         """Store `value` into this storage, with PyTorch's checks on the result's type/shape."""
         xp = backend.array_module(self._data)
+        if hasattr(value, "dtype") and hasattr(value, "shape") and \
+                backend.array_module(value) is not xp:      # copy_ across devices, as PyTorch
+            value = backend.to_device(value, backend.device_type(self._data))
         if hasattr(value, "dtype") and value.dtype != self._data.dtype and \
                 not xp.can_cast(value.dtype, self._data.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result type {value.dtype} can't be cast to the desired "
                                f"output type {self._data.dtype}")
         shape = getattr(value, "shape", ())
-        if shape != self._data.shape and xp.broadcast_shapes(shape, self._data.shape) != \
-                self._data.shape:
-            wide = xp.broadcast_shapes(shape, self._data.shape)
+        if shape != self._data.shape and backend.np.broadcast_shapes(
+                shape, self._data.shape) != self._data.shape:
+            wide = backend.np.broadcast_shapes(shape, self._data.shape)
             raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't "
                                f"match the broadcast shape {wide}")
         self._data[...] = value
