@@ -213,3 +213,31 @@ def test_copy_across_devices(cupy):
     assert not back.is_cuda and back.numpy()[0, 0] == 1.0
     with pytest.raises(RuntimeError, match="found at least two devices"):
         dst.add_(src)
+
+
+def test_cpu_work_never_imports_cupy_and_the_gpu_benchmark_says_why_it_cannot_run(tmp_path):
+    """Without the fake: the real environment has no CuPy (skipped where it has)."""
+    import os
+    import subprocess
+    import sys
+    if not _no_real_cupy():
+        pytest.skip("CuPy is installed here: the no-GPU paths cannot be shown")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    code = ("import sys, gradwork as gw, gradwork.nn.functional as F\n"
+            "m = gw.nn.Conv2d(1, 2, 3)\n"
+            "F.cross_entropy(m(gw.randn(2, 1, 5, 5)).flatten(1), gw.tensor([0, 1])).backward()\n"
+            "gw.save(m.state_dict(), sys.argv[1])\n"
+            "assert not gw.cuda.is_available()\n"
+            "assert 'cupy' not in sys.modules, 'the CPU path imported cupy'\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.safetensors")], env=env,
+                   check=True, cwd=root)
+    run = subprocess.run([sys.executable, "-m", "benchmarks.gpu"], env=env, cwd=root,
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and run.stdout == ""
+    assert "no GPU backend, nothing timed: CuPy is not installed" in run.stderr
+
+
+def _no_real_cupy():
+    import importlib.util
+    return importlib.util.find_spec("cupy") is None
