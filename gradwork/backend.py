@@ -21,6 +21,10 @@ bool_ = np.bool_
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
+# NumPy's floating-point warning switch, for every array module: CuPy has none of its own (its
+# kernels never warn), so ops write `with errstate(...)` rather than `xp.errstate`.
+errstate = np.errstate
+
 
 _allocator_tuned = False
 

@@ -201,6 +201,19 @@ def test_lenet5_training_steps_on_cuda_equal_cpu(cupy, optimizer):
         np.testing.assert_allclose(_host(p), q.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_clip_grad_norm_on_cuda(cupy):
+    from gradwork.nn.utils import clip_grad_norm_
+    cpu = gw.nn.Linear(4, 3)
+    gpu = copy.deepcopy(cpu).cuda()
+    x = gw.randn(5, 4)
+    for m, xin in ((cpu, x), (gpu, x.cuda())):
+        (m(xin) ** 2).sum().backward()
+    ref, got = clip_grad_norm_(cpu.parameters(), 0.5), clip_grad_norm_(gpu.parameters(), 0.5)
+    assert got.is_cuda
+    np.testing.assert_allclose(_host(got), ref.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_host(gpu.weight.grad), cpu.weight.grad.numpy(), rtol=1e-6)
+
+
 def test_copy_across_devices(cupy):
     dst = gw.zeros(2, 3, device="cuda")
     src = gw.randn(2, 3)

@@ -36,7 +36,8 @@ import numpy
 calls = collections.Counter()
 
 # NumPy names real CuPy lacks (so code reaching for them through xp fails here as on a GPU).
-_MISSING = {"frompyfunc", "broadcast_shapes", "lib", "char", "rec", "ma", "ctypeslib"}
+_MISSING = {"frompyfunc", "broadcast_shapes", "errstate", "seterr", "lib", "char", "rec", "ma",
+            "ctypeslib"}
 # Functions that take host data and copy it to the device.
 _FROM_HOST = {"asarray", "array", "asanyarray"}
 
