@@ -239,6 +239,10 @@ OPS = {
     "inplace": (lambda a: (a * 1).add_(1).mul_(a).clamp_(-1, 1).sub_(0.5).exp_()
                 + gw.zeros_like(a).fill_(2.0).add_(a) + a.clone().zero_(), [_x(3, 4)]),
     "setitem": (lambda a, b: _setitem(a * 1, b), [_x(3, 4), _x(4, seed=1)]),
+    "binary_xnor": (lambda x, w, v: F.binary_conv2d(x, w, padding=1) + F.xnor_conv2d(
+        x, w, padding=1) + F.binary_linear(x.flatten(1), v).sum() + F.xnor_linear(
+        x.flatten(1), v, scale_input=True).sum(),
+        [_x(2, 3, 4, 4), _x(4, 3, 3, 3, seed=1), _x(5, 48, seed=2)]),
     "dropout": (lambda x: F.dropout(x, 0.4) + F.dropout2d(x, 0.5), [_x(2, 3, 4, 4)]),
     "one_hot_embedding": (lambda i, w: F.embedding(i, w) + F.one_hot(i, 5)[..., :3],
                           [_i(5, 2, 3), _x(5, 3)]),
@@ -339,3 +343,28 @@ def test_the_watch_catches_a_host_fallback(cuda):
 
 def test_repr_names_the_device(cuda):
     assert repr(gw.ones(2, device="cuda")) == "tensor([1., 1.], device='cuda:0')"
+
+
+def _zoo(name, *inputs, **kwargs):
+    from gradwork.models import registry
+    gw.manual_seed(0)
+    return [registry.get_model(name, **kwargs), *inputs]
+
+
+ZOO = {
+    "resnet8": (lambda m, x: m(x), _zoo("resnet8", _x(2, 3, 32, 32))),
+    "dcgan_generator": (lambda m, z: m(z), _zoo("dcgan_generator", _x(2, 16), nz=16, ngf=8,
+                                                 image_size=32)),
+    "xnor_lenet5": (lambda m, x: m(x), _zoo("xnor_lenet5", _x(2, 1, 32, 32))),
+    "seq2seq_attention": (lambda m, s, t, n: m(s, t, n), _zoo(
+        "seq2seq_attention", _i(20, 2, 7), _i(20, 2, 5, seed=2), gw.tensor([7, 4]),
+        src_vocab_size=20, tgt_vocab_size=20, embed_size=8, hidden_size=8)),
+    "digit_gru_lengths": (lambda m, x, n: m(x, n), _zoo("digit_gru", _x(3, 6, 39),
+                                                        gw.tensor([6, 4, 2]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_zoo_model_on_cuda_equals_cpu(cuda, name):
+    fn, inputs = ZOO[name]
+    check_on_cuda(cuda, fn, inputs, rtol=1e-4, atol=1e-4)    # sums of tens of terms, reordered
