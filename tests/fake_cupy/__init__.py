@@ -49,8 +49,12 @@ def modules():
 
 def install(monkeypatch):
     """The fake `cupy` module, importable as `cupy` until the test ends; its counters reset."""
+    from gradwork import backend
     for name, module in modules().items():
         monkeypatch.setitem(sys.modules, name, module)
+    # the workspace cache keeps device buffers between calls: a cache of the test's own, so that
+    # none outlives the fake module (a later CPU test would find a cupy array there)
+    monkeypatch.setattr(backend, "_workspaces", {})
     cupy = _loaded["cupy"]
     cupy.calls.clear()
     return cupy
