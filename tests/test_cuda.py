@@ -326,6 +326,13 @@ def test_fake_cupy_refuses_host_data_and_numpy_calls(cuda):
     assert type(cupy.asnumpy(a)) is np.ndarray and type(a.get()) is np.ndarray
 
 
+def test_compiled_kernels_refuse_device_arrays(cuda):
+    from gradwork import kernels
+    g = cuda.cupy.asarray(np.ones(4, np.float32))
+    with pytest.raises(TypeError, match="compiled NumPy kernel relu_backward was handed"):
+        kernels.relu_backward(g, g, cuda.cupy.empty(4, np.float32))
+
+
 class _HostFallback(gw.autograd.Function):
     """An op that silently computes on the host: what the tests must catch."""
 

@@ -55,6 +55,24 @@ def install(monkeypatch):
     # the workspace cache keeps device buffers between calls: a cache of the test's own, so that
     # none outlives the fake module (a later CPU test would find a cupy array there)
     monkeypatch.setattr(backend, "_workspaces", {})
+    _guard_compiled_kernels(monkeypatch, _loaded["cupy"].ndarray)
     cupy = _loaded["cupy"]
     cupy.calls.clear()
     return cupy
+
+
+def _guard_compiled_kernels(monkeypatch, device_type):
+    """Numba takes a NumPy subclass as an array, so a compiled kernel handed fake device arrays
+    would run silently: each one refuses them for the test's duration (on a GPU Numba would
+    refuse CuPy arrays; `backend.kernel` must hand those the portable forms)."""
+    from gradwork import kernels
+
+    def guarded(name, fn):
+        def call(*args, **kwargs):
+            if any(isinstance(a, device_type) for a in args + tuple(kwargs.values())):
+                raise TypeError(f"fake cupy: the compiled NumPy kernel {name} was handed device "
+                                "arrays")
+            return fn(*args, **kwargs)
+        return call
+    for name in kernels.__all__:
+        monkeypatch.setattr(kernels, name, guarded(name, getattr(kernels, name)))
