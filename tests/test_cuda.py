@@ -326,6 +326,18 @@ def test_fake_cupy_refuses_host_data_and_numpy_calls(cuda):
     assert type(cupy.asnumpy(a)) is np.ndarray and type(a.get()) is np.ndarray
 
 
+def test_convolutions_are_not_split_over_threads_on_cuda(cuda, monkeypatch):
+    from gradwork.ops import conv_plan
+    splits = []
+    over_ranges = conv_plan.over_ranges
+    monkeypatch.setattr(conv_plan, "_PARALLEL_MACS", 1)          # every plan splits on NumPy
+    monkeypatch.setattr(conv_plan, "over_ranges", lambda fn, n: splits.append(cuda.on) or
+                        over_ranges(fn, n))
+    check_on_cuda(cuda, lambda x, w: F.conv2d(x, w, padding=1),
+                  [_x(2, 3, 6, 6), _x(4, 3, 3, 3, seed=1)])
+    assert splits and not any(splits)                             # split on the CPU only
+
+
 def test_compiled_kernels_refuse_device_arrays(cuda):
     from gradwork import kernels
     g = cuda.cupy.asarray(np.ones(4, np.float32))
