@@ -21,6 +21,10 @@ bool_ = np.bool_
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
+# NumPy's floating-point warning switch, for every array module: CuPy has none of its own (its
+# kernels never warn), so ops write `with errstate(...)` rather than `xp.errstate`.
+errstate = np.errstate
+
 
 _allocator_tuned = False
 
@@ -170,6 +174,20 @@ def array_module(*arrays):
             import cupy
             return cupy
     return np
+
+
+def device_type(arr):
+    """'cpu' for NumPy data, 'cuda' for CuPy's."""
+    return "cpu" if array_module(arr) is np else "cuda"
+
+
+def to_device(arr, kind):
+    """`arr` on device type `kind` ('cpu' or 'cuda'): itself where it already is, else a copy
+    (CuPy's `get()` to the host, `cupy.asarray` to the current GPU)."""
+    if kind == "cpu":
+        return arr if array_module(arr) is np else arr.get()
+    import cupy
+    return arr if array_module(arr) is cupy else cupy.asarray(arr)
 
 
 def as_dtype(dtype):

@@ -36,6 +36,7 @@ def flatten(obj):
         if key is None:
             key = seen[id(value)] = f"t{len(arrays)}"
             arr = value._data if isinstance(value, Tensor) else value
+            arr = backend.to_device(arr, "cpu")             # a GPU tensor is saved from the host
             arrays[key] = backend.np.require(backend.np.asarray(arr), requirements="C")
         node = {kind: key}
         if isinstance(value, Tensor) and value.requires_grad:

@@ -59,7 +59,8 @@ def _save_flat(state_dict, path, metadata=None):
     for name, value in state_dict.items():
         if not isinstance(name, str):
             raise TypeError(f"save: keys must be strings, got {name!r}")
-        arr = value._data if isinstance(value, Tensor) else backend.np.asarray(value)
+        arr = value._data if isinstance(value, Tensor) else value
+        arr = backend.np.asarray(backend.to_device(arr, "cpu"))   # GPU tensors: from the host
         arrays[name] = backend.np.require(arr, requirements="C")  # 0-d stays 0-d
     meta = {} if metadata is None else {k: v if isinstance(v, str) else json.dumps(v)
                                         for k, v in metadata.items()}
@@ -138,8 +139,10 @@ def load(path, map_location=None, weights_only=None, as_arrays=False):
     """Load what `save` wrote (and PyTorch-written .safetensors files): a dict of name → Tensor,
     or the nested checkpoint it held. `map_location` is PyTorch's: 'cpu' (or a device, or a
     dict mapping to 'cpu'); 'cuda' needs the GPU backend. The format holds no code, so every
-    load is what PyTorch calls weights_only (weights_only=False is accepted, changes nothing)."""
-    _check_map_location(map_location)
+    load is what PyTorch calls weights_only (weights_only=False is accepted, changes nothing).
+    Tensors are saved from the host, so a checkpoint written on the GPU loads on the CPU by
+    default; map_location='cuda' puts them on the GPU."""
+    target = _check_map_location(map_location)
     from safetensors.numpy import load as st_load
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -154,13 +157,30 @@ def load(path, map_location=None, weights_only=None, as_arrays=False):
     verify_checksum(path, arrays, metadata)
     structure = metadata.get(nested.STRUCTURE_KEY)
     if structure is not None:
-        return nested.unflatten(structure, arrays, path)
+        return _place(nested.unflatten(structure, arrays, path), target)
     if as_arrays:
         return arrays
-    return {k: Tensor(v) for k, v in arrays.items()}
+    return _place({k: Tensor(v) for k, v in arrays.items()}, target)
+
+
+def _place(obj, target):
+    """Every tensor inside `obj` (dicts, lists, tuples) moved to device type `target`."""
+    if target != "cuda":
+        return obj
+    if isinstance(obj, Tensor):
+        obj._data = backend.to_device(obj._data, "cuda")
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            _place(v, target)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _place(v, target)
+    return obj
 
 
 def _check_map_location(map_location):
+    """The device type tensors load to ('cpu' or 'cuda'): a dict maps the saved location,
+    which is always the host here, so its 'cpu' entry counts."""
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for t in targets:
         if t is None:
@@ -170,6 +190,8 @@ def _check_map_location(map_location):
                             "gradwork.device or a dict")
         if device(t).type != "cpu":
             cuda.require(f"load(map_location={str(t)!r})")
+    chosen = map_location.get("cpu") if isinstance(map_location, dict) else map_location
+    return "cpu" if chosen is None else device(chosen).type
 
 
 def load_metadata(path):

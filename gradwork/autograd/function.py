@@ -15,7 +15,23 @@ from . import hooks as _hooks
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor
 
-_GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
+_GENERIC, _SCALAR_TO_ARRAY, _NDARRAY = _np.generic, _np.asarray, _np.ndarray
+
+
+def _same_device(inputs, arrays):
+    """`arrays` all on one device, as PyTorch requires: a 0-d CPU tensor that needs no gradient
+    joins a GPU op (copied there, as PyTorch lets CPU scalars do); any other mix is refused."""
+    where = [(t, a, array_module(a) is _np) for t, a in zip(inputs, arrays) if a is not None]
+    if all(cpu for _, _, cpu in where) or not any(cpu for _, _, cpu in where):
+        return arrays
+    xp = next(array_module(a) for _, a, cpu in where if not cpu)
+    first = next(t for t, _, cpu in where if not cpu)
+    for t, a, cpu in where:
+        if cpu and (a.ndim != 0 or t.requires_grad):
+            pair = (first.device, "cpu") if where[0][2] is False else ("cpu", first.device)
+            raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {pair[0]} and {pair[1]}!")
+    return [a if a is None or array_module(a) is xp else xp.asarray(a) for a in arrays]
 
 
 class Function:
@@ -46,16 +62,20 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors (None allowed for absent optional inputs)."""
         fn = cls()
-        arrays, needs, record = [], [], False
+        arrays, needs, record, foreign = [], [], False, False
         for t in inputs:
             if t is None:
                 arrays.append(None)
                 needs.append(False)
             else:
                 arrays.append(t._data)
+                if type(t._data) is not _NDARRAY:
+                    foreign = True
                 needs.append(t.requires_grad)
                 if t.requires_grad:
                     record = True
+        if foreign and len(arrays) > 1:
+            arrays = _same_device(inputs, arrays)
         record = record and is_grad_enabled()
         fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         out = fn.forward(*arrays, **params)

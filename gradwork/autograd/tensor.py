@@ -85,7 +85,10 @@ class Tensor:
 
     @property
     def device(self):
-        return _device("cpu" if backend.array_module(self._data).__name__ == "numpy" else "cuda")
+        """`cpu`, or `cuda:i` for CuPy data on GPU i (PyTorch's names)."""
+        if backend.array_module(self._data) is backend.np:
+            return _device("cpu")
+        return _device("cuda", self._data.device.id)
 
     @property
     def is_cuda(self):
@@ -192,6 +195,9 @@ class Tensor:
             grad = xp.ones(self._data.shape, self._data.dtype)
         else:
             grad = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+            if backend.array_module(grad) is not xp:
+                raise RuntimeError(f"invalid gradient at index 0 - expected device "
+                                   f"{self.device} but got {Tensor(grad).device}")
             if grad.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(grad.shape)}, expected "
                                    f"the tensor's shape {tuple(self.shape)}")
@@ -243,7 +249,14 @@ class Tensor:
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        self._refuse_host_view()
         return self._data
+
+    def _refuse_host_view(self):
+        """PyTorch's refusal to view GPU data as a NumPy array."""
+        if backend.array_module(self._data) is not backend.np:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
 
     def item(self):
         if self._data.size != 1:
@@ -255,6 +268,7 @@ class Tensor:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        self._refuse_host_view()
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):
@@ -279,11 +293,11 @@ class Tensor:
         body = repr(self._data)
         body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
         body = body.replace(", dtype=float32", "")     # the default dtype goes unsaid (PyTorch)
-        extra = ""
+        extra = "" if self._data.__class__.__module__ == "numpy" else f", device='{self.device}'"
         if self._ctx is not None:
-            extra = f", grad_fn=<{type(self._ctx).__name__}>"
+            extra += f", grad_fn=<{type(self._ctx).__name__}>"
         elif self.requires_grad:
-            extra = ", requires_grad=True"
+            extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------ in-place updates
@@ -324,14 +338,17 @@ class Tensor:
     def _write(self, name, value):
         """Store `value` into this storage, with PyTorch's checks on the result's type/shape."""
         xp = backend.array_module(self._data)
+        if hasattr(value, "dtype") and hasattr(value, "shape") and \
+                backend.array_module(value) is not xp:      # copy_ across devices, as PyTorch
+            value = backend.to_device(value, backend.device_type(self._data))
         if hasattr(value, "dtype") and value.dtype != self._data.dtype and \
                 not xp.can_cast(value.dtype, self._data.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result type {value.dtype} can't be cast to the desired "
                                f"output type {self._data.dtype}")
         shape = getattr(value, "shape", ())
-        if shape != self._data.shape and xp.broadcast_shapes(shape, self._data.shape) != \
-                self._data.shape:
-            wide = xp.broadcast_shapes(shape, self._data.shape)
+        if shape != self._data.shape and backend.np.broadcast_shapes(
+                shape, self._data.shape) != self._data.shape:
+            wide = backend.np.broadcast_shapes(shape, self._data.shape)
             raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't "
                                f"match the broadcast shape {wide}")
         self._data[...] = value

@@ -84,11 +84,12 @@ class Seq2SeqAttention(nn.Module):
         _check_tokens("src", src)
         h, (h_n, _) = self.encoder(self.src_embed(src), lengths=src_lengths)
         s0 = self.bridge(h_n[-1]).tanh()              # ←h_1: the last layer's backward state
-        state = (s0, zeros(*s0.shape, dtype=s0.dtype))
+        state = (s0, zeros(*s0.shape, dtype=s0.dtype, device=s0.device))
         if self.kind == "fixed":                      # c = [→h_S; ←h_1]
             state += (cat([h_n[-2], h_n[-1]], 1),)
         if self.kind == "gnmt":                       # o_0 = [s_0; 0]
-            state += (cat([s0, zeros(s0.shape[0], 2 * self.hidden_size, dtype=s0.dtype)], 1),)
+            state += (cat([s0, zeros(s0.shape[0], 2 * self.hidden_size, dtype=s0.dtype,
+                                     device=s0.device)], 1),)
         return h, state
 
     def step(self, y_prev, state, h, src_lengths=None):
@@ -167,7 +168,8 @@ class Seq2SeqAttention(nn.Module):
             if src_lengths is not None:
                 lengths = src_lengths if isinstance(src_lengths, Tensor) else \
                     Tensor(backend.array_module(h._data).asarray(src_lengths))
-            weights = zeros(src.shape[0], 0, h.shape[1], dtype=h.dtype)    # (N, 0, S)
+            weights = zeros(src.shape[0], 0, h.shape[1], dtype=h.dtype,    # (N, 0, S)
+                            device=h.device)
         tokens, scores, (*_, weights) = beam_search(
             step, (*dec, weights), src.shape[0], start_token, beam_size, max_length,
             end_token, length_penalty, context=(h, lengths), length_norm=length_norm)

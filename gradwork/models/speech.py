@@ -7,7 +7,7 @@ Inputs are feature frames (N, T, C) (e.g. `data.fsdd.MFCCFeatures`: 13 MFCCs + Î
 """
 import math
 
-from .. import nn
+from .. import backend, nn
 from ..autograd import Tensor
 from ..backend import np
 from ..errors import check_choice, check_positive_int
@@ -21,8 +21,10 @@ def _masked_mean(x, lengths):
     """Mean over the time axis 1 of x (N, T, H), over the first lengths[i] steps of row i."""
     if lengths is None:
         return x.mean(dim=1)
-    L = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
-    mask = (np.arange(x.shape[1])[None, :] < L[:, None]).astype(x.dtype)   # (N, T)
+    xp = backend.array_module(x._data)
+    L = lengths._data if isinstance(lengths, Tensor) else np.asarray(lengths)
+    L = xp.asarray(L)                                   # on x's device
+    mask = (xp.arange(x.shape[1])[None, :] < L[:, None]).astype(x.dtype)   # (N, T)
     return (x * Tensor(mask[:, :, None])).sum(dim=1) / Tensor(L[:, None].astype(x.dtype))
 
 

@@ -63,7 +63,7 @@ class ConvLSTMCell(Module):
     def forward(self, input, state=None):
         N, C, H, W = self._check(input, state)
         if state is None:
-            h = c = zeros(N, self.hidden_dim, H, W, dtype=input.dtype)
+            h = c = zeros(N, self.hidden_dim, H, W, dtype=input.dtype, device=input.device)
         else:
             h, c = state
         a_i, a_f, a_o, a_c = split(self.conv(cat([input, h], 1)), self.hidden_dim, 1)

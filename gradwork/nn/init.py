@@ -44,6 +44,9 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     with no_grad():
+        # drawn on the host; copied to a GPU tensor's device (the CPU's numbers either way)
+        if not isinstance(values, (int, float)):
+            values = backend.to_device(values, backend.device_type(tensor._data))
         tensor._data[...] = values
         tensor._bump_version()
     return tensor

@@ -233,18 +233,21 @@ class Module:
                 device = arg
             else:
                 dtype = arg
-        if device is not None and device_type(device).type != "cpu":
+        kind = None if device is None else device_type(device).type
+        if kind not in (None, "cpu", "cuda"):
+            raise RuntimeError(f"Module.to: device {str(device)!r} is not available to gradwork "
+                               "(it runs on 'cpu', or 'cuda' through CuPy)")
+        if kind == "cuda":
             cuda.require(f"Module.to({str(device)!r})")
-            raise NotImplementedError("Module.to: moving a model to the GPU is not implemented "
-                                      "yet (CuPy tensors work op by op: Tensor.to('cuda'))")
         dtype = backend.as_dtype(dtype)
-        if dtype is None:
-            return self
         for t in list(self.parameters()) + list(self.buffers()):
-            if t._data.dtype.kind == "f":
-                t._data = t._data.astype(dtype)
-                if t.grad is not None:
-                    t.grad._data = t.grad._data.astype(dtype)
+            for x in (t, t.grad):           # storage moved in place: optimisers keep the objects
+                if x is None:
+                    continue
+                if kind is not None:
+                    x._data = backend.to_device(x._data, kind)
+                if dtype is not None and x._data.dtype.kind == "f":
+                    x._data = x._data.astype(dtype)
         return self
 
     def cpu(self):
@@ -315,7 +318,8 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target._data[...] = arr          # in place, cast to the model's dtype
+                # in place, cast to the model's dtype, copied to the model's device
+                target._data[...] = backend.to_device(arr, backend.device_type(target._data))
                 target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 

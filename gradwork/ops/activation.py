@@ -106,7 +106,10 @@ class PReLU(Function):
 
 def _erf(x):
     """erf to double precision, elementwise (math.erf: NumPy has no erf of its own, and an
-    approximation would break the float64 comparison with PyTorch)."""
+    approximation would break the float64 comparison with PyTorch); CuPy's own on a GPU."""
+    if array_module(x) is not _np:
+        from cupyx.scipy.special import erf
+        return erf(x)
     return _np.asarray(_ERF(x), dtype=x.dtype)
 
 

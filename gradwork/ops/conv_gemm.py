@@ -13,7 +13,7 @@ flat plane, one GEMM covers the block, and 'same' padding is virtual (window.py)
 buffers come from the backend's workspace cache. The batch (or, for a big single image, the
 output rows) is cut into blocks whose columns fit in this thread's share of _BLOCK.
 """
-from ..backend import array_module, workspace
+from ..backend import array_module, np, workspace
 from ..threads import sharing
 from .window import col2im, im2col
 
@@ -22,12 +22,15 @@ from .window import col2im, im2col
 # work at once share it (half each on two threads: measured 7 % faster on ResNet-20 than
 # 4 MB each, while serial LeNet-5 and VGG-16 lose 5–8 % with 2 MB).
 _BLOCK = 1 << 20
+# On a GPU (CuPy) there is no cache to fit: blocks as large as this (1 GiB of float32) so that
+# a convolution is one gather and one GEMM launch, bounded for very large batches.
+_DEVICE_BLOCK = 1 << 28
 
 
-def blocks(N, oh, per_row):
+def blocks(N, oh, per_row, xp=np):
     """(n0, n1, r0, r1): whole samples while their columns fit in this thread's share of
-    _BLOCK, else row bands of one."""
-    block = _BLOCK // sharing()
+    _BLOCK (_DEVICE_BLOCK for a GPU's arrays), else row bands of one."""
+    block = _BLOCK // sharing() if xp is np else _DEVICE_BLOCK
     if per_row * oh <= block:
         step = max(1, block // (per_row * oh))
         return [(n0, min(N, n0 + step), 0, oh) for n0 in range(0, N, step)]
@@ -37,7 +40,12 @@ def blocks(N, oh, per_row):
 
 def _view(a, shape):
     """Reshape that must not copy (we write through it)."""
-    return array_module(a).reshape(a, shape, copy=False)
+    xp = array_module(a)
+    if xp is np:
+        return np.reshape(a, shape, copy=False)
+    view = a.view()                     # CuPy: setting the shape raises where it would copy
+    view.shape = shape
+    return view
 
 
 def is_pointwise(kernel, stride, pads, in_hw, out_hw):
@@ -77,7 +85,7 @@ def columns(x, kernel, stride, pads, dilation, out_hw, pitch):
         yield 0, N, 0, oh, x.reshape(N, C, H * W)
         return
     width = ow if pitch is None else pitch
-    parts = blocks(N, oh, C * kh * kw * width)
+    parts = blocks(N, oh, C * kh * kw * width, xp)
     if not parts:                                   # an empty batch (N = 0): no columns
         return
     n0, n1, r0, r1 = parts[0]
@@ -161,7 +169,7 @@ def scatter_input_grad(g, w, dx, stride, pads, dilation, groups, b, pitch):
             dx += bias
         return
     width = ow if pitch is None else pitch
-    parts = blocks(N, oh, C * kh * kw * width)
+    parts = blocks(N, oh, C * kh * kw * width, xp)
     if not parts:                                   # an empty batch (N = 0): no columns
         return
     n0, n1, r0, r1 = parts[0]

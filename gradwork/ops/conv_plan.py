@@ -19,7 +19,7 @@ backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 """
 import math
 
-from ..backend import array_module
+from ..backend import array_module, np
 from ..threads import get_num_threads, over_ranges
 from . import conv_gemm
 
@@ -117,19 +117,21 @@ class ConvPlan:
         return _pitch(B, self.out_hw[1], K // self.groups, Cg, kernel, (1, 1), self.full,
                       self.dilation, self.x_shape[3])
 
-    def _over_batch(self, fn, N):
-        """fn(n0, n1) over the threads' ranges of the batch (or whole, here); the results."""
-        return over_ranges(fn, N) if self.split is not None else [fn(0, N)]
+    def _over_batch(self, fn, N, like):
+        """fn(n0, n1) over the threads' ranges of the batch (or whole, here, and on a GPU,
+        where one call over the batch keeps the device busy); the results."""
+        split = self.split is not None and array_module(like) is np
+        return over_ranges(fn, N) if split else [fn(0, N)]
 
     # ------------------------------------------------------------ forward
     def forward(self, x, w, b):
         """y = W ⋆ x + b."""
         out = array_module(x, w).empty((x.shape[0], w.shape[0], *self.out_hw), x.dtype)
-        if self.split == "rows":                  # a single image: its output rows
+        if self.split == "rows" and array_module(x) is np:   # one image: its output rows
             over_ranges(lambda r0, r1: self._rows(x, w, b, out, r0, r1), self.out_hw[0])
         else:
             self._over_batch(lambda n0, n1: self._samples(x[n0:n1], w, b, out[n0:n1]),
-                             x.shape[0])
+                             x.shape[0], x)
         return out
 
     def _samples(self, x, w, b, out):
@@ -155,7 +157,8 @@ class ConvPlan:
             return adjoint.forward(g, _flipped(w, self.groups), b)
         g = xp.ascontiguousarray(g)
         dx = xp.empty((g.shape[0], *self.x_shape[1:]), g.dtype)
-        self._over_batch(lambda n0, n1: self._scatter(g[n0:n1], w, dx[n0:n1], b), g.shape[0])
+        self._over_batch(lambda n0, n1: self._scatter(g[n0:n1], w, dx[n0:n1], b), g.shape[0],
+                         g)
         return dx
 
     def _scatter(self, g, w, dx, b):
@@ -168,7 +171,7 @@ class ConvPlan:
         xp = array_module(x, g)
         parts = self._over_batch(lambda n0, n1: conv_gemm.weight_grad(
             x[n0:n1], g[n0:n1], self.w_shape, self.stride, self.pads, self.dilation,
-            self.groups, self.pitch(n1 - n0)), x.shape[0])
+            self.groups, self.pitch(n1 - n0)), x.shape[0], x)
         dwt = sum(parts[1:], parts[0])
         return xp.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(self.w_shape)
 
@@ -185,7 +188,7 @@ class ConvPlan:
         wf = _flipped(w, G)
         parts = self._over_batch(lambda n0, n1: conv_gemm.gather_grads(
             g[n0:n1], x[n0:n1], wf, dx[n0:n1], self.full, self.dilation, G,
-            self._adjoint_pitch(n1 - n0)), x.shape[0])
+            self._adjoint_pitch(n1 - n0)), x.shape[0], x)
         dwf = sum(parts[1:], parts[0])
         dw = dwf.reshape(G, K // G, kh, kw, Cg)[:, :, ::-1, ::-1].transpose(0, 1, 4, 2, 3)
         return dx, xp.ascontiguousarray(dw).reshape(w.shape)

@@ -7,14 +7,16 @@ from ..autograd import Tensor
 from ..device import device as _device
 
 
-def _on(t, device, op):
-    """`t` placed on `device` (None and 'cpu' leave it on the CPU)."""
-    if device is None or _device(device).type == "cpu":
-        return t
-    if _device(device).type == "cuda":
+def _on(arr, device, op, requires_grad=False):
+    """A new leaf Tensor of `arr` placed on `device` (None and 'cpu' leave it on the CPU).
+    Random factories draw on the host from gradwork's generator and copy to the GPU: the same
+    numbers as on the CPU for the same seed."""
+    if device is not None and _device(device).type != "cpu":
+        if _device(device).type != "cuda":
+            raise RuntimeError(f"{op}: device {str(device)!r} is not available to gradwork")
         cuda.require(f"{op}(device={str(device)!r})")
-        return t.to(device)
-    raise RuntimeError(f"{op}: device {str(device)!r} is not available to gradwork")
+        arr = backend.to_device(backend.asarray(arr), "cuda")
+    return Tensor(arr, requires_grad=requires_grad)
 
 
 def _shape(size):
@@ -38,7 +40,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = data._data
     arr = backend.asarray(data, dtype)
     arr = arr.copy() if arr is data else arr
-    return _on(Tensor(arr, requires_grad=requires_grad), device, "tensor")
+    return _on(arr, device, "tensor", requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None):
@@ -52,37 +54,39 @@ def from_numpy(array):
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     dtype = _float(dtype)
     _check_float(dtype, requires_grad, "zeros")
-    return _on(Tensor(backend.np.zeros(_shape(size), dtype), requires_grad=requires_grad), device,
-               "zeros")
+    return _on(backend.np.zeros(_shape(size), dtype), device,
+               "zeros", requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     dtype = _float(dtype)
     _check_float(dtype, requires_grad, "ones")
-    return _on(Tensor(backend.np.ones(_shape(size), dtype), requires_grad=requires_grad), device,
-               "ones")
+    return _on(backend.np.ones(_shape(size), dtype), device,
+               "ones", requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     dtype = backend.as_dtype(dtype) or backend.asarray(fill_value).dtype
-    return _on(Tensor(backend.np.full(tuple(size), fill_value, dtype), requires_grad=requires_grad),
-               device, "full")
+    return _on(backend.np.full(tuple(size), fill_value, dtype),
+               device, "full", requires_grad=requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 device=device or t.device)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=device or t.device)
 
 
-def full_like(t, fill_value, dtype=None):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype)
+def full_like(t, fill_value, dtype=None, device=None):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -90,22 +94,24 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     dtype = _float(dtype)
     gen = random.resolve(generator, "randn")
     data = gen.standard_normal(_shape(size), dtype=backend.np.float64)
-    return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "randn")
+    return _on(data.astype(dtype), device, "randn", requires_grad=requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dtype = _float(dtype)
     data = random.resolve(generator, "rand").random(_shape(size), dtype=backend.np.float64)
-    return _on(Tensor(data.astype(dtype), requires_grad=requires_grad), device, "rand")
+    return _on(data.astype(dtype), device, "rand", requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 device=device or t.device)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=device or t.device)
 
 
 def randint(low, high=None, size=(), generator=None, dtype="int64", device=None):
@@ -117,30 +123,33 @@ def randint(low, high=None, size=(), generator=None, dtype="int64", device=None)
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     gen = random.resolve(generator, "randint")
-    return _on(Tensor(gen.integers(low, high, size=tuple(size)).astype(backend.as_dtype(dtype))),
+    return _on(gen.integers(low, high, size=tuple(size)).astype(backend.as_dtype(dtype)),
                device, "randint")
 
 
 def randperm(n, generator=None, dtype="int64", device=None):
     gen = random.resolve(generator, "randperm")
-    return _on(Tensor(gen.permutation(n).astype(backend.as_dtype(dtype))), device, "randperm")
+    return _on(gen.permutation(n).astype(backend.as_dtype(dtype)), device, "randperm")
 
 
 def normal(mean, std, size=None, generator=None):
     """Samples of N(mean, std²): numbers with `size`, or tensors (broadcast) of means/stds."""
     gen = random.resolve(generator, "normal")
-    m = mean._data if isinstance(mean, Tensor) else mean
-    sd = std._data if isinstance(std, Tensor) else std
+    m = backend.to_device(mean._data, "cpu") if isinstance(mean, Tensor) else mean
+    sd = backend.to_device(std._data, "cpu") if isinstance(std, Tensor) else std
     shape = tuple(size) if size is not None else backend.np.broadcast_shapes(
         backend.np.shape(m), backend.np.shape(sd))
-    dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), backend.DEFAULT_FLOAT)
-    return Tensor(gen.normal(m, sd, shape).astype(dtype))
+    like = [t for t in (mean, std) if isinstance(t, Tensor)]
+    dtype = like[0].dtype if like else backend.DEFAULT_FLOAT
+    return _on(gen.normal(m, sd, shape).astype(dtype), like[0].device if like else None,
+               "normal")
 
 
 def bernoulli(p, generator=None):
     """1 with probability p (a tensor of probabilities), else 0, in p's dtype."""
     gen = random.resolve(generator, "bernoulli")
-    return Tensor((gen.random(p.shape) < p._data).astype(p.dtype))
+    xp = backend.array_module(p._data)
+    return Tensor((xp.asarray(gen.random(p.shape)) < p._data).astype(p.dtype))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -149,13 +158,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     data = backend.np.arange(start, end, step)
     if dtype is None:
         dtype = "int64" if data.dtype.kind in "iu" else backend.DEFAULT_FLOAT
-    return _on(Tensor(data.astype(backend.as_dtype(dtype)), requires_grad=requires_grad), device,
-               "arange")
+    return _on(data.astype(backend.as_dtype(dtype)), device,
+               "arange", requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None):
-    return Tensor(backend.np.linspace(start, end, steps).astype(_float(dtype)))
+def linspace(start, end, steps, dtype=None, device=None):
+    return _on(backend.np.linspace(start, end, steps).astype(_float(dtype)), device,
+               "linspace")
 
 
-def eye(n, m=None, dtype=None):
-    return Tensor(backend.np.eye(n, m, dtype=_float(dtype)))
+def eye(n, m=None, dtype=None, device=None):
+    return _on(backend.np.eye(n, m, dtype=_float(dtype)), device, "eye")

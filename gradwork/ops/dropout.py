@@ -4,13 +4,14 @@ y = (1 − p) x at test time. With the same mask the two differ by the constant 
 both modes, so a net trained with one equals a net trained with the other whose next layer's
 weights are scaled by 1/(1 − p)."""
 from ..autograd import Function
-from ..backend import generator
+from ..backend import array_module, generator
 from ..errors import check_probability as check_probability_rule
 
 
 class Dropout(Function):
     def forward(self, x, p, mask_shape, scale):
         keep = generator().random(mask_shape, dtype=x.dtype if x.dtype.kind == "f" else "float32")
+        keep = array_module(x).asarray(keep)    # on a GPU: drawn on the host (the CPU's numbers)
         self.mask = (keep >= p).astype(x.dtype) * x.dtype.type(scale)
         return x * self.mask
 

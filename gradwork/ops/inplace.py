@@ -5,7 +5,7 @@ PyTorch refuses, records the op in the graph when gradients are needed, writes t
 into the tensor's storage and bumps the version counter (tests enumerate `INPLACE`)."""
 from .. import random
 from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..backend import array_module, device_type, to_device
 from .broadcast import unbroadcast
 from .index import index_put, plain_index
 
@@ -44,7 +44,10 @@ def _random(draw):
 def _setitem(self, index, value):
     def compute(src):
         if src is self:                         # not recorded: write straight into storage
-            self._data[plain_index(index)] = value._data if isinstance(value, Tensor) else value
+            v = value._data if isinstance(value, Tensor) else value
+            if hasattr(v, "shape") and array_module(v) is not array_module(self._data):
+                v = to_device(v, device_type(self._data))       # as copy_: across devices
+            self._data[plain_index(index)] = v
             return self
         return index_put(src, index, value)
     self._inplace("__setitem__", compute, (value,))

@@ -1,7 +1,7 @@
 """Loss functions with PyTorch's signatures: nll, cross-entropy, MSE, L1, binary
 cross-entropy (on probabilities and on logits) and the multiclass hinge loss."""
 from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..backend import array_module, errstate
 from ..errors import ShapeError, check_choice, check_probability
 from . import activation, arithmetic, compare, index, reduce, shape, unary
 from .broadcast import as_tensor_like, unbroadcast
@@ -66,14 +66,14 @@ class NLLLoss(Function):
         total = losses.sum()
         if reduction == "mean":
             self.denom = w.sum()
-            with xp.errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as PyTorch
+            with errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as PyTorch
                 return (total / self.denom).astype(logp.dtype)
         return total
 
     def backward(self, g):
         xp = array_module(g)
         if self.reduction == "mean":
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with errstate(invalid="ignore", divide="ignore"):
                 g = g / self.denom
         gpicked = -self.w * g                                        # (N, *)
         out = xp.zeros(self.shape, self.dtype)
@@ -177,7 +177,7 @@ def l1_loss(input, target, reduction="mean"):
 class BinaryCrossEntropy(Function):
     def forward(self, x, y, w):
         xp = array_module(x)
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             log_x, log_1mx = xp.maximum(xp.log(x), -100), xp.maximum(xp.log1p(-x), -100)
         loss = -(y * log_x + (1 - y) * log_1mx)
         self.x, self.y, self.w = x, y, w
@@ -192,7 +192,7 @@ class BinaryCrossEntropy(Function):
             gx = unbroadcast(g * (self.x - self.y) / xp.maximum(self.x * (1 - self.x), 1e-12),
                              self.x.shape)
         if self.needs_input_grad[1]:
-            with xp.errstate(divide="ignore"):
+            with errstate(divide="ignore"):
                 dlog = xp.maximum(xp.log1p(-self.x), -100) - xp.maximum(xp.log(self.x), -100)
             gy = unbroadcast(g * dlog, self.y.shape)
         return gx, gy

@@ -32,6 +32,8 @@ class _Schedule:
     back is a scatter with the same index."""
 
     def __init__(self, xp, T, N, lengths, reverse):
+        if lengths is not None:
+            lengths = xp.asarray(lengths)       # on the data's device (PyTorch's are on the CPU)
         self.T, self.N, self.reverse, self.lengths = T, N, reverse, lengths
         self.sizes = [N] * T
         if lengths is not None:

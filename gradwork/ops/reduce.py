@@ -5,7 +5,7 @@ import warnings
 from collections import namedtuple
 
 from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..backend import array_module, errstate
 from .unary import abs as _abs
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -80,13 +80,13 @@ class Var(Function):
                           "than the reduction factor (input numel divided by output numel).",
                           UserWarning, stacklevel=4)
         self.centered = a - a.mean(axis=dims, keepdims=True)
-        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             return (self.centered ** 2).sum(axis=dims, keepdims=keepdim) / self.denom
 
     def backward(self, g):
         g = _expand_back(g, self.centered.shape, self.dims, self.keepdim)
         scale = 2 / self.denom if self.denom else float("inf")
-        with array_module(g).errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             return g * scale * self.centered
 
 
@@ -264,7 +264,7 @@ class VectorNorm(Function):
         g = g if self.keepdim else xp.expand_dims(g, self.dims)
         if p == 1:
             return g * xp.sign(a)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             d = a / self.out if p == 2 else \
                 xp.sign(a) * xp.abs(a) ** (p - 1) / self.out ** (p - 1)
         return g * xp.where(self.out == 0, 0, d).astype(g.dtype, copy=False)

@@ -3,7 +3,7 @@ flatten, and dtype casts. Each backward is the inverse reshaping of the gradient
 import builtins
 import math
 
-from .. import cuda
+from .. import backend, cuda
 from ..autograd import Function, Tensor
 from ..backend import array_module, as_dtype
 from ..device import device as _device
@@ -160,17 +160,7 @@ class ToDevice(Function):
         return _move(g, self.home)
 
 
-def _device_of(arr):
-    return "cpu" if array_module(arr).__name__ == "numpy" else "cuda"
-
-
-def _move(arr, target):
-    if _device_of(arr) == target:
-        return arr
-    if target == "cpu":
-        return arr.get()                                        # CuPy → NumPy
-    import cupy
-    return cupy.asarray(arr)
+_device_of, _move = backend.device_type, backend.to_device
 
 
 def _to_args(args, dtype, device):
@@ -190,10 +180,11 @@ def to(a, *args, dtype=None, device=None, non_blocking=False, copy=False):
     `a` itself when nothing changes (as PyTorch), else a differentiable copy."""
     dtype, device = _to_args(args, dtype, device)
     if device is not None and device.type != a.device.type:
-        if device.type != "cuda":
+        if device.type not in ("cpu", "cuda"):
             raise RuntimeError(f"to: device {str(device)!r} is not available to gradwork "
                                "(it runs on 'cpu', or 'cuda' through CuPy)")
-        cuda.require(f"to({str(device)!r})")
+        if device.type == "cuda":
+            cuda.require(f"to({str(device)!r})")
         a = ToDevice.apply(a, target=device.type)
         copy = False
     dtype = as_dtype(dtype)

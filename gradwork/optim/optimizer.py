@@ -200,7 +200,8 @@ def _restore_value(key, value, p):
         return value
     arr = value._data if isinstance(value, Tensor) else backend.np.asarray(value)
     dtype = p._data.dtype if p._data.dtype.kind == "f" else arr.dtype
-    return Tensor(backend.np.array(arr, dtype=dtype, copy=True))
+    arr = backend.to_device(arr, backend.device_type(p._data))  # state follows its parameter
+    return Tensor(arr.astype(dtype, copy=True))
 
 
 def flatten_state_dict(state_dict, prefix=""):

@@ -29,7 +29,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor(backend.np.asarray(0.0, backend.DEFAULT_FLOAT))
     xp = backend.array_module(params[0].grad._data)
     norm_type = float(norm_type)
-    with xp.errstate(invalid="ignore", over="ignore"):
+    with backend.errstate(invalid="ignore", over="ignore"):
         if math.isinf(norm_type):
             maxima = [float(xp.abs(p.grad._data).max()) for p in params]
             total = math.nan if any(map(math.isnan, maxima)) else max(maxima)  # NaN wins
@@ -43,7 +43,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                              "non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = max_norm / (total + 1e-6)
     if coef < 1 or math.isnan(coef):                      # PyTorch: clamp(coef, max=1), NaN stays
-        with xp.errstate(invalid="ignore"):
+        with backend.errstate(invalid="ignore"):
             for p in params:
                 p.grad._data = p.grad._data * p.grad._data.dtype.type(coef)
     return Tensor(xp.asarray(total, dtype=params[0].grad._data.dtype))
