@@ -14,6 +14,7 @@ from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
 from .schedule import PLATEAU
+from .sequential_mnist import SEQUENTIAL_MNIST
 from .translation import ATTENTION_LONG_SENTENCES
 
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
@@ -24,7 +25,8 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
                               GRADIENT_CLIPPING, LSTM_COUNTS,
                               ATTENTION_LONG_SENTENCES, COPY_MEMORY,
-                              LEARNED_INITIAL_STATE, LSTM_VARIANTS)}
+                              LEARNED_INITIAL_STATE, LSTM_VARIANTS,
+                              SEQUENTIAL_MNIST)}
 
 
 def get_claim(name):
