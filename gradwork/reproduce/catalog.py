@@ -5,6 +5,7 @@ from .batchnorm import BATCHNORM_SPEED
 from .binary import BINARY_ACCURACY, BINARY_MEMORY, XNOR_SPEED
 from .copy_memory import COPY_MEMORY
 from .counting import LSTM_COUNTS
+from .ctc_labelling import CTC_LABELLING
 from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initial_state import LEARNED_INITIAL_STATE
@@ -26,7 +27,7 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               GRADIENT_CLIPPING, LSTM_COUNTS,
                               ATTENTION_LONG_SENTENCES, COPY_MEMORY,
                               LEARNED_INITIAL_STATE, LSTM_VARIANTS,
-                              SEQUENTIAL_MNIST)}
+                              SEQUENTIAL_MNIST, CTC_LABELLING)}
 
 
 def get_claim(name):
