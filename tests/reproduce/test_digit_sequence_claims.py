@@ -77,3 +77,30 @@ def test_glyph_sequences_concatenate_digits_with_gaps():
     x, lengths, y, tl = ctc.pad_batch(frames[:3], targets[:3])
     assert x.shape == (3, max(lengths), 3) and (x[0, lengths[0]:] == 0).all()
     assert tl.tolist() == [len(t) for t in targets[:3]] and y[0, :tl[0]].tolist() == targets[0]
+
+
+def _variant_rows(mses, accs):
+    rows = [{"task": "adding", "seed": 0, "variant": v, "step": 1, "test_mse": m}
+            for v, m in zip(("plain", "peephole", "coupled"), mses)]
+    return rows + [{"task": "sequential MNIST", "seed": 0, "variant": v, "step": 1,
+                    "test_acc": a} for v, a in zip(("plain", "peephole", "coupled"), accs)]
+
+
+def test_lstm_variants_rule_with_sequential_mnist():
+    from gradwork.reproduce.lstm_variants import decide_variants as decide
+    solved = (0.002, 0.003, 0.0015)
+    assert decide(_variant_rows(solved, (0.90, 0.88, 0.86))).status == HOLDS
+    assert decide(_variant_rows(solved, (0.90, 0.80, 0.86))).status == DOES_NOT_HOLD
+    assert decide(_variant_rows((0.002, 0.05, 0.003), (0.9, 0.9, 0.9))).status == DOES_NOT_HOLD
+    assert decide(_variant_rows(solved, (0.40, 0.42, 0.41))).status == INCONCLUSIVE
+    assert decide(_variant_rows(solved, (0.90, 0.88, 0.86))).numbers["mnist_spread"] == \
+        pytest.approx(0.04)
+
+
+def test_lstm_variant_classifiers_are_matched_in_size():
+    from gradwork.reproduce import lstm_variants as lv
+    target = lv.count(lv.VariantClassifier(64))
+    for options in lv._VARIANTS.values():
+        model = lv.VariantClassifier(lv.matched_hidden(options, target, lv.VariantClassifier),
+                                     **options)
+        assert abs(lv.count(model) - target) / target < 0.03
