@@ -197,4 +197,4 @@ CTC_LABELLING = Claim(
     "does not hold if it is at or above 0.5; inconclusive in between; prefix beam search "
     "(width 8) reported beside it; BiLSTM 64+64 → Linear → 11 classes (blank + 10), Adam "
     "lr 3e-3, clip 1, 3,000 steps of 32 fresh strings of training digits",
-    ctc_experiment, decide_ctc, plot_ctc, "≈ 5 min of CPU (1 seed)")
+    ctc_experiment, decide_ctc, plot_ctc, "≈ 2 min of CPU (1 seed)")

@@ -213,4 +213,4 @@ SEQUENTIAL_MNIST = Claim(
     "field ≥ 196, the reference code's effective init), Adam lr 2e-3, batch 64, clip 1, "
     "10 epochs of 4,000 digits, 1,000 test digits; scaled down from 28×28 (784 steps), "
     "60K digits and ≈ 70K parameters",
-    smnist_experiment, decide_smnist, plot_smnist, "≈ 7 min of CPU (1 seed)")
+    smnist_experiment, decide_smnist, plot_smnist, "≈ 5.5 min of CPU (1 seed)")
