@@ -140,15 +140,24 @@ def _beam_one(lp, beam_size, blank):
     return list(best)
 
 
+def edit_distance(hypothesis, reference):
+    """Levenshtein distance: the fewest substitutions, deletions and insertions that turn
+    `hypothesis` into `reference`, by the dynamic programme
+    d(i, j) = min(d(i−1, j) + 1, d(i, j−1) + 1, d(i−1, j−1) + [h_i ≠ r_j]), one row at a time."""
+    h, r = [int(v) for v in hypothesis], [int(v) for v in reference]
+    d = list(range(len(r) + 1))
+    for i, a in enumerate(h, 1):
+        prev, d[0] = d[0], i
+        for j, b in enumerate(r, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (a != b))
+    return d[len(r)]
+
+
 def label_error_rate(hypotheses, references):
     """Σ edit distance(hyp, ref) / Σ |ref| (Graves et al. 2006, §5.1)."""
-    errors = total = 0
-    for h, r in zip(hypotheses, references):
-        r = [int(v) for v in r]
-        d = list(range(len(r) + 1))
-        for i, a in enumerate(h, 1):
-            prev, d[0] = d[0], i
-            for j, b in enumerate(r, 1):
-                prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (a != b))
-        errors, total = errors + d[len(r)], total + len(r)
-    return errors / max(total, 1)
+    hypotheses, references = list(hypotheses), list(references)
+    if len(hypotheses) != len(references):
+        raise ValueError(f"label_error_rate: one hypothesis per reference expected, got "
+                         f"{len(hypotheses)} hypotheses and {len(references)} references")
+    errors = sum(edit_distance(h, r) for h, r in zip(hypotheses, references))
+    return errors / max(sum(len(r) for r in references), 1)

@@ -5,6 +5,7 @@ from .batchnorm import BATCHNORM_SPEED
 from .binary import BINARY_ACCURACY, BINARY_MEMORY, XNOR_SPEED
 from .copy_memory import COPY_MEMORY
 from .counting import LSTM_COUNTS
+from .ctc_labelling import CTC_LABELLING
 from .efficiency import DENSENET_EFFICIENCY
 from .gradients import GRADIENT_CLIPPING, VANISHING_GRADIENTS
 from .initial_state import LEARNED_INITIAL_STATE
@@ -14,6 +15,7 @@ from .pooling import POOLING_INVARIANCE
 from .regularisation import AUGMENTATION, DROPOUT_OVERFITTING, PENALTIES
 from .residual import RESIDUAL_VS_PLAIN
 from .schedule import PLATEAU
+from .sequential_mnist import SEQUENTIAL_MNIST
 from .translation import ATTENTION_LONG_SENTENCES
 
 CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPTION_1X1,
@@ -24,7 +26,8 @@ CLAIMS = {c.name: c for c in (CONV_ARITHMETIC, VGG16_TABLE, RESNET_FLOPS, INCEPT
                               VANISHING_GRADIENTS, ADDING_PROBLEM,
                               GRADIENT_CLIPPING, LSTM_COUNTS,
                               ATTENTION_LONG_SENTENCES, COPY_MEMORY,
-                              LEARNED_INITIAL_STATE, LSTM_VARIANTS)}
+                              LEARNED_INITIAL_STATE, LSTM_VARIANTS,
+                              SEQUENTIAL_MNIST, CTC_LABELLING)}
 
 
 def get_claim(name):

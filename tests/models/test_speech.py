@@ -10,6 +10,7 @@ from gradwork.models.speech import (
     SpokenDigitCTC,
     ctc_beam_search,
     ctc_greedy_decode,
+    edit_distance,
     label_error_rate,
 )
 
@@ -76,3 +77,53 @@ def test_label_error_rate():
     assert label_error_rate([[1, 2, 3]], [[1, 2, 3]]) == 0
     assert label_error_rate([[1, 3], [4, 5, 6]], [[1, 2, 3], [4, 5]]) == pytest.approx(2 / 5)
     assert label_error_rate([[]], [[7, 7]]) == 1
+
+
+def test_beam_finds_the_labelling_best_path_misses():
+    """Graves 2012 §7.5's example, worked by hand: two frames, p(blank) = 0.6, p(a) = 0.4.
+    Best path: (blank, blank) → '' with p 0.36; but p('a') = 0.4·0.4 + 0.4·0.6 + 0.6·0.4
+    = 0.64 over the paths (a, a), (a, blank), (blank, a)."""
+    lp = np.log(np.array([[[0.6, 0.4]], [[0.6, 0.4]]]))
+    assert ctc_greedy_decode(lp) == [[]]
+    assert ctc_beam_search(lp, beam_size=2) == [[1]]
+    assert _best_labelling(lp[:, 0]) == (1,)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beam_with_wide_width_is_exact_on_longer_inputs(seed):
+    rng = np.random.default_rng(10 + seed)
+    logits = rng.standard_normal((6, 1, 3)) * 1.5
+    lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    assert tuple(ctc_beam_search(lp, beam_size=3 ** 6)[0]) == _best_labelling(lp[:, 0])
+
+
+def test_edit_distance_by_hand():
+    assert edit_distance([], []) == 0
+    assert edit_distance([1, 2, 3], []) == 3 and edit_distance([], [4, 5]) == 2
+    assert edit_distance([1, 2, 3], [1, 3]) == 1                 # one deletion
+    assert edit_distance([1, 3], [1, 2, 3]) == 1                 # one insertion
+    assert edit_distance([1, 2, 3], [1, 5, 3]) == 1              # one substitution
+    assert edit_distance([3, 1, 2], [1, 2, 3]) == 2
+    kitten, sitting = [ord(c) for c in "kitten"], [ord(c) for c in "sitting"]
+    assert edit_distance(kitten, sitting) == 3
+
+
+def _levenshtein(a, b):
+    """The recursive definition, for checking the dynamic programme."""
+    if not a or not b:
+        return len(a) + len(b)
+    return min(_levenshtein(a[1:], b) + 1, _levenshtein(a, b[1:]) + 1,
+               _levenshtein(a[1:], b[1:]) + (a[0] != b[0]))
+
+
+def test_edit_distance_matches_the_recursive_definition():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        a = rng.integers(0, 3, rng.integers(0, 6)).tolist()
+        b = rng.integers(0, 3, rng.integers(0, 6)).tolist()
+        assert edit_distance(a, b) == _levenshtein(a, b) == edit_distance(b, a)
+
+
+def test_label_error_rate_needs_one_hypothesis_per_reference():
+    with pytest.raises(ValueError, match="one hypothesis per reference"):
+        label_error_rate([[1]], [[1], [2]])
