@@ -9,13 +9,20 @@ freed as soon as forward moves on, and what a node saved is dropped once its bac
 This module owns the node type and the engine; `Tensor` (tensor.py) imports nothing from
 it: `Tensor.backward` hands itself to the node that made it (`node.run_backward`).
 """
+import itertools
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
+
 from ..backend import array_module
 from ..backend import np as _np
 from . import hooks as _hooks
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_state
 from .tensor import Tensor
 
 _GENERIC, _SCALAR_TO_ARRAY = _np.generic, _np.asarray
+_new, _make = object.__new__, Tensor._make
+_NO_GRAD = tuple((False,) * n for n in range(8))     # needs_input_grad of an unrecorded op
+_SEQ = itertools.count()
 
 
 class Function:
@@ -44,45 +51,58 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors (None allowed for absent optional inputs)."""
+        """Run the op on Tensors (None allowed for absent optional inputs). The hot path of
+        every op: one pass over the inputs, no per-op dictionaries, the output Tensor built
+        inline, and nothing of the tape's bookkeeping when no input requires grad."""
         fn = cls()
-        arrays, needs, record = [], [], False
+        arrays, record = [], False
         for t in inputs:
             if t is None:
                 arrays.append(None)
-                needs.append(False)
             else:
                 arrays.append(t._data)
-                needs.append(t.requires_grad)
                 if t.requires_grad:
                     record = True
-        record = record and is_grad_enabled()
-        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        if record and _grad_state.enabled:
+            fn.seq = next(_SEQ)                 # creation order: the backward sweep's order
+            fn.needs_input_grad = tuple([t is not None and t.requires_grad for t in inputs])
+        else:
+            record = False
+            n = len(inputs)
+            fn.needs_input_grad = _NO_GRAD[n] if n < 8 else (False,) * n
         out = fn.forward(*arrays, **params)
         if type(out) is tuple:
             out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
             if not record:
-                return tuple(Tensor._make(o, False, None, 0) for o in out)
+                return tuple(_make(o, False, None, 0) for o in out)
             fn.out_meta = tuple((o.shape, o.dtype) for o in out)
-            res = tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
+            res = tuple(_make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
         else:
             if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
                 out = _SCALAR_TO_ARRAY(out)
-            res = Tensor._make(out, record and out.dtype.kind == "f", fn if record else None, 0)
+            res = _new(Tensor)                  # Tensor._make, inlined
+            res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
+            if record:
+                res.requires_grad, res._ctx = out.dtype.kind == "f", fn
+            else:
+                res.requires_grad, res._ctx = False, None
             if cls.is_view:                     # a view shares its base's storage and counter
                 base = inputs[0]
-                res._vbox, res._base = base._vbox, base if base._base is None else base._base
+                res._vbox, res._base = base._version_box(), \
+                    base if base._base is None else base._base
             if not record:
                 return res
         # Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
         # and the version counters to check at backward time for what the op saved.
-        edges, versions = [], []
+        edges, versions, saves = [], [], cls.needs_inputs
         for t in inputs:
             if t is None:
                 edges.append(None)
                 continue
-            if cls.needs_inputs:
+            if saves:
                 box, d = t._vbox, t._data        # (shape and dtype: for the error message)
+                if box is None:
+                    box = t._vbox = [0]
                 versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
             if not t.requires_grad:
                 edges.append(None)
@@ -92,7 +112,8 @@ class Function:
                 edges.append((t._ctx, t._idx))
         if cls.needs_output:        # backward reads the output: guard it against in-place changes
             for o in (res if type(res) is tuple else (res,)):
-                versions.append((o._vbox, o._vbox[0], o._data.shape, o._data.dtype, fn, o._idx))
+                box = o._version_box()
+                versions.append((box, box[0], o._data.shape, o._data.dtype, fn, o._idx))
         fn.edges = edges
         if versions:
             fn.versions = versions
@@ -120,36 +141,24 @@ def _check_versions(node):
                 "tensor before changing it.")
 
 
-def _topological_order(root):
-    """Nodes reachable from `root`, each after every node that consumes it (iterative DFS)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for e in node.edges:
-            if type(e) is tuple and e[0] not in seen:
-                stack.append((e[0], False))
-    order.reverse()
-    return order
-
-
 def run_backward(root_tensor, grad, retain_graph=False):
-    """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array)."""
+    """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array).
+
+    Nodes run in decreasing creation number (`seq`, given by `apply`): a node is always made
+    after the nodes that made its inputs, so this is a topological order of the graph, taken
+    from a heap of the nodes that have received a gradient (PyTorch's engine orders its ready
+    queue the same way) instead of a traversal of the whole graph first."""
     root = root_tensor._ctx
-    pending = {root: _slots(root)}
-    pending[root][root_tensor._idx] = grad
+    gouts = _slots(root)
+    gouts[root_tensor._idx] = grad
+    pending = {root: gouts}
+    heap = [(-root.seq, root)]
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     held = {}                       # leaves with hooks: summed over every use, then hooked once
-    for node in _topological_order(root):
-        gouts = pending.pop(node, None)
-        if gouts is None:
-            continue
+    leaf_hooks = _hooks.LEAF_HOOKS
+    while heap:
+        node = _heappop(heap)[1]
+        gouts = pending.pop(node)
         if node.versions:
             _check_versions(node)
         if node.out_meta is not None:
@@ -174,11 +183,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 slots = pending.get(ctx)
                 if slots is None:
                     slots = pending[ctx] = _slots(ctx)
+                    _heappush(heap, (-ctx.seq, ctx))
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
-            elif id(e) in _hooks.LEAF_HOOKS:
+            elif id(e) in leaf_hooks:
                 held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
             else:
-                _accumulate_leaf(e, g, handed_out)
+                e._accumulate_grad(g, handed_out)
     for t, g in held.values():
         _accumulate_leaf(t, g, handed_out)
 
