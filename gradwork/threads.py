@@ -17,7 +17,7 @@ import queue
 import threading
 from concurrent.futures import Future, wait
 
-from .backend import blas_library
+from .backend import array_module, blas_library
 from .errors import check_positive_int
 
 
@@ -123,3 +123,34 @@ def over_ranges(fn, n):
     finally:
         _set_global(_threads)       # the caller's GEMMs on every thread again
     return [f.result() for f in futures]
+
+
+# OpenBLAS multi-threads a GEMM from 2^18 multiply-adds on (interface/gemm.c: SMP_THRESHOLD_MIN
+# · GEMM_MULTITHREAD_THRESHOLD); below that it runs in the caller anyway.
+_BLAS_SERIAL_MACS = 1 << 18
+
+
+def matmul(a, b):
+    """a @ b for 2-D a (M, K), b (K, N), with gradwork's threads instead of OpenBLAS's own.
+
+    After every multi-threaded call OpenBLAS's workers spin on their queues for a while (its
+    THREAD_TIMEOUT, ≈ 2^28 cycles), holding a core that the next pool split (a convolution's
+    bands) needs: measured 20–26 ms of CPU burnt after one 2-thread GEMM, and W4 10–15 %
+    slower since the caller's fully-connected layers ran on OpenBLAS's threads. So a GEMM big
+    enough for OpenBLAS to split is cut here, rows of a (or columns of b when a has few rows)
+    over the pool, each range a single-threaded GEMM into its part of the product. The cut
+    depends only on the shape and the thread count: the same bits on every call."""
+    M, K = a.shape
+    N = b.shape[1]
+    ranges_of = M if M >= 8 * _threads else N
+    if M * K * N < _BLAS_SERIAL_MACS or len(parallel_ranges(ranges_of)) == 1:
+        return a @ b
+    xp = array_module(a, b)
+    out = xp.empty((M, N), xp.result_type(a.dtype, b.dtype))
+    if ranges_of == M:
+        over_ranges(lambda i, j: xp.matmul(a[i:j], b, out=out[i:j]), M)
+    else:
+        def cols(i, j):
+            out[:, i:j] = a @ b[:, i:j]
+        over_ranges(cols, N)
+    return out
