@@ -114,3 +114,22 @@ def test_matmul_cut_over_the_pool_equals_blas_and_is_bit_stable(three_threads, m
     for _ in range(3):
         np.testing.assert_array_equal(threads.matmul(a, b), out)
     assert threads._get_global() == 3
+
+
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_ops_gemms_in_the_caller_run_single_threaded_and_the_count_comes_back(three_threads):
+    """serial_blas: OpenBLAS at 1 thread inside (its workers never wake and spin into the
+    next split), the caller's count after, also when fn raises."""
+    assert threads.serial_blas(lambda: int(threads._get_global())) == 1
+    assert threads._get_global() == 3
+    with pytest.raises(KeyError):
+        threads.serial_blas(lambda: {}["x"])
+    assert threads._get_global() == 3
+    seen = []
+    real = threads._matmul
+    try:        # a small linear layer's GEMM goes through it
+        threads._matmul = lambda a, b: seen.append(int(threads._get_global())) or real(a, b)
+        gw.nn.functional.linear(gw.ones(4, 8), gw.ones(3, 8))
+    finally:
+        threads._matmul = real
+    assert seen == [1]

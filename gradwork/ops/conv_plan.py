@@ -20,7 +20,7 @@ backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 import math
 
 from ..backend import array_module
-from ..threads import get_num_threads, over_ranges
+from ..threads import get_num_threads, over_ranges, serial_blas
 from . import conv_gemm
 
 # Below this many multiply-adds a convolution runs in the calling thread: handing its halves
@@ -119,7 +119,7 @@ class ConvPlan:
 
     def _over_batch(self, fn, N):
         """fn(n0, n1) over the threads' ranges of the batch (or whole, here); the results."""
-        return over_ranges(fn, N) if self.split is not None else [fn(0, N)]
+        return over_ranges(fn, N) if self.split is not None else [serial_blas(fn, 0, N)]
 
     # ------------------------------------------------------------ forward
     def forward(self, x, w, b):
