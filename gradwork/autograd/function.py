@@ -55,17 +55,19 @@ class Function:
         every op: one pass over the inputs, no per-op dictionaries, the output Tensor built
         inline, and nothing of the tape's bookkeeping when no input requires grad."""
         fn = cls()
-        arrays, record = [], False
+        arrays, needs, record = [], [], False
         for t in inputs:
             if t is None:
                 arrays.append(None)
+                needs.append(False)
             else:
                 arrays.append(t._data)
+                needs.append(t.requires_grad)
                 if t.requires_grad:
                     record = True
         if record and _grad_state.enabled:
             fn.seq = next(_SEQ)                 # creation order: the backward sweep's order
-            fn.needs_input_grad = tuple([t is not None and t.requires_grad for t in inputs])
+            fn.needs_input_grad = tuple(needs)
         else:
             record = False
             n = len(inputs)
@@ -174,7 +176,8 @@ def run_backward(root_tensor, grad, retain_graph=False):
             gins = (gins,)
         edges = node.edges
         if not retain_graph:
-            node.release()
+            node.__dict__.clear()               # node.release(), inlined
+            node.freed = True
         for e, g in zip(edges, gins):
             if e is None or g is None:
                 continue
@@ -182,7 +185,8 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 ctx, idx = e
                 slots = pending.get(ctx)
                 if slots is None:
-                    slots = pending[ctx] = _slots(ctx)
+                    slots = pending[ctx] = [None] if ctx.out_meta is None and not ctx.freed \
+                        else _slots(ctx)
                     _heappush(heap, (-ctx.seq, ctx))
                 slots[idx] = g if slots[idx] is None else slots[idx] + g
             elif id(e) in leaf_hooks:
