@@ -42,12 +42,13 @@ _SPLIT_FROM = 1 << 20
 
 def _sums_by_channel(name, arrays3, per_channel):
     """kernel `name`(*arrays3, *per_channel) over ranges of the channels: arrays3 are (N, C, M),
-    per_channel (C,) (the float64 sums it writes, and the means it reads)."""
+    per_channel (C,) (the float64 sums it writes, and the means it reads). Each range is
+    given as bounds on the whole arrays: a strided view of them would compile a kernel that
+    does not vectorise (measured 2–5× slower per element)."""
     run = kernel(name, arrays3[0])
     if arrays3[0].size < _SPLIT_FROM:
         return run(*arrays3, *per_channel)
-    over_ranges(lambda c0, c1: run(*[a[:, c0:c1] for a in arrays3],
-                                   *[v[c0:c1] for v in per_channel]), arrays3[0].shape[1])
+    over_ranges(lambda c0, c1: run(*arrays3, *per_channel, c0, c1), arrays3[0].shape[1])
 
 
 def _map_by_sample(name, arrays3, per_channel, out):
