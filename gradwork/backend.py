@@ -166,11 +166,15 @@ _DTYPE_NAMES = {
 }
 
 
+_NDARRAY = np.ndarray
+
+
 def array_module(*arrays):
     """The array module (NumPy, or CuPy for CuPy arrays) that owns `arrays`."""
     for a in arrays:
-        mod = type(a).__module__
-        if mod.startswith("cupy"):
+        if type(a) is _NDARRAY:                 # the common case, without the module lookup
+            continue
+        if type(a).__module__.startswith("cupy"):
             import cupy
             return cupy
     return np

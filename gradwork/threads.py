@@ -17,7 +17,7 @@ import queue
 import threading
 from concurrent.futures import Future, wait
 
-from .backend import blas_library
+from .backend import array_module, blas_library
 from .errors import check_positive_int
 
 
@@ -123,3 +123,53 @@ def over_ranges(fn, n):
     finally:
         _set_global(_threads)       # the caller's GEMMs on every thread again
     return [f.result() for f in futures]
+
+
+def serial_blas(fn, *args):
+    """fn(*args) in the calling thread with OpenBLAS single-threaded, its count restored after.
+
+    After every multi-threaded call OpenBLAS's own workers spin on their queues for a while
+    (its THREAD_TIMEOUT, ≈ 2^28 cycles): measured 20–26 ms of CPU burnt after one 2-thread
+    GEMM, on the core that the next pool split needs (W4 lost 10–15 % that way, from its
+    fully-connected layers), and on a shared machine a 2-thread LeNet-5 step burnt 10× the
+    CPU of a 1-thread one. So the ops that do their GEMMs in the caller (a convolution too
+    small to split, a small linear layer) run them single-threaded: gradwork's parallelism
+    is its pool's, OpenBLAS's threads never wake inside those ops, and a GEMM's thread count
+    depends only on its op family and shape."""
+    if _set_global is None or _threads == 1 or getattr(_local, "worker", False):
+        return fn(*args)
+    _set_global(1)
+    try:
+        return fn(*args)
+    finally:
+        _set_global(_threads)
+
+
+# From here a linear layer's GEMM is cut over the pool (a range of rows or columns per
+# thread); below, one single-threaded GEMM in the caller costs less than the hand-off.
+_SPLIT_MACS = 1 << 22
+
+
+def matmul(a, b):
+    """a @ b for 2-D a (M, K), b (K, N): cut over the pool when big (rows of a, or columns of
+    b when a has few rows; each range a single-threaded GEMM into its part of the product),
+    else single-threaded in the caller (serial_blas says why). The cut depends only on the
+    shape and the thread count: the same bits on every call."""
+    M, K = a.shape
+    N = b.shape[1]
+    ranges_of = M if M >= 8 * _threads else N
+    if M * K * N < _SPLIT_MACS or len(parallel_ranges(ranges_of)) == 1:
+        return serial_blas(_matmul, a, b)
+    xp = array_module(a, b)
+    out = xp.empty((M, N), xp.result_type(a.dtype, b.dtype))
+    if ranges_of == M:
+        over_ranges(lambda i, j: xp.matmul(a[i:j], b, out=out[i:j]), M)
+    else:
+        def cols(i, j):
+            out[:, i:j] = a @ b[:, i:j]
+        over_ranges(cols, N)
+    return out
+
+
+def _matmul(a, b):
+    return a @ b

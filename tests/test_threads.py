@@ -96,3 +96,40 @@ def test_the_callers_blas_keeps_every_thread_after_a_split(three_threads):
     seen = threads.over_ranges(lambda a, b: int(threads._get_global()), 3)
     assert seen == [1, 1, 1]                            # the workers' GEMMs: one thread each
     assert threads._get_global() == gw.get_num_threads() == 3
+
+
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
+@pytest.mark.parametrize("m, k, n", [(1, 700, 600), (3, 300, 500), (96, 80, 70), (2, 3, 4)])
+def test_matmul_cut_over_the_pool_equals_blas_and_is_bit_stable(three_threads, m, k, n):
+    """Big GEMMs are cut over gradwork's pool (rows, or columns for few rows) instead of
+    waking OpenBLAS's threads; the product is BLAS's to float32 rounding, the same bits on
+    every call, and the caller's BLAS count is unchanged afterwards."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k), dtype=np.float32).T          # a transposed weight, as linear
+    out = threads.matmul(a, b)
+    assert out.shape == (m, n) and out.dtype == np.float32
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4,
+                               atol=1e-4)
+    for _ in range(3):
+        np.testing.assert_array_equal(threads.matmul(a, b), out)
+    assert threads._get_global() == 3
+
+
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_ops_gemms_in_the_caller_run_single_threaded_and_the_count_comes_back(three_threads):
+    """serial_blas: OpenBLAS at 1 thread inside (its workers never wake and spin into the
+    next split), the caller's count after, also when fn raises."""
+    assert threads.serial_blas(lambda: int(threads._get_global())) == 1
+    assert threads._get_global() == 3
+    with pytest.raises(KeyError):
+        threads.serial_blas(lambda: {}["x"])
+    assert threads._get_global() == 3
+    seen = []
+    real = threads._matmul
+    try:        # a small linear layer's GEMM goes through it
+        threads._matmul = lambda a, b: seen.append(int(threads._get_global())) or real(a, b)
+        gw.nn.functional.linear(gw.ones(4, 8), gw.ones(3, 8))
+    finally:
+        threads._matmul = real
+    assert seen == [1]

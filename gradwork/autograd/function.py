@@ -9,13 +9,20 @@ freed as soon as forward moves on, and what a node saved is dropped once its bac
 This module owns the node type and the engine; `Tensor` (tensor.py) imports nothing from
 it: `Tensor.backward` hands itself to the node that made it (`node.run_backward`).
 """
+import itertools
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
+
 from ..backend import array_module
 from ..backend import np as _np
 from . import hooks as _hooks
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_state
 from .tensor import Tensor
 
 _GENERIC, _SCALAR_TO_ARRAY, _NDARRAY = _np.generic, _np.asarray, _np.ndarray
+_new, _make = object.__new__, Tensor._make
+_NO_GRAD = tuple((False,) * n for n in range(8))     # needs_input_grad of an unrecorded op
+_SEQ = itertools.count()
 
 
 def _same_device(inputs, arrays):
@@ -60,7 +67,9 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors (None allowed for absent optional inputs)."""
+        """Run the op on Tensors (None allowed for absent optional inputs). The hot path of
+        every op: one pass over the inputs, no per-op dictionaries, the output Tensor built
+        inline, and nothing of the tape's bookkeeping when no input requires grad."""
         fn = cls()
         arrays, needs, record, foreign = [], [], False, False
         for t in inputs:
@@ -76,33 +85,46 @@ class Function:
                     record = True
         if foreign and len(arrays) > 1:
             arrays = _same_device(inputs, arrays)
-        record = record and is_grad_enabled()
-        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        if record and _grad_state.enabled:
+            fn.seq = next(_SEQ)                 # creation order: the backward sweep's order
+            fn.needs_input_grad = tuple(needs)
+        else:
+            record = False
+            n = len(inputs)
+            fn.needs_input_grad = _NO_GRAD[n] if n < 8 else (False,) * n
         out = fn.forward(*arrays, **params)
         if type(out) is tuple:
             out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
             if not record:
-                return tuple(Tensor._make(o, False, None, 0) for o in out)
+                return tuple(_make(o, False, None, 0) for o in out)
             fn.out_meta = tuple((o.shape, o.dtype) for o in out)
-            res = tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
+            res = tuple(_make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
         else:
             if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
                 out = _SCALAR_TO_ARRAY(out)
-            res = Tensor._make(out, record and out.dtype.kind == "f", fn if record else None, 0)
+            res = _new(Tensor)                  # Tensor._make, inlined
+            res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
+            if record:
+                res.requires_grad, res._ctx = out.dtype.kind == "f", fn
+            else:
+                res.requires_grad, res._ctx = False, None
             if cls.is_view:                     # a view shares its base's storage and counter
                 base = inputs[0]
-                res._vbox, res._base = base._vbox, base if base._base is None else base._base
+                res._vbox, res._base = base._version_box(), \
+                    base if base._base is None else base._base
             if not record:
                 return res
         # Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
         # and the version counters to check at backward time for what the op saved.
-        edges, versions = [], []
+        edges, versions, saves = [], [], cls.needs_inputs
         for t in inputs:
             if t is None:
                 edges.append(None)
                 continue
-            if cls.needs_inputs:
+            if saves:
                 box, d = t._vbox, t._data        # (shape and dtype: for the error message)
+                if box is None:
+                    box = t._vbox = [0]
                 versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
             if not t.requires_grad:
                 edges.append(None)
@@ -112,7 +134,8 @@ class Function:
                 edges.append((t._ctx, t._idx))
         if cls.needs_output:        # backward reads the output: guard it against in-place changes
             for o in (res if type(res) is tuple else (res,)):
-                versions.append((o._vbox, o._vbox[0], o._data.shape, o._data.dtype, fn, o._idx))
+                box = o._version_box()
+                versions.append((box, box[0], o._data.shape, o._data.dtype, fn, o._idx))
         fn.edges = edges
         if versions:
             fn.versions = versions
@@ -140,39 +163,63 @@ def _check_versions(node):
                 "tensor before changing it.")
 
 
-def _topological_order(root):
-    """Nodes reachable from `root`, each after every node that consumes it (iterative DFS)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for e in node.edges:
-            if type(e) is tuple and e[0] not in seen:
-                stack.append((e[0], False))
-    order.reverse()
-    return order
-
-
 def run_backward(root_tensor, grad, retain_graph=False):
-    """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array)."""
+    """Reverse-mode sweep from `root_tensor` seeded with `grad` (an array).
+
+    Nodes run in decreasing creation number (`seq`, given by `apply`): a node is always made
+    after the nodes that made its inputs, so this is a topological order of the graph, taken
+    from a heap of the nodes that have received a gradient (PyTorch's engine orders its ready
+    queue the same way) instead of a traversal of the whole graph first."""
     root = root_tensor._ctx
-    pending = {root: _slots(root)}
-    pending[root][root_tensor._idx] = grad
+    gouts = _slots(root)
+    gouts[root_tensor._idx] = grad
+    pending = {root: gouts}
+    heap = [(-root.seq, root)]
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     held = {}                       # leaves with hooks: summed over every use, then hooked once
-    order = _topological_order(root)
-    uses = _hooked_leaf_uses(order) if _hooks.LEAF_HOOKS or _hooks.POST_ACCUMULATE_HOOKS else {}
+    uses = _hooked_leaf_uses(root) if _hooks.LEAF_HOOKS or _hooks.POST_ACCUMULATE_HOOKS else {}
     _hooks._RUNNING[0] += 1
     try:
-        for node in order:
-            _backward_node(node, pending, held, uses, handed_out, retain_graph)
-        for t, g in held.values():          # leaves reached through nodes that got no gradient
+        while heap:
+            node = _heappop(heap)[1]
+            gouts = pending.pop(node)
+            if node.versions:
+                _check_versions(node)
+            if node.out_meta is not None:
+                xp = array_module(*[g for g in gouts if g is not None])
+                gouts = [xp.zeros(s, d) if g is None else g
+                         for g, (s, d) in zip(gouts, node.out_meta)]
+            if node.hooks:
+                gouts = _hooks.apply_node_hooks(node, list(gouts))
+            for idx, t in node.retained:
+                if gouts[idx] is not None:
+                    t.grad = Tensor(gouts[idx].copy() if t.grad is None
+                                    else t.grad._data + gouts[idx])
+            gins = node.backward(*gouts)
+            if type(gins) is not tuple:
+                gins = (gins,)
+            edges = node.edges
+            if not retain_graph:
+                node.__dict__.clear()               # node.release(), inlined
+                node.freed = True
+            for e, g in zip(edges, gins):
+                if e is None or g is None:
+                    continue
+                if type(e) is tuple:
+                    ctx, idx = e
+                    slots = pending.get(ctx)
+                    if slots is None:
+                        slots = pending[ctx] = [None] if ctx.out_meta is None and not ctx.freed \
+                            else _slots(ctx)
+                        _heappush(heap, (-ctx.seq, ctx))
+                    slots[idx] = g if slots[idx] is None else slots[idx] + g
+                elif id(e) in uses:
+                    held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
+                else:
+                    e._accumulate_grad(g, handed_out)
+            if uses:
+                _release_uses(edges, held, uses, handed_out)
+        for t, g in held.values():          # leaves also reached through nodes that got no gradient
             _accumulate_leaf(t, g, handed_out)
     finally:
         _hooks._RUNNING[0] -= 1
@@ -180,53 +227,22 @@ def run_backward(root_tensor, grad, retain_graph=False):
         _hooks.run_callbacks()
 
 
-def _hooked_leaf_uses(order):
-    """id(leaf) → how many edges of the sweep lead to it, for the leaves with hooks: a hooked
-    leaf's gradient is complete (and its hooks run) once its last edge has been visited."""
-    uses = {}
-    for node in order:
-        for e in node.edges:
-            if e is not None and type(e) is not tuple and _hooks.is_hooked_leaf(id(e)):
+def _hooked_leaf_uses(root):
+    """id(leaf) → how many edges of the graph below `root` lead to it, for the leaves with
+    hooks: a hooked leaf's gradient is complete (and its hooks run) once its last edge has been
+    swept; edges of nodes that receive no gradient keep it held to the end of the sweep."""
+    uses, seen, stack = {}, {root}, [root]
+    while stack:
+        for e in stack.pop().edges:
+            if e is None:
+                continue
+            if type(e) is tuple:
+                if e[0] not in seen:
+                    seen.add(e[0])
+                    stack.append(e[0])
+            elif _hooks.is_hooked_leaf(id(e)):
                 uses[id(e)] = uses.get(id(e), 0) + 1
     return uses
-
-
-def _backward_node(node, pending, held, uses, handed_out, retain_graph):
-    """Run one node's backward and route its input gradients to nodes and leaves."""
-    gouts = pending.pop(node, None)
-    if gouts is None:
-        _release_uses(node.edges, held, uses, handed_out)
-        return
-    if node.versions:
-        _check_versions(node)
-    if node.out_meta is not None:
-        xp = array_module(*[g for g in gouts if g is not None])
-        gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
-    if node.hooks:
-        gouts = _hooks.apply_node_hooks(node, list(gouts))
-    for idx, t in node.retained:
-        if gouts[idx] is not None:
-            t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
-    gins = node.backward(*gouts)
-    if type(gins) is not tuple:
-        gins = (gins,)
-    edges = node.edges
-    if not retain_graph:
-        node.release()
-    for e, g in zip(edges, gins):
-        if e is None or g is None:
-            continue
-        if type(e) is tuple:
-            ctx, idx = e
-            slots = pending.get(ctx)
-            if slots is None:
-                slots = pending[ctx] = _slots(ctx)
-            slots[idx] = g if slots[idx] is None else slots[idx] + g
-        elif id(e) in uses:
-            held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
-        else:
-            _accumulate_leaf(e, g, handed_out)
-    _release_uses(edges, held, uses, handed_out)
 
 
 def _release_uses(edges, held, uses, handed_out):

@@ -11,6 +11,7 @@ from ..device import device as _device
 from . import hooks as _hooks
 from .grad_mode import is_grad_enabled, no_grad
 
+_new = object.__new__
 
 class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_idx", "_vbox", "_base",
@@ -24,7 +25,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._idx = 0
-        self._vbox = [0]
+        self._vbox = None
         self._base = None
         self.requires_grad = False
         if requires_grad:
@@ -33,13 +34,13 @@ class Tensor:
     @classmethod
     def _make(cls, data, requires_grad, ctx, idx):
         """Fast constructor used by ops: no conversion, no checks."""
-        t = object.__new__(cls)
+        t = _new(cls)
         t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = ctx
         t._idx = idx
-        t._vbox = [0]
+        t._vbox = None
         t._base = None
         return t
 
@@ -48,7 +49,10 @@ class Tensor:
     def data(self):
         """A Tensor sharing this one's storage, outside the graph, with its own version
         counter (PyTorch's `.data`: changes through it are not seen by autograd)."""
-        return Tensor._make(self._data, False, None, 0)
+        t = _new(Tensor)
+        t._data, t.grad, t.requires_grad, t._ctx, t._idx, t._vbox, t._base = \
+            self._data, None, False, None, 0, None, None
+        return t
 
     @data.setter
     def data(self, value):
@@ -62,13 +66,27 @@ class Tensor:
     @property
     def _version(self):
         """How many in-place changes this storage has seen (shared by views and detach())."""
-        return self._vbox[0]
+        box = self._vbox
+        return 0 if box is None else box[0]
+
+    def _version_box(self):
+        """The counter itself, a one-element list shared by every Tensor of this storage
+        (views, detach()). Made on first need: most tensors are never changed in place nor
+        saved by a backward, and never pay for one."""
+        box = self._vbox
+        if box is None:
+            box = self._vbox = [0]
+        return box
 
     def _bump_version(self):
         """Record an in-place change of the storage: the one place the counter moves. Every
         in-place method reaches it through `_inplace`; code that updates the raw array itself
         (optimiser steps, running statistics, initialisers, load_state_dict) calls it directly."""
-        self._vbox[0] += 1
+        box = self._vbox
+        if box is None:
+            self._vbox = [1]
+        else:
+            box[0] += 1
 
     # ------------------------------------------------------------ basic properties
     @property
@@ -236,7 +254,7 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's storage and version counter, cut from the graph."""
         t = Tensor._make(self._data, False, None, 0)
-        t._vbox = self._vbox
+        t._vbox = self._version_box()
         return t
 
     def detach_(self):

@@ -8,9 +8,10 @@ showed the difference (benchmarks/RESULTS.md gives the figures); everything else
 The kernels take NumPy arrays (float32 or float64, C-contiguous), write into the outputs they
 are given and release the GIL. Numba is imported at the first call of a kernel, which is
 compiled then for its dtypes and cached on disk (`cache=True`): a fresh install pays ≈ 1.5 s
-once, a later process ≈ 0.3 s to load. Serial by design: the arrays they walk are
-memory-bound (two threads measured slower in a ResNet-20 step), and Numba's parallel layer is
-not safe to enter from two Python threads at once.
+once, a later process ≈ 0.3 s to load. Each kernel is serial (Numba's parallel layer is not
+safe to enter from two Python threads at once); the ops cut large arrays over gradwork's
+thread pool instead, each thread calling the kernel on its own range (ops/norm.py,
+ops/activation.py).
 """
 from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
 from .relu import relu_backward

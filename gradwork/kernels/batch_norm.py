@@ -8,13 +8,14 @@ from .jit import kernel
 
 
 @kernel
-def channel_moments(x, mean, var):
-    """mean[c], var[c] ← mean and biased variance of x[:, c, :] (float64 outputs).
+def channel_moments(x, mean, var, c0=0, c1=-1):
+    """mean[c], var[c] ← mean and biased variance of x[:, c, :] (float64 outputs), for the
+    channels c0 ≤ c < c1 (all by default: a thread's share, on the whole contiguous array).
 
     Accumulates about the channel's first value, so a large mean does not cancel the variance."""
     N, C, M = x.shape
     count = N * M
-    for c in range(C):
+    for c in range(c0, C if c1 < 0 else c1):
         shift = float(x[0, c, 0])
         s = 0.0
         ss = 0.0
@@ -40,10 +41,11 @@ def channel_affine(x, mean, scale, shift, out):
 
 
 @kernel
-def channel_grad_sums(g, x, mean, sum_g, sum_gxc):
-    """sum_g[c] ← Σ g[:, c, :];  sum_gxc[c] ← Σ g[:, c, :]·(x[:, c, :] − mean[c]) (float64)."""
+def channel_grad_sums(g, x, mean, sum_g, sum_gxc, c0=0, c1=-1):
+    """sum_g[c] ← Σ g[:, c, :];  sum_gxc[c] ← Σ g[:, c, :]·(x[:, c, :] − mean[c]) (float64), for
+    the channels c0 ≤ c < c1 (all by default)."""
     N, C, M = x.shape
-    for c in range(C):
+    for c in range(c0, C if c1 < 0 else c1):
         mu = mean[c]
         s = 0.0
         sx = 0.0

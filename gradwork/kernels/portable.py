@@ -11,12 +11,12 @@ def _xp(a):
     return array_module(a)
 
 
-def channel_moments(x, mean, var):
-    """mean[c], var[c] ← mean and biased variance of x[:, c, :] (float64)."""
-    xp = _xp(x)
-    x64 = x.astype(xp.float64, copy=False)
-    mean[...] = x64.mean(axis=(0, 2))
-    var[...] = xp.maximum(((x64 - mean[:, None]) ** 2).mean(axis=(0, 2)), 0.0)
+def channel_moments(x, mean, var, c0=0, c1=-1):
+    """mean[c], var[c] ← mean and biased variance of x[:, c, :] (float64), c0 ≤ c < c1."""
+    xp, c1 = _xp(x), x.shape[1] if c1 < 0 else c1
+    x64 = x[:, c0:c1].astype(xp.float64, copy=False)
+    mean[c0:c1] = x64.mean(axis=(0, 2))
+    var[c0:c1] = xp.maximum(((x64 - mean[c0:c1, None]) ** 2).mean(axis=(0, 2)), 0.0)
 
 
 def channel_affine(x, mean, scale, shift, out):
@@ -24,12 +24,14 @@ def channel_affine(x, mean, scale, shift, out):
     out[...] = (x - mean[:, None]) * scale[:, None] + shift[:, None]
 
 
-def channel_grad_sums(g, x, mean, sum_g, sum_gxc):
-    """sum_g[c] ← Σ g[:, c, :];  sum_gxc[c] ← Σ g[:, c, :]·(x[:, c, :] − mean[c]) (float64)."""
-    xp = _xp(x)
-    g64 = g.astype(xp.float64, copy=False)
-    sum_g[...] = g64.sum(axis=(0, 2))
-    sum_gxc[...] = xp.einsum("ncm,ncm->c", g64, x.astype(xp.float64, copy=False) - mean[:, None])
+def channel_grad_sums(g, x, mean, sum_g, sum_gxc, c0=0, c1=-1):
+    """sum_g[c] ← Σ g[:, c, :];  sum_gxc[c] ← Σ g[:, c, :]·(x[:, c, :] − mean[c]) (float64),
+    c0 ≤ c < c1."""
+    xp, c1 = _xp(x), x.shape[1] if c1 < 0 else c1
+    g64 = g[:, c0:c1].astype(xp.float64, copy=False)
+    x64 = x[:, c0:c1].astype(xp.float64, copy=False)
+    sum_g[c0:c1] = g64.sum(axis=(0, 2))
+    sum_gxc[c0:c1] = xp.einsum("ncm,ncm->c", g64, x64 - mean[c0:c1, None])
 
 
 def batch_norm_input_grad(g, x, mean, k, kx, k0, out):

@@ -209,6 +209,8 @@ class Neg(Function):
 def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
+    if type(b) is Tensor:                       # the common case first: no scalar tests
+        return apply_broadcasting(Add, "add", a, b)
     if _is_scalar(b):
         b = _scalar(b)
         return AddScalar.apply(_promote(a, b), c=b)
@@ -218,6 +220,8 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
+    if type(b) is Tensor:                       # the common case first: no scalar tests
+        return apply_broadcasting(Sub, "sub", a, b)
     if _is_scalar(b):
         b = _scalar(b)
         return AddScalar.apply(_promote(a, b), c=-b)
@@ -232,6 +236,8 @@ def rsub(a, b):
 
 
 def mul(a, b):
+    if type(b) is Tensor:
+        return apply_broadcasting(Mul, "mul", a, b)
     if _is_scalar(b):
         b = _scalar(b)
         return MulScalar.apply(_promote(a, b), c=b)

@@ -73,7 +73,8 @@ def _cast(t, dtype):
 def apply_broadcasting(cls, name, a, b):
     """`cls.apply(a, b)` for a binary op whose operands broadcast: `b` wrapped as a Tensor,
     PyTorch's dtype promotion, and shapes that don't broadcast named in the error."""
-    b = as_tensor_like(b, a)
+    if type(b) is not Tensor:
+        b = as_tensor_like(b, a)
     if a._data.dtype != b._data.dtype:
         a, b = promote_pair(a, b)
     try:

@@ -20,7 +20,7 @@ backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 import math
 
 from ..backend import array_module, np
-from ..threads import get_num_threads, over_ranges
+from ..threads import get_num_threads, over_ranges, serial_blas
 from . import conv_gemm
 
 # Below this many multiply-adds a convolution runs in the calling thread: handing its halves
@@ -118,10 +118,12 @@ class ConvPlan:
                       self.dilation, self.x_shape[3])
 
     def _over_batch(self, fn, N, like):
-        """fn(n0, n1) over the threads' ranges of the batch (or whole, here, and on a GPU,
-        where one call over the batch keeps the device busy); the results."""
-        split = self.split is not None and array_module(like) is np
-        return over_ranges(fn, N) if split else [fn(0, N)]
+        """fn(n0, n1) over the threads' ranges of the batch, or whole in this thread with a
+        1-thread BLAS (and whole on a GPU, where one call over the batch keeps the device
+        busy); the results."""
+        if array_module(like) is not np:
+            return [fn(0, N)]
+        return over_ranges(fn, N) if self.split is not None else [serial_blas(fn, 0, N)]
 
     # ------------------------------------------------------------ forward
     def forward(self, x, w, b):

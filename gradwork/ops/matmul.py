@@ -1,6 +1,7 @@
 """Matrix products: `matmul` (batched, broadcasting, 1-D cases) and the fused `linear`."""
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError, torch_dtype_name
+from ..threads import matmul as gemm
 from .broadcast import unbroadcast
 
 
@@ -52,10 +53,11 @@ def matmul(a, b):
 
 
 # y = x Wᵀ + b:  dx = dy W,  dW = dyᵀ x,  db = Σ dy   (one node instead of three)
+# (the 2-D GEMMs through threads.matmul: big ones cut over gradwork's pool, see there)
 class Linear(Function):
     def forward(self, x, w, b):
         self.x, self.w = x, w
-        out = x @ w.T
+        out = gemm(x, w.T) if x.ndim == 2 else x @ w.T
         if b is not None:
             out += b
         return out
@@ -63,10 +65,10 @@ class Linear(Function):
     def backward(self, g):
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = g @ self.w
+            gx = gemm(g, self.w) if g.ndim == 2 else g @ self.w
         g2 = g.reshape(-1, g.shape[-1])                       # (N·…, out)
         if self.needs_input_grad[1]:
-            gw = g2.T @ self.x.reshape(-1, self.x.shape[-1])   # (out, in)
+            gw = gemm(g2.T, self.x.reshape(-1, self.x.shape[-1]))   # (out, in)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb

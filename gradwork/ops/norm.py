@@ -12,6 +12,7 @@ import math
 from ..autograd import Function
 from ..backend import array_module, kernel
 from ..errors import DTypeError, check_positive_int, torch_dtype_name
+from ..threads import over_ranges
 
 
 def _as3(x):
@@ -33,6 +34,33 @@ def _per_channel(v):
     return v[:, None]  # (C,) → (C, 1), broadcasts against (N, C, M)
 
 
+# From this many elements a pass is cut over the threads (gradwork.threads): the sums by
+# channels, the maps by samples, so each value is computed by one thread in the serial order:
+# the same bits as one thread, whatever the thread count.
+_SPLIT_FROM = 1 << 20
+
+
+def _sums_by_channel(name, arrays3, per_channel):
+    """kernel `name`(*arrays3, *per_channel) over ranges of the channels: arrays3 are (N, C, M),
+    per_channel (C,) (the float64 sums it writes, and the means it reads). Each range is
+    given as bounds on the whole arrays: a strided view of them would compile a kernel that
+    does not vectorise (measured 2–5× slower per element)."""
+    run = kernel(name, arrays3[0])
+    if arrays3[0].size < _SPLIT_FROM:
+        return run(*arrays3, *per_channel)
+    over_ranges(lambda c0, c1: run(*arrays3, *per_channel, c0, c1), arrays3[0].shape[1])
+
+
+def _map_by_sample(name, arrays3, per_channel, out):
+    """kernel `name`(*arrays3, *per_channel, out) over ranges of the samples (contiguous
+    slabs of the (N, C, M) arrays)."""
+    run = kernel(name, arrays3[0])
+    if out.size < _SPLIT_FROM:
+        return run(*arrays3, *per_channel, out)
+    over_ranges(lambda n0, n1: run(*[a[n0:n1] for a in arrays3], *per_channel, out[n0:n1]),
+                out.shape[0])
+
+
 # Training: x̂ = (x − μ_B)/√(σ²_B + ε), y = γx̂ + β over the mini-batch
 # (Ioffe & Szegedy 2015, Alg. 1; decks 000, 002); backward by their closed form:
 # dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
@@ -44,7 +72,7 @@ class BatchNormTrain(Function):
         N, C, M = x3.shape
         n = N * M
         mean, var = xp.empty(C), xp.empty(C)                # float64
-        kernel("channel_moments", x3)(x3, mean, var)
+        _sums_by_channel("channel_moments", (x3,), (mean, var))
         _blend_(running_mean, mean, momentum)
         _blend_(running_var, var * (n / (n - 1)), momentum)  # unbiased, as PyTorch keeps it
         invstd = 1 / xp.sqrt(var + eps)
@@ -59,7 +87,7 @@ class BatchNormTrain(Function):
         n = N * M
         g3 = _kernel_input(g, x3.dtype)
         sum_g, sum_gxc = xp.empty(C), xp.empty(C)
-        kernel("channel_grad_sums", g3)(g3, x3, self.mean, sum_g, sum_gxc)
+        _sums_by_channel("channel_grad_sums", (g3, x3), (self.mean, sum_g, sum_gxc))
         sum_gx = sum_gxc * self.invstd                      # Σ dy·x̂
         dx = None
         if self.needs_input_grad[0]:
@@ -67,8 +95,9 @@ class BatchNormTrain(Function):
             kx, k0 = -k * self.invstd * sum_gx / n, -k * sum_g / n
             mean_hi, mean_lo = _split(self.mean, x3.dtype)
             dx, dt = xp.empty_like(x3), x3.dtype
-            kernel("batch_norm_input_grad", g3)(g3, x3, mean_hi, k.astype(dt), kx.astype(dt),
-                                                (k0 - mean_lo * kx).astype(dt), dx)
+            _map_by_sample("batch_norm_input_grad", (g3, x3),
+                           (mean_hi, k.astype(dt), kx.astype(dt), (k0 - mean_lo * kx).astype(dt)),
+                           dx)
             dx = dx.reshape(self.shape).astype(g.dtype, copy=False)
         dw = sum_gx.astype(g.dtype) if self.needs_input_grad[1] else None
         db = sum_g.astype(g.dtype) if self.needs_input_grad[2] else None
@@ -98,7 +127,8 @@ def _normalize(x3, mean, scale, bias):
     mean_hi, mean_lo = _split(mean, x3.dtype)
     shift = -mean_lo * scale if bias is None else bias - mean_lo * scale
     y = array_module(x3).empty_like(x3)
-    kernel("channel_affine", x3)(x3, mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype), y)
+    _map_by_sample("channel_affine", (x3,),
+                   (mean_hi, scale.astype(x3.dtype), shift.astype(x3.dtype)), y)
     return y
 
 
@@ -132,8 +162,8 @@ class BatchNormEval(Function):
         if need[1]:                 # Σ dy·x̂ = Σ dy·(x − E[x]) / √(Var + ε), and Σ dy with it
             C = g.shape[1]
             sum_g, sum_gxc = xp.empty(C), xp.empty(C)
-            kernel("channel_grad_sums", g)(_kernel_input(g, self.x3.dtype), self.x3,
-                                           self.mean, sum_g, sum_gxc)
+            _sums_by_channel("channel_grad_sums", (_kernel_input(g, self.x3.dtype), self.x3),
+                             (self.mean, sum_g, sum_gxc))
             dw = (sum_gxc * self.invstd).astype(g.dtype)
             db = sum_g.astype(g.dtype) if need[2] else None
         elif need[2]:

@@ -16,6 +16,8 @@ def normalize_dims(dim, ndim, op="reduce"):
     accepts dim 0 or -1, and reduces over nothing)."""
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and 0 <= dim < ndim:    # the common case, checked at once
+        return (dim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     n = builtins.max(ndim, 1)
     for d in dims:

@@ -55,3 +55,21 @@ def test_dispatch_by_array_module(monkeypatch):
     assert backend.kernel("channel_moments", object()) is portable.channel_moments
     with pytest.raises(ValueError, match="kernel: name must be one of channel_moments.*'gelu'"):
         backend.kernel("gelu")
+
+
+@pytest.mark.parametrize("name", ["channel_moments", "channel_grad_sums"])
+def test_channel_sums_over_a_range_of_channels_write_only_that_range(name):
+    """c0 ≤ c < c1 (a thread's share of the channels, ops/norm.py): the same values as the
+    whole call there, compiled and portable, and nothing written outside."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((3, 5, 7)) + 2).astype(np.float32)
+    g = rng.standard_normal((3, 5, 7)).astype(np.float32)
+    ins = [x] if name == "channel_moments" else [g, x, rng.standard_normal(5)]
+    whole = [np.empty(5), np.empty(5)]
+    getattr(kernels, name)(*ins, *whole)
+    for impl in (kernels, portable):
+        part = [np.full(5, -1.0), np.full(5, -1.0)]
+        getattr(impl, name)(*ins, *part, 1, 3)
+        for w, p in zip(whole, part):
+            np.testing.assert_allclose(p[1:3], w[1:3], rtol=1e-6)
+            assert (p[[0, 3, 4]] == -1.0).all()

@@ -7,6 +7,7 @@ import torch.nn.functional as TF
 
 import gradwork as gw
 import gradwork.nn.functional as F
+from gradwork.ops import activation as activation_ops
 from tests.helpers import check_op
 
 BOTH = (np.float64, np.float32)
@@ -117,3 +118,25 @@ def test_sigmoid_tails():
     x = np.array([-100.0, -30.0, 30.0, 100.0])
     check_op(F.sigmoid, torch.sigmoid, arrays=[x], numeric=False, dtypes=BOTH, atol=1e-30,
              rtol=1e-5)
+
+
+def test_relu_cut_over_threads_gives_the_bits_of_one_thread():
+    """relu's forward and compiled backward are cut into flat ranges per thread (from 2^20
+    elements): the same values as one thread and as the NumPy expression."""
+    rng = np.random.default_rng(4)
+    xs = rng.standard_normal((3, 8, 200, 230), dtype=np.float32)
+    gs = rng.standard_normal(xs.shape, dtype=np.float32)
+    assert xs.size >= activation_ops._COMPILED_FROM
+    before, results = gw.get_num_threads(), []
+    try:
+        for threads in (1, 2, 3):
+            gw.set_num_threads(threads)
+            x = gw.tensor(xs, requires_grad=True)
+            y = F.relu(x)
+            y.backward(gw.tensor(gs))
+            results.append((y.detach().numpy(), x.grad.numpy()))
+    finally:
+        gw.set_num_threads(before)
+    for y, gx in results:
+        np.testing.assert_array_equal(y, np.maximum(xs, 0))
+        np.testing.assert_array_equal(gx, gs * (xs > 0))

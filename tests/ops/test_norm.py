@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import gradwork as gw
 import gradwork.nn.functional as F
+from gradwork.ops import norm as norm_ops
 from tests.helpers import check_op, to_torch
 
 BOTH = (np.float64, np.float32)
@@ -208,3 +209,32 @@ def test_batch_norm_eval_gradient_of_bias_alone():
     np.testing.assert_allclose(x.grad.numpy(),
                                g * (w.detach().numpy() / np.sqrt(1 + 1e-5))[:, None], rtol=1e-6)
     assert w.grad is None
+
+
+def _bn_step(threads, training):
+    """One batch-norm forward + backward on an input big enough to be cut over the threads."""
+    before = gw.get_num_threads()
+    gw.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(3)
+        x = gw.tensor(rng.standard_normal((10, 12, 96, 96), dtype=np.float32) * 3 + 1,
+                      requires_grad=True)
+        w = gw.tensor(rng.standard_normal(12, dtype=np.float32), requires_grad=True)
+        b = gw.tensor(rng.standard_normal(12, dtype=np.float32), requires_grad=True)
+        rm, rv = gw.zeros(12), gw.ones(12)
+        assert x.numel() >= norm_ops._SPLIT_FROM
+        y = F.batch_norm(x, rm, rv, w, b, training=training)
+        (y * gw.tensor(rng.standard_normal(y.shape, dtype=np.float32))).sum().backward()
+        return [t.detach().numpy().copy() for t in (y, x.grad, w.grad, b.grad, rm, rv)]
+    finally:
+        gw.set_num_threads(before)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_cut_over_threads_gives_the_bits_of_one_thread(training):
+    """The passes split by channels (sums) and samples (maps): each value made by one thread in
+    the serial order, so 1, 2 and 3 threads agree bit for bit."""
+    one = _bn_step(1, training)
+    for threads in (2, 3):
+        for a, b in zip(one, _bn_step(threads, training)):
+            np.testing.assert_array_equal(a, b)

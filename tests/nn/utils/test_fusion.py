@@ -60,3 +60,71 @@ def test_fusion_needs_eval_mode_and_running_statistics():
     no_stats = nn.BatchNorm2d(4, track_running_stats=False).eval()
     with pytest.raises(ValueError, match="running statistics"):
         fuse_conv_bn_eval(conv.eval(), no_stats)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias,affine", [(True, True), (False, True), (True, False),
+                                         (False, False)])
+def test_fused_weights_equal_pytorchs_bit_for_bit(dtype, bias, affine):
+    """Same order of operations as torch.nn.utils.fusion.fuse_conv_bn_weights (1/√(σ²+ε)
+    first, then γ): equal, not only close (before, γ/√(σ²+ε) differed in the last bit)."""
+    from gradwork.nn.utils import fuse_conv_bn_weights
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((16, 3, 3, 3)).astype(dtype),
+              rng.standard_normal(16).astype(dtype) if bias else None,
+              rng.standard_normal(16).astype(dtype), rng.uniform(0.1, 3.0, 16).astype(dtype),
+              rng.standard_normal(16).astype(dtype) if affine else None,
+              rng.standard_normal(16).astype(dtype) if affine else None]
+    w, b = fuse_conv_bn_weights(*arrays[:4], 1e-5, *arrays[4:])
+    tw, tb = torch.nn.utils.fusion.fuse_conv_bn_weights(
+        *[None if a is None else torch.from_numpy(a) for a in arrays[:4]], 1e-5,
+        *[None if a is None else torch.from_numpy(a) for a in arrays[4:]])
+    np.testing.assert_array_equal(w, tw.detach().numpy())
+    np.testing.assert_array_equal(b, tb.detach().numpy())
+    assert w.dtype == b.dtype == dtype
+
+
+def _cifar_groups(model):
+    """[conv, bn] of the stem and every block (ResNet's relu runs twice: never fused)."""
+    groups = [["conv1", "bn1"]]
+    for name, m in model.named_modules():
+        if hasattr(m, "conv2") and hasattr(m, "bn2"):
+            groups += [[f"{name}.conv1", f"{name}.bn1"], [f"{name}.conv2", f"{name}.bn2"]]
+            if isinstance(m.downsample, nn.Sequential):
+                groups.append([f"{name}.downsample.0", f"{name}.downsample.1"])
+    return groups
+
+
+def test_fuse_modules_resnet20_equals_the_unfused_model():
+    from gradwork.models.cifar_resnet import CifarResNet
+    gw.manual_seed(0)
+    model = CifarResNet(20, shortcut="B")
+    rng = np.random.default_rng(2)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            _trained_pair(nn.Identity(), m, rng)
+    model.eval()
+    groups = _cifar_groups(model)
+    fused = gw.nn.utils.fuse_modules(model, groups)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())      # a copy
+    x = gw.tensor(rng.standard_normal((4, 3, 32, 32), dtype=np.float32))
+    with gw.no_grad():
+        np.testing.assert_allclose(fused(x).numpy(), model(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_fuse_modules_conv_bn_relu_in_a_sequential_and_its_errors():
+    rng = np.random.default_rng(3)
+    seq = nn.Sequential(nn.Conv2d(3, 4, 3, dtype="float64"), nn.BatchNorm2d(4, dtype="float64"),
+                        nn.ReLU(), nn.Conv2d(4, 2, 1, dtype="float64"))
+    _trained_pair(seq[0], seq[1], rng)
+    seq.eval()
+    fused = gw.nn.utils.fuse_modules(seq, ["0", "1", "2"])
+    assert isinstance(fused[1], nn.Identity) and isinstance(fused[2], nn.Identity)
+    x = gw.tensor(rng.standard_normal((2, 3, 8, 8)))
+    with gw.no_grad():
+        np.testing.assert_allclose(fused(x).numpy(), seq(x).numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"fuse_modules: each group must name \[conv, bn\]"):
+        gw.nn.utils.fuse_modules(seq, [["0", "2"]])
+    with pytest.raises(ValueError, match="eval mode"):
+        gw.nn.utils.fuse_modules(seq.train(), [["0", "1"]])
