@@ -11,6 +11,7 @@ torchvision's, so its weights load unchanged. As in torchvision, `gradwork.model
 """
 from .alexnet import AlexNet, LRNConvNet, alexnet, alexnet_paper, zfnet
 from .captioning import ShowAndTell, show_and_tell
+from .char_lm import CharRNN, char_lm
 from .cifar_resnet import (
                            CifarResNet,
                            plain8,
