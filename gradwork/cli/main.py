@@ -99,7 +99,8 @@ def _add_train(sub):
     _option(p, "--recipe", "a deck's training recipe as the defaults, your options on top: "
             "alexnet = SGD 0.9, wd 5e-4, batch 128, lr 0.01 ÷10 on a validation plateau; "
             "resnet = SGD 0.9, wd 1e-4, batch 256, lr 0.1 ÷10 on a plateau; char_lm = Adam "
-            "2e-3, clip 5, batch 32, 10 epochs (a language model's default)",
+            "2e-3, clip 5, batch 32, 10 epochs (a language model's default); tagger = Adam "
+            "1e-2, batch 32, 10 epochs (a tagger's default)",
             choices=tuple(RECIPES))
     _option(p, "--optimizer", "optimizer", choices=OPTIMIZERS)
     _option(p, "--schedule", "learning-rate schedule, stepped per epoch; plateau watches the "

@@ -68,6 +68,8 @@ MODEL_SPECS = {
        for name in ("digit_gru", "digit_lstm")},
     "char_lm": ModelSpec((64,), "language_model", tokens=True,
                          note="a window of 64 characters (--bptt)"),
+    "bilstm_tagger": ModelSpec((20,), "tagging", tokens=True,
+                               note="a sequence of 20 symbols (data/tagging.py)"),
 }
 
 
@@ -90,7 +92,7 @@ ACTIVATION_PER_INPUT_BYTE = {
     "vgg19": 209, "vgg19_bn": 308, "zfnet": 29, "bwn_lenet5": 16, "xnor_lenet5": 16,
     "bwn_resnet8": 80, "bwn_resnet20": 192, "xnor_resnet8": 66, "xnor_resnet20": 140,
     "bwn_alexnet": 16, "xnor_alexnet": 12, "digit_gru": 5, "digit_lstm": 5,
-    "char_lm": 357,
+    "char_lm": 357, "bilstm_tagger": 146,
 }
 
 

@@ -23,7 +23,8 @@ from .trainer import Trainer
 
 # The registry tasks besides classification that `gradwork train` trains, and the builder of
 # each one's trainer (imported when used): `build(config) → (trainer, test_loader or None)`.
-TASK_TRAINERS = {"language_model": ".language_model:build_language_model_trainer"}
+TASK_TRAINERS = {"language_model": ".language_model:build_language_model_trainer",
+                 "tagging": ".tagging:build_tagging_trainer"}
 
 # Szegedy et al. 2015, §5: the auxiliary classifiers' losses are added with weight 0.3
 AUX_LOSS_WEIGHT = 0.3

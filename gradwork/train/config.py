@@ -37,10 +37,13 @@ RECIPES = {
     # 32 streams; the windows' length is --bptt
     "char_lm": {"optimizer": "adam", "lr": 2e-3, "clip_grad": 5.0, "batch_size": 32,
                 "schedule": "none", "epochs": 10},
+    # the framewise tagger on its generated task (data/tagging.py): Adam 1e-2, batches of 32
+    "tagger": {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "schedule": "none",
+               "epochs": 10},
 }
 
 # The recipe a model's registry task gets when --recipe is not given
-TASK_RECIPES = {"language_model": "char_lm"}
+TASK_RECIPES = {"language_model": "char_lm", "tagging": "tagger"}
 
 
 @dataclass
