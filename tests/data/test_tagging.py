@@ -19,6 +19,20 @@ def test_labels_by_hand():
                                   [[1, 1, 3, 0, 2, 2, IGNORE_INDEX, IGNORE_INDEX]])
 
 
+def test_labels_equal_the_definition_frame_by_frame():
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 4, (30, 9))
+    lengths = rng.integers(1, 10, 30)
+    y = context_labels(x, lengths)
+    for i, n in enumerate(lengths):
+        for t in range(9):
+            if t >= n:
+                assert y[i, t] == IGNORE_INDEX
+            else:
+                row = list(x[i, :n])
+                assert y[i, t] == 2 * (row[t] in row[:t]) + (row[t] in row[t + 1:])
+
+
 def test_the_data_set_is_seeded_padded_and_labelled():
     data = ContextTagging(50, num_symbols=5, min_len=3, max_len=9, seed=4)
     x, y = data.tensors
