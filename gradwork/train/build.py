@@ -258,9 +258,9 @@ def build_model_and_data(config):
     (a folder's classes are read from the data first)."""
     check_trainable(config.model, config.model_from)
     if task_of(config) != "classification":
-        raise ArgumentError(f"{config.model} is a {task_of(config)} model: its run reports "
-                            "its own measures when it ends (gradwork train); `eval` evaluates "
-                            "classifiers")
+        raise ArgumentError(f"{config.model} is not a classifier (task {task_of(config)!r}): "
+                            "`eval` evaluates classifiers; its run wrote its own measures when "
+                            "it ended (perplexity.json or test.json in the run folder)")
     backend.manual_seed(config.seed)
     info = dataset_info(config.data)
     if info.num_classes:

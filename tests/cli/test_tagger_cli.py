@@ -26,3 +26,7 @@ def test_train_writes_a_normal_run_folder_and_the_left_to_right_variant_runs(tmp
     assert not any(k.endswith("_reverse") for k in arrays)            # one direction only
     assert main(["train", "bilstm_tagger", "--name", "x", *quick, "--data", "cifar10"]) == 2
     assert "context-tagging task" in capsys.readouterr().err
+    assert main(["sample", str(run)]) == 2
+    assert "not a language model's checkpoint (model 'bilstm_tagger')" in capsys.readouterr().err
+    assert main(["eval", str(run)]) == 2
+    assert "not a classifier (task 'tagging')" in capsys.readouterr().err
