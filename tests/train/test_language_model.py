@@ -98,20 +98,22 @@ def _interrupt_at(step):
     return loss_fn
 
 
-def test_ctrl_c_mid_epoch_then_resume_ends_bit_identical(tmp_path):
-    trainer, model, _ = _run()
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_ctrl_c_mid_epoch_then_resume_ends_bit_identical(tmp_path, cell):
+    trainer, model, _ = _run(cell=cell)
     trainer.fit(2)
     expected = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
     run = str(tmp_path / "run")
-    first, _, _ = _run(run_dir=run, loss_fn=_interrupt_at(33))    # 25 windows an epoch
+    first, _, _ = _run(cell=cell, run_dir=run, loss_fn=_interrupt_at(33))  # 25 windows an epoch
     first.fit(2)
     assert first.stopped and first.step == 33 and first.epoch == 1
     arrays, info = load_checkpoint(run)
-    assert info["rng"]["loader"]["batch"] == 8 and "extra.hidden.1" in arrays   # (h, c) kept
+    assert info["rng"]["loader"]["batch"] == 8 and "extra.hidden.0" in arrays   # state kept
+    assert ("extra.hidden.1" in arrays) == (cell == "lstm")                     # (h, c) or h
 
     gw.manual_seed(123)                                 # the resumed process starts elsewhere
-    second, model, _ = _run(run_dir=run)
+    second, model, _ = _run(cell=cell, run_dir=run)
     second.resume(run)
     second.fit(2)
     assert second.step == 50
