@@ -91,6 +91,11 @@ class LanguageModelTrainer(Trainer):
         if self.run_dir is not None:
             from .logging import write_csv
             write_csv(os.path.join(self.run_dir, "metrics.csv"), self.history)
+        if self._writer is not None:
+            self._writer.add_scalars({f"{split}/perplexity": row[f"{split}_perplexity"]
+                                      for split in ("train", "val")
+                                      if f"{split}_perplexity" in row}, self.step)
+            self._writer.flush()
 
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint(self, acc):

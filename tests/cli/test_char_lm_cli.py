@@ -28,6 +28,10 @@ def test_train_on_the_bundled_text_then_resume_then_sample(tmp_path, capsys):
     assert config["data"] == "text" and config["model_args"]["hidden_size"] == 16
     result = json.loads((run / "perplexity.json").read_text())
     assert 1 < result["final"]["perplexity"] < 80        # below uniform over ~80 characters
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert {"train/perplexity", "val/perplexity", "val/loss"} <= set(events.Tags()["scalars"])
 
     assert main(["train", "--name", "lm", "--out", str(tmp_path), "--resume", "--epochs", "2",
                  "--no-progress"]) == 0
