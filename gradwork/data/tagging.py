@@ -1,5 +1,5 @@
 """A framewise sequence-labelling task where context on both sides decides each label (deck 004
-§2.3, "segment classification: the importance of context").
+Fig. 2.3 after Graves 2012, "importance of context in segment classification").
 
 `ContextTagging`: sequences of symbols 1..K of lengths in [min_len, max_len], right-padded
 with 0; frame t is labelled by whether its symbol also occurs earlier and later in the

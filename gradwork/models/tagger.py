@@ -1,4 +1,5 @@
-"""Segment classification (deck 004 §2.3): a recurrent tagger that labels every time step.
+"""Segment classification (deck 004; Graves 2012, Fig. 2.3): a recurrent tagger that labels
+every time step.
 
     e_t = E[x_t],  →h_t = LSTM(e_1..e_t),  ←h_t = LSTM(e_T..e_t),
     p(y_t | x_1..x_T) = softmax(W [→h_t; ←h_t] + b)

@@ -1,4 +1,4 @@
-"""Training a framewise tagger (deck 004 §2.3, segment classification) on `Trainer`'s machinery:
+"""Training a framewise tagger (deck 004, segment classification) on `Trainer`'s machinery:
 the loss is the cross-entropy per real frame (padding carries `IGNORE_INDEX` and is left out,
 as PyTorch's `CrossEntropyLoss(ignore_index=-100)`), and the accuracy is per real frame.
 """
