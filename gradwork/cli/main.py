@@ -7,6 +7,7 @@
     gradwork summary vgg16
     gradwork plot runs/a runs/b
     gradwork export lenet5 --checkpoint runs/lenet/best.safetensors --onnx lenet5.onnx
+    gradwork train char_lm --data-dir book.txt --name lm && gradwork sample runs/lm
 """
 import argparse
 import dataclasses
@@ -27,7 +28,15 @@ from ..errors import (
     check_probability,
     plural,
 )
-from ..train.config import OPTIMIZERS, PENALTIES, RECIPES, SCHEDULES, TrainConfig, defaults
+from ..train.config import (
+    OPTIMIZERS,
+    PENALTIES,
+    RECIPES,
+    SCHEDULES,
+    TASK_RECIPES,
+    TrainConfig,
+    defaults,
+)
 
 # Data-loading and configuration errors are reported in one line, not as a traceback.
 _USER_ERRORS = (ValueError, FloatingPointError, OSError, GradworkError)
@@ -89,7 +98,10 @@ def _add_train(sub):
     _option(p, "--weight-decay", "the optimizer's weight decay", type=NONNEGATIVE)
     _option(p, "--recipe", "a deck's training recipe as the defaults, your options on top: "
             "alexnet = SGD 0.9, wd 5e-4, batch 128, lr 0.01 ÷10 on a validation plateau; "
-            "resnet = SGD 0.9, wd 1e-4, batch 256, lr 0.1 ÷10 on a plateau", choices=tuple(RECIPES))
+            "resnet = SGD 0.9, wd 1e-4, batch 256, lr 0.1 ÷10 on a plateau; char_lm = Adam "
+            "2e-3, clip 5, batch 32, 10 epochs (a language model's default); tagger = Adam "
+            "1e-2, batch 32, 10 epochs (a tagger's default)",
+            choices=tuple(RECIPES))
     _option(p, "--optimizer", "optimizer", choices=OPTIMIZERS)
     _option(p, "--schedule", "learning-rate schedule, stepped per epoch; plateau watches the "
             "validation loss", choices=SCHEDULES)
@@ -122,6 +134,11 @@ def _add_train(sub):
     _option(p, "--workers", "DataLoader worker processes reading and decoding the data in "
             "parallel with training (the batches are the same for any number; 0: a thread)",
             type=NONNEGATIVE_INT)
+    _option(p, "--model-args", "keyword arguments of the zoo constructor, e.g. cell=gru "
+            "hidden_size=128 (numbers, true/false or text)", nargs="+", metavar="KEY=VALUE",
+            type=_key_value, action=_KeyValues)
+    _option(p, "--bptt", "language models: steps per window of truncated BPTT (the state is "
+            "carried across windows, the gradient is not)", type=POSITIVE_INT)
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (one line per epoch is still printed)")
     _option(p, "--checkpoint-steps", "also checkpoint inside an epoch every N steps (0: off)",
@@ -133,6 +150,24 @@ def _add_train(sub):
                    "batch): abort every rank when a collective operation waits longer than this "
                    "(a rank died or hangs; default $GRADWORK_DIST_TIMEOUT or 1800)")
     p.set_defaults(func=cmd_train)
+
+
+def _key_value(text):
+    """KEY=VALUE → (key, value): an int, a float, true/false, or the text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE, got {text!r}")
+    for parse in (int, float):
+        try:
+            return key, parse(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
+
+
+class _KeyValues(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, dict(values))
 
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -151,12 +186,22 @@ def _new_config(args):
     if args.model is not None and args.model_from is not None:
         raise ArgumentError("train: give a zoo MODEL or --model-from, not both")
     given = _given(args)
-    recipe = RECIPES[given["recipe"]] if given.get("recipe") else {}
+    given["recipe"] = given.get("recipe") or _task_recipe(args.model)
+    recipe = RECIPES[given["recipe"]] if given["recipe"] else {}
     values = {**_DEFAULTS, **recipe, **given, "name": getattr(args, "name", None),
               "out": getattr(args, "out", _DEFAULTS["out"]), "progress": not args.no_progress,
               "model_from": args.model_from,
               "workers": getattr(args, "workers", _DEFAULTS["workers"])}
     return TrainConfig(model=args.model or args.model_from, **values)
+
+
+def _task_recipe(name):
+    """The recipe of a zoo model's task (TASK_RECIPES: a language model's Adam and clipping),
+    or None."""
+    from ..models import list_models, model_spec
+    if name not in list_models():
+        return None
+    return TASK_RECIPES.get(model_spec(name).task)
 
 
 def _resume_config(args, folder):
@@ -249,7 +294,10 @@ def _train(args, folder):
                 print(f"stopped; checkpoint in {folder}. Continue with: gradwork train --name "
                       f"{config.name} --out {config.out}{more} --resume", file=sys.stderr)
                 return 128 + int(trainer.stop_signal or 2)   # 130 SIGINT, 143 SIGTERM
-            _report_test(trainer, test_loader, folder, config)
+            if test_loader is None:                     # a language model: perplexity
+                trainer.report(folder)
+            else:
+                _report_test(trainer, test_loader, folder, config)
     finally:
         if created and os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)                            # a failed start leaves nothing behind
@@ -502,6 +550,41 @@ def cmd_reproduce(args):
     return 0
 
 
+def _add_sample(sub):
+    p = sub.add_parser("sample", help="generate text from a trained language model",
+                       description="Draw characters one at a time from a language model's "
+                       "run (e.g. `gradwork train char_lm`): each from softmax(logits / T), "
+                       "seeded, after reading the prompt. Prints the prompt and what follows.")
+    p.add_argument("checkpoint", help="a run folder (uses best, else last) or a checkpoint")
+    p.add_argument("--prompt", help="text to start from; its characters must be in the "
+                   "run's vocabulary (default: a newline, or the vocabulary's first character)")
+    p.add_argument("--length", type=POSITIVE_INT, default=200,
+                   help="characters to generate (default 200)")
+    p.add_argument("--temperature", type=NONNEGATIVE, default=1.0,
+                   help="T in softmax(logits / T): 0 = always the most likely character, 1 = "
+                   "the model's distribution, higher = more random (default 1)")
+    p.add_argument("--seed", type=NONNEGATIVE_INT, default=0, help="default 0")
+    p.set_defaults(func=cmd_sample)
+
+
+def cmd_sample(args):
+    from ..models.char_lm import sample
+    from ..train.language_model import load_language_model
+    model, vocabulary, _ = load_language_model(args.checkpoint)
+    prompt = args.prompt
+    if prompt is None:
+        prompt = "\n" if "\n" in vocabulary.index else vocabulary.chars[0]
+    if not prompt:
+        raise ArgumentError("--prompt must hold at least one character")
+    unknown = sorted(set(prompt) - set(vocabulary.index))
+    if unknown:
+        raise ArgumentError(f"--prompt has characters the run's text never had: "
+                            f"{''.join(unknown)!r} (its vocabulary: "
+                            f"{''.join(vocabulary.chars)!r})")
+    print(sample(model, vocabulary, prompt, args.length, args.temperature, args.seed))
+    return 0
+
+
 def _add_export(sub):
     p = sub.add_parser("export", help="write a model (and its checkpoint's weights) as ONNX",
                        description="Trace a zoo model on a zero input and write it as an ONNX "
@@ -561,7 +644,7 @@ def build_parser():
                                      "and inspect the models of the decks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_train, _add_eval, _add_models, _add_summary, _add_plot,
-                _add_reproduce, _add_export):
+                _add_reproduce, _add_export, _add_sample):
         add(sub)
     return parser
 

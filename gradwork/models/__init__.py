@@ -11,6 +11,7 @@ torchvision's, so its weights load unchanged. As in torchvision, `gradwork.model
 """
 from .alexnet import AlexNet, LRNConvNet, alexnet, alexnet_paper, zfnet
 from .captioning import ShowAndTell, show_and_tell
+from .char_lm import CharRNN, char_lm
 from .cifar_resnet import (
                            CifarResNet,
                            plain8,
@@ -70,6 +71,7 @@ from .resnext import resnext50_32x4d, resnext101_32x8d, resnext101_64x4d
 from .segnet import SegNet, segnet
 from .seq2seq import Seq2SeqAttention, seq2seq_attention
 from .speech import SpokenDigitCTC, SpokenDigitRNN, digit_gru, digit_lstm
+from .tagger import BiLSTMTagger, bilstm_tagger
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .xnor_alexnet import BinaryAlexNet, bwn_alexnet, xnor_alexnet
 from .xnor_lenet import BinaryLeNet5, bwn_lenet5, xnor_lenet5

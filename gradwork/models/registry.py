@@ -10,6 +10,8 @@ the batch: (C, H, W) for images, the paper's size) and its task, which says how 
     gan              a DCGAN half (noise → image, image → real/fake): `train_gan`
     seq2seq          token sequences → token sequences (teacher forcing)
     captioning       image + caption tokens → next-token scores
+    language_model   character ids → next-character scores; `gradwork train` (truncated BPTT)
+    tagging          token ids → one label per time step; `gradwork train` (framewise)
 
 `get_model`, `list_models` and `model_spec` are what the CLI, the trainer and `summary` ask.
 """
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 
 _MODELS = {}
 
-TASKS = ("classification", "segmentation", "gan", "seq2seq", "captioning")
+TASKS = ("classification", "segmentation", "gan", "seq2seq", "captioning", "language_model",
+         "tagging")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ MODEL_SPECS = {
     "xnor_alexnet": _IMAGENET,
     **{name: ModelSpec((63, 39), note="1 s of 8 kHz speech: 63 frames of 13 MFCCs + Δ + ΔΔ")
        for name in ("digit_gru", "digit_lstm")},
+    "char_lm": ModelSpec((64,), "language_model", tokens=True,
+                         note="a window of 64 characters (--bptt)"),
+    "bilstm_tagger": ModelSpec((20,), "tagging", tokens=True,
+                               note="a sequence of 20 symbols (data/tagging.py)"),
 }
 
 
@@ -85,6 +92,7 @@ ACTIVATION_PER_INPUT_BYTE = {
     "vgg19": 209, "vgg19_bn": 308, "zfnet": 29, "bwn_lenet5": 16, "xnor_lenet5": 16,
     "bwn_resnet8": 80, "bwn_resnet20": 192, "xnor_resnet8": 66, "xnor_resnet20": 140,
     "bwn_alexnet": 16, "xnor_alexnet": 12, "digit_gru": 5, "digit_lstm": 5,
+    "char_lm": 357, "bilstm_tagger": 146,
 }
 
 

@@ -22,6 +22,11 @@ from ..errors import ArgumentError
 from ..nn import CrossEntropyLoss
 from .trainer import Trainer
 
+# The registry tasks besides classification that `gradwork train` trains, and the builder of
+# each one's trainer (imported when used): `build(config) → (trainer, test_loader or None)`.
+TASK_TRAINERS = {"language_model": ".language_model:build_language_model_trainer",
+                 "tagging": ".tagging:build_tagging_trainer"}
+
 # Szegedy et al. 2015, §5: the auxiliary classifiers' losses are added with weight 0.3
 AUX_LOSS_WEIGHT = 0.3
 
@@ -53,7 +58,8 @@ def load_user_model(ref):
 
 def check_trainable(name, model_from=None):
     """Refuse, before anything is built, a zoo model that `gradwork train` cannot train (its
-    registry task is not classification), naming what it is and what trains it."""
+    registry task is neither classification nor one of TASK_TRAINERS), naming what it is and
+    what trains it."""
     if model_from is not None:
         return
     from ..models import list_models, model_spec
@@ -63,18 +69,28 @@ def check_trainable(name, model_from=None):
                                 f"when you name it: --model-from {name}")
         model_spec(name)                            # the unknown-name error, listing the zoo
     task = model_spec(name).task
-    if task != "classification":
+    if task != "classification" and task not in TASK_TRAINERS:
         how = {"gan": "with train_gan (a generator and a discriminator trained together)",
                "seq2seq": "on token sequences with teacher forcing, from Python",
                "captioning": "on images with captions, from Python",
                "segmentation": "on per-pixel labels, from Python"}[task]
         raise ArgumentError(f"{name} is a {task} model; `gradwork train` trains classification "
-                            f"models on image data sets. Train {name} {how}.")
+                            "models on image data sets, language models on text and taggers on "
+                            f"their sequence task. Train {name} {how}.")
 
 
-def build_model(name, num_classes, in_channels, model_from=None):
+def task_of(config):
+    """The registry task of the run's model ("classification" for a model of the user's)."""
+    if config.model_from is not None:
+        return "classification"
+    from ..models import model_spec
+    return model_spec(config.model).task
+
+
+def build_model(name, num_classes, in_channels, model_from=None, **model_args):
     """The zoo's `name` (or the user's `model_from` constructor) with `num_classes=` and
-    `in_channels=`; an argument given as None is left to the constructor's default."""
+    `in_channels=` (and `model_args`, `--model-args`); an argument given as None is left to
+    the constructor's default."""
     if model_from is not None:
         fn = load_user_model(model_from)
     else:
@@ -84,6 +100,7 @@ def build_model(name, num_classes, in_channels, model_from=None):
             return get_model(name, **kwargs)
     kwargs = {k: v for k, v in (("num_classes", num_classes), ("in_channels", in_channels))
               if v is not None}
+    kwargs.update(model_args)
     try:
         return fn(**kwargs)
     except TypeError as e:
@@ -265,20 +282,32 @@ def build_model_and_data(config):
     model is built before the data so that its declared `input_size` can choose the padding
     (a folder's classes are read from the data first)."""
     check_trainable(config.model, config.model_from)
+    if task_of(config) != "classification":
+        raise ArgumentError(f"{config.model} is not a classifier (task {task_of(config)!r}): "
+                            "`eval` evaluates classifiers; its run wrote its own measures when "
+                            "it ended (perplexity.json or test.json in the run folder)")
     backend.manual_seed(config.seed)
     info = dataset_info(config.data)
     if info.num_classes:
-        model = build_model(config.model, info.num_classes, info.in_channels, config.model_from)
+        model = build_model(config.model, info.num_classes, info.in_channels, config.model_from,
+                            **config.model_args)
         loaders = build_data(config, getattr(model, "input_size", None))
     else:
         loaders = build_data(config)
-        model = build_model(config.model, len(loaders[3]), info.in_channels, config.model_from)
+        model = build_model(config.model, len(loaders[3]), info.in_channels, config.model_from,
+                            **config.model_args)
     return (model, *loaders)
 
 
 def build_trainer(config):
     """(trainer, test_loader) of a run: model, data, optimizer and schedule from `config`; the
-    model is checked against one sample of the data before anything is written."""
+    model is checked against one sample of the data before anything is written. A model whose
+    task is not classification gets its task's trainer (TASK_TRAINERS)."""
+    check_trainable(config.model, config.model_from)
+    task = task_of(config)
+    if task != "classification":
+        module, function = TASK_TRAINERS[task].split(":")
+        return getattr(importlib.import_module(module, __package__), function)(config)
     model, train_loader, val_loader, test_loader, _ = build_model_and_data(config)
     state = backend.get_rng_state()
     check_input_fits(model, config, test_loader)

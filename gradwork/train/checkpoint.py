@@ -1,7 +1,8 @@
 """Checkpoints without pickle: `NAME.safetensors` (the arrays) + `NAME.json` (everything else).
 
 Arrays: the model's parameters and buffers under `model.<name>`, the optimizer's state
-buffers under `optimizer.state.<index>.<name>`. The rest (epoch, step, the optimizer's groups
+buffers under `optimizer.state.<index>.<name>`, a trainer's own (a language model's carried
+hidden state) under `extra.<name>`. The rest (epoch, step, the optimizer's groups
 and counters, the scheduler, the RNG states, the run's configuration, the history) is JSON.
 The JSON is also stored in the safetensors header, which is the copy `load_checkpoint`
 reads: each file is replaced atomically, and the pair can never disagree, even if the process
@@ -49,10 +50,13 @@ def _contiguous(array):
     return np.require(array, requirements="C")          # 0-d stays 0-d (a step counter)
 
 
-def encode(model, optimizer=None, scheduler=None, **info):
-    """(safetensors bytes, JSON text) for a checkpoint of these objects plus `info`."""
+def encode(model, optimizer=None, scheduler=None, extra_arrays=None, **info):
+    """(safetensors bytes, JSON text) for a checkpoint of these objects plus `info`;
+    `extra_arrays` (name → array, e.g. a language model's carried hidden state) are stored
+    under `extra.<name>`."""
     from safetensors.numpy import save as st_save
     arrays = {"model." + k: _contiguous(v._data) for k, v in model.state_dict().items()}
+    arrays.update({"extra." + k: _contiguous(v) for k, v in (extra_arrays or {}).items()})
     meta = {"format": FORMAT, "version": VERSION, **info}
     if optimizer is not None:
         opt_arrays, meta["optimizer"] = flatten_state_dict(optimizer.state_dict(), "optimizer.")

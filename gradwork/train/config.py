@@ -33,7 +33,17 @@ RECIPES = {
                 "lr": 0.01, "schedule": "plateau", "gamma": 0.1},
     "resnet": {"optimizer": "sgd", "momentum": 0.9, "weight_decay": 1e-4, "batch_size": 256,
                "lr": 0.1, "schedule": "plateau", "gamma": 0.1},
+    # char-rnn's habits (Karpathy 2015): Adam 2e-3, gradients clipped at norm 5, batches of
+    # 32 streams; the windows' length is --bptt
+    "char_lm": {"optimizer": "adam", "lr": 2e-3, "clip_grad": 5.0, "batch_size": 32,
+                "schedule": "none", "epochs": 10},
+    # the framewise tagger on its generated task (data/tagging.py): Adam 1e-2, batches of 32
+    "tagger": {"optimizer": "adam", "lr": 1e-2, "batch_size": 32, "schedule": "none",
+               "epochs": 10},
 }
+
+# The recipe a model's registry task gets when --recipe is not given
+TASK_RECIPES = {"language_model": "char_lm", "tagging": "tagger"}
 
 
 @dataclass
@@ -70,6 +80,10 @@ class TrainConfig:
     checkpoint_minutes: float = 10.0  # ... and every M minutes (0: never)
     recipe: str | None = None       # a RECIPES name whose settings were the defaults
     workers: int = 0                # DataLoader worker processes (same batches for any count)
+    # sequence models (issue 17): a zoo constructor's own keyword arguments (e.g. cell="gru"),
+    # and the window of truncated BPTT a language model is trained with
+    model_args: dict = field(default_factory=dict)
+    bptt: int = 64
 
     def __post_init__(self):
         self.validate()
@@ -108,6 +122,12 @@ class TrainConfig:
         check_nonnegative_int(w, "checkpoint_steps", self.checkpoint_steps)
         check_nonnegative(w, "checkpoint_minutes", self.checkpoint_minutes)
         check_nonnegative_int(w, "workers", self.workers)
+        if not isinstance(self.model_args, dict) or not all(
+                isinstance(k, str) and k.isidentifier() and isinstance(v, (bool, int, float, str))
+                for k, v in self.model_args.items()):
+            raise ArgumentError(f"config: model_args must map argument names to numbers, "
+                                f"booleans or strings, got {self.model_args!r}")
+        check_positive_int(w, "bptt", self.bptt)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -138,8 +138,7 @@ class Trainer:
         images = 0
         try:
             for batch, (x, y) in enumerate(batches, start=first + 1):
-                out = self.train_model(x)                             # forward
-                loss = self.loss_fn(out, y)                           # loss
+                loss, scores, targets = self._forward(x, y)           # forward, loss
                 objective = loss if self.penalty is None else \
                     loss + self.penalty_strength * self.penalty(self.model)  # + λ·R(W)
                 value = float(loss.item())
@@ -155,8 +154,8 @@ class Trainer:
                 self.optimizer.step()                                 # step
                 self.step += 1
                 self._check_weights(batch, total)
-                meter.update(value, getattr(out, "logits", out), y)  # log (main output)
-                images += len(y)
+                meter.update(value, scores, targets)                  # log
+                images += len(targets)
                 bar.update(1)
                 bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc1:.3f}",
                                 img_s=f"{images / (time.perf_counter() - start):.0f}",
@@ -173,6 +172,19 @@ class Trainer:
         self._epoch_time = time.perf_counter() - start
         self._images_per_s = images / max(self._epoch_time, 1e-9)
         return True
+
+    def _forward(self, x, y):
+        """(loss, scores, targets) of one batch: the loss to minimise, and the (N, C) scores
+        and (N,) targets the epoch's accuracy counts (the main output of a model with
+        auxiliary heads). A trainer for another task (language model, tagger) overrides this."""
+        out = self.net(x)
+        return self.loss_fn(out, y), getattr(out, "logits", out), y
+
+    @property
+    def net(self):
+        """What a forward pass runs through: in training under MPI, the DistributedDataParallel
+        wrapper (its backward averages the gradients over the ranks); else the model."""
+        return self.train_model if self.model.training else self.model
 
     def _check_weights(self, batch, total):
         """Stop at the step that made a weight NaN or infinite, before a checkpoint holds it."""
@@ -197,8 +209,8 @@ class Trainer:
         meter = Meter()
         with no_grad():
             for x, y in loader:
-                out = self.model(x)
-                meter.update(float(self.loss_fn(out, y).item()), out, y)
+                loss, scores, targets = self._forward(x, y)
+                meter.update(float(loss.item()), scores, targets)
         self.model.train()
         return {"loss": meter.loss, "acc1": meter.acc1, "acc5": meter.acc5,
                 "nonfinite": meter.nonfinite}
@@ -268,12 +280,12 @@ class Trainer:
         if is_best:
             self._write("best", blob, text)
 
-    def _encode(self):
+    def _encode(self, **extra):
         return ckpt.encode(
             self.model, self.optimizer, self.scheduler, epoch=self.epoch, step=self.step,
             epoch_sums=self._meter.state_dict(), best_acc=self.best_acc, history=self.history,
             rng={"gradwork": backend.get_rng_state(), "loader": self.train_loader.state_dict()},
-            config=self.config)
+            config=self.config, **extra)
 
     def save(self, name="last"):
         """Write `name`.safetensors + `name`.json into the run folder now."""

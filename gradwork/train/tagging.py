@@ -1,0 +1,70 @@
+"""Training a framewise tagger (deck 004, segment classification) on `Trainer`'s machinery:
+the loss is the cross-entropy per real frame (padding carries `IGNORE_INDEX` and is left out,
+as PyTorch's `CrossEntropyLoss(ignore_index=-100)`), and the accuracy is per real frame.
+"""
+import dataclasses
+
+from .. import backend
+from ..data import DataLoader, Subset
+from ..data.tagging import IGNORE_INDEX, ContextTagging
+from ..errors import ArgumentError
+from ..nn import CrossEntropyLoss
+from .trainer import Trainer
+
+TRAIN_SEQUENCES, TEST_SEQUENCES = 4000, 1000      # the task's default sizes (--limit-*)
+
+
+class TaggingTrainer(Trainer):
+    """`Trainer` for a model ids (N, T) → logits (N, T, C) with labels (N, T), padded frames
+    labelled `ignore_index`: loss and accuracy over the real frames."""
+
+    def __init__(self, model, optimizer, train_loader, val_loader=None, ignore_index=IGNORE_INDEX,
+                 **kwargs):
+        kwargs.setdefault("loss_fn", CrossEntropyLoss(ignore_index=ignore_index))
+        super().__init__(model, optimizer, train_loader, val_loader, **kwargs)
+        self.ignore_index = ignore_index
+
+    def _forward(self, x, y):
+        """Loss: mean cross-entropy over the real frames of the batch; the meter counts those
+        frames' (F, C) scores and (F,) labels, so an epoch's numbers are per frame."""
+        out = self.net(x)                                                # (N, T, C)
+        scores, targets = out.reshape(-1, out.shape[-1]), y.reshape(-1)  # (N·T, C), (N·T,)
+        real = targets.numpy() != self.ignore_index
+        return self.loss_fn(scores, targets), scores.detach().numpy()[real], \
+            targets.numpy()[real]
+
+
+def build_tagging_trainer(config):
+    """(trainer, test_loader): the zoo tagger `config.model` on the context-tagging task
+    (data/tagging.py), `config.limit_train` / `limit_test` sequences (default 4,000 / 1,000)
+    generated from `config.seed`, `config.val_split` of the training ones held out."""
+    from ..models import get_model
+    from .build import build_optimizer, build_scheduler, run_dir, split_validation
+    if config.data not in ("mnist", "context-tagging"):  # mnist: the option left to its default
+        raise ArgumentError(f"{config.model} is a tagger: it trains on its generated "
+                            f"context-tagging task, not --data {config.data}")
+    config = dataclasses.replace(config, data="context-tagging")
+    train = ContextTagging(config.limit_train or TRAIN_SEQUENCES, seed=(config.seed, 0))
+    test = ContextTagging(config.limit_test or TEST_SEQUENCES, seed=(config.seed, 1))
+    batch = max(config.batch_size, 256)
+    test_loader = DataLoader(test, batch, seed=config.seed)
+    val_loader = test_loader
+    if config.val_split > 0:
+        keep, held = split_validation(train, config.val_split, config.seed)
+        val_loader = DataLoader(Subset(train, held), batch, seed=config.seed)
+        train = Subset(train, keep)
+    train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed)
+    backend.manual_seed(config.seed)
+    try:
+        model = get_model(config.model, num_classes=len(ContextTagging.classes),
+                          vocab_size=test.num_symbols + 1, **config.model_args)
+    except TypeError as e:
+        raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
+    optimizer = build_optimizer(config, model)
+    trainer = TaggingTrainer(
+        model, optimizer, train_loader, val_loader, scheduler=build_scheduler(config, optimizer),
+        clip_grad=config.clip_grad, penalty=config.penalty,
+        penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
+        progress=config.progress, checkpoint_steps=config.checkpoint_steps,
+        checkpoint_minutes=config.checkpoint_minutes)
+    return trainer, test_loader
