@@ -13,7 +13,8 @@ memory-bound (two threads measured slower in a ResNet-20 step), and Numba's para
 not safe to enter from two Python threads at once.
 """
 from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
+from .lstm import lstm_gates_backward, lstm_gates_forward
 from .relu import relu_backward
 
 __all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",
-           "relu_backward"]
+           "lstm_gates_backward", "lstm_gates_forward", "relu_backward"]
