@@ -16,7 +16,7 @@ Each row is done in short loops over at most four arrays each: LLVM vectorises a
 when it can check cheaply at run time that its arrays do not overlap, so one loop over every
 array at once stays scalar (measured 2–3× slower). Without SVML Numba's math.tanh is libm's
 scalar tanh, which does not vectorise either: float32 (`approx`) uses Eigen's rational
-approximation (generic_fast_tanh_float: |error| ≤ 3·10⁻⁷, exactly ±1 beyond ±7.9), float64
+approximation (generic_fast_tanh_float: |error| ≤ 3·10⁻⁷, the input clamped to ±7.9), float64
 keeps math.tanh (gradient checks).
 """
 import math

@@ -158,10 +158,8 @@ class _SequenceOp(Function):
         _over_rows(run, sched.N, self.split)
         names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
         need = dict(zip(names, self.needs_input_grad))
-        h_prev = self.S["h"][:-1]
-        del self.S                                # only the loop needed c (the cell may keep it)
         grads = cell.gradients(need)
-        weights = _input_grads(need, sched, self.xl, self.w_ih, h_prev, grads)
+        weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads)
         states = (sched.state_from_loop(d) if need[s] else None for s, d in zip(cell.states, ds))
         return (*weights, *states, *(grads.params.get(p) for p in cell.params))
 

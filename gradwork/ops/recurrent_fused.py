@@ -8,12 +8,33 @@ kernels/lstm.py's forward for all four gates, c_t and h_t; back, one call for δ
 projection of every step before it, dx, dW_ih = Σ δᵀx and dW_hh = Σ δᵀh_{t−1} after it.
 
 Saved for backward: the gate activations (T, N, G·H), c and tanh(c) (T, N, H) beside the
-skeleton's h; the NumPy cell keeps two more arrays of derivatives, (T, N, G·H) and (T, N, H).
-The activations and tanh(c) are dropped as soon as the loop back has used them.
+skeleton's h, all freed by the autograd engine as soon as this backward has returned (not
+before: a retained graph runs it again); backward adds δ (T, N, G·H) alone, where the NumPy
+cell also builds the derivatives σ', tanh' (T, N, G·H) and o(1 − tanh²c) (T, N, H).
 """
 from ..backend import array_module, kernel
 from ..kernels.lstm import tanh_constants
 from .recurrent_cells import Cell, Grads, project
+
+# A step's GEMM is cut into calls of at most this many multiply-adds (if that is ≥ 8 rows):
+# OpenBLAS (0.3.31, x86-64) gives products up to M·N·K = 10⁶ to its small-matrix kernels,
+# and on this machine a (12, 128)·(128, 512) product ran at 1.27 µs per row, a (16, …) one at
+# 2.1 (benchmarks/RESULTS.md). 0 turns the cutting off.
+SMALL_GEMM = 10 ** 6
+
+
+def step_matmul(a, b, out):
+    """out = a @ b, in even row blocks of at most SMALL_GEMM multiply-adds, where that limit
+    allows 8 rows or more (else one call)."""
+    xp, n = array_module(a), a.shape[0]
+    rows = SMALL_GEMM // b.size
+    if rows < 8 or n <= rows:
+        xp.matmul(a, b, out=out)
+        return
+    parts = -(-n // rows)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        xp.matmul(a[lo:hi], b, out=out[lo:hi])
 
 
 # c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)   (deck 004, "LSTM in detail")
@@ -41,7 +62,7 @@ class FusedLSTMCell(Cell):
 
     def step(self, t, rows):
         hw = self.hw[rows]
-        array_module(hw).matmul(self.hs[t, rows], self.w_hh_t, out=hw)
+        step_matmul(self.hs[t, rows], self.w_hh_t, hw)
         self.forward_kernel(self.acts[t, rows], hw, self.cs[t, rows], *self.peep, self.coupled,
                             self.approx, self.k, self.cs[t + 1, rows], self.tanh_c[t, rows],
                             self.hs[t + 1, rows])
@@ -49,18 +70,17 @@ class FusedLSTMCell(Cell):
     def start_backward(self, xp, sched):
         self.da = sched.alloc(xp, self.acts.shape, self.acts.dtype)
         self.backward_kernel = kernel("lstm_gates_backward", self.da)
-        del self.hw
+        self.hw = None
 
     def step_back(self, t, rows, dout, dh, dc):
         da = self.da[t, rows]
         self.backward_kernel(dh, dout, dc, self.acts[t, rows], self.cs[t, rows],
                              self.tanh_c[t, rows], *self.peep, self.coupled, da)
-        array_module(da).matmul(da, self.w_hh, out=dh)   # ∂L/∂h_{t−1} = δ_t W_hh
+        step_matmul(da, self.w_hh, dh)                    # ∂L/∂h_{t−1} = δ_t W_hh
 
     def gradients(self, need):
         """δ for both projections; Σ_t,n δ ⊙ c for each diagonal peephole weight."""
         da, cs, H = self.da, self.cs, self.H
-        del self.acts, self.tanh_c                        # the loop back is done with them
         params = {}
         if self.has_peep:
             f, o = (slice(0, H), slice(2 * H, 3 * H)) if self.coupled else \
@@ -71,5 +91,4 @@ class FusedLSTMCell(Cell):
                 params["w_cf"] = (da[..., f] * cs[:-1]).sum(axis=(0, 1))
             if need["w_co"]:
                 params["w_co"] = (da[..., o] * cs[1:]).sum(axis=(0, 1))
-        del self.cs
         return Grads(d_x=da, d_h=da, params=params)
