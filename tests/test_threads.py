@@ -96,3 +96,21 @@ def test_the_callers_blas_keeps_every_thread_after_a_split(three_threads):
     seen = threads.over_ranges(lambda a, b: int(threads._get_global()), 3)
     assert seen == [1, 1, 1]                            # the workers' GEMMs: one thread each
     assert threads._get_global() == gw.get_num_threads() == 3
+
+
+@pytest.mark.skipif(threads._set_global is None, reason="NumPy's BLAS is not OpenBLAS")
+def test_workers_let_go_of_the_task_once_it_is_done(three_threads):
+    """A worker holding its last task until the next one kept that task's arrays alive between
+    calls: the LSTM's saved state (150 MiB at T = 1024) into the next training step."""
+    import gc
+    import weakref
+
+    class Work:
+        def __call__(self, start, stop):
+            return stop - start
+    work = Work()
+    ref = weakref.ref(work)
+    assert threads.over_ranges(work, 6) == [2, 2, 2]
+    del work
+    gc.collect()
+    assert ref() is None
