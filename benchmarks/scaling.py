@@ -181,7 +181,7 @@ def measure_quick(point):
 
 def measure_full(point, pairs):
     """Interleaved worker processes for time, fresh subprocesses for memory."""
-    spec = f"{__name__}:{point.NAME}"
+    spec = f"benchmarks.scaling:{point.NAME}"       # (not __name__: "__main__" under -m)
     ratio, blocks, medians = interleave.interleaved_ratio(spec, pairs=pairs)
     if ratio is None:
         raise RuntimeError(f"{point.NAME}: {blocks}")
