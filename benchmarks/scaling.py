@@ -3,6 +3,7 @@ axes (issue 21), each fitted with a straight line, and gradwork's slope over PyT
 
     python -m benchmarks.scaling [--axis batch depth seq vgg] [--pairs 3] [--out DIR]
     python -m benchmarks.scaling --quick --out /tmp/x    # tiny sizes, in one process: a smoke test
+    python -m benchmarks.scaling --cpu --axis seq        # CPU s/step, one thread (loaded machine)
 
 | axis | workload | sizes |
 | --- | --- | --- |
@@ -21,6 +22,10 @@ Timing: each point runs as interleave.py's two worker processes timed in alterna
 (`--pairs` pairs of 1 s blocks; each framework's median over all its steps), memory as
 memory.py's fresh subprocess per framework (peak RSS − baseline over 2 steps). --quick runs
 both frameworks in this process on tiny sizes (figures not comparable: one heap, no spawn).
+--cpu does the same at full sizes with the CPU time of each step at one thread: on a machine
+that other jobs load, two threads' wall time mostly measures how each framework's threads wait
+for each other (PyTorch's W3 step went from 0.008 s to 0.4–3 s at a load average of 20), the
+CPU time of one thread the work itself; its memory column is in-process, so indicative only.
 Writes scaling_<axis>.png (time and memory against size, both frameworks) into --out (default:
 benchmarks/ for a full run, nothing for --quick) and prints one JSON line per point and the
 table of slopes.
@@ -155,10 +160,10 @@ def _rss_step_peak(step, steps=2):
     return memory._status_mib("VmHWM") - base
 
 
-def measure_quick(point):
+def measure_quick(point, clock=time.perf_counter):
     """Both frameworks in this process, one thread each (two pools of spinning threads in one
-    process would slow each other down): time (median of 3 alternating steps) and peak
-    memory over one step before them; {framework: (seconds, MiB)}."""
+    process would slow each other down): time by `clock` (median of 3 alternating steps) and
+    peak memory over one step before them; {framework: (seconds, MiB)}."""
     from gradwork import threads
     torch = import_torch()
     before = threads.get_num_threads(), torch.get_num_threads()
@@ -170,9 +175,9 @@ def measure_quick(point):
         times = {f: [] for f in FRAMEWORKS}
         for _ in range(3):
             for f in FRAMEWORKS:
-                t0 = time.perf_counter()
+                t0 = clock()
                 steps[f]()
-                times[f].append(time.perf_counter() - t0)
+                times[f].append(clock() - t0)
     finally:
         threads.set_num_threads(before[0])
         torch.set_num_threads(before[1])
@@ -195,14 +200,17 @@ def measure_full(point, pairs):
 
 
 # ------------------------------------------------------------------ the run
-def run_axis(axis, quick, pairs):
+def run_axis(axis, quick, pairs, cpu=False):
     """Measure every point of the axis; returns (rows, fits)."""
     xs = axis.quick_xs if quick else axis.xs
     rows = []
     for x in xs:
         point = axis.point(x, quick)
-        m = measure_quick(point) if quick else measure_full(point, pairs)
-        row = {"axis": axis.name, "x": x, "point": point.NAME, "quick": quick,
+        if quick or cpu:
+            m = measure_quick(point, time.process_time if cpu else time.perf_counter)
+        else:
+            m = measure_full(point, pairs)
+        row = {"axis": axis.name, "x": x, "point": point.NAME, "quick": quick, "cpu": cpu,
                "loadavg_1m": os.getloadavg()[0]}
         for f in FRAMEWORKS:
             row[f"{f}_s"], row[f"{f}_mib"] = m[f]
@@ -249,6 +257,9 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--axis", nargs="+", choices=list(AXES), default=list(AXES))
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one process")
+    parser.add_argument("--cpu", action="store_true",
+                        help="full sizes, measured as --quick does but in CPU seconds per step "
+                             "at one thread: robust to other jobs on a loaded machine")
     parser.add_argument("--pairs", type=int, default=3,
                         help="interleaved block pairs per point (full run; default 3)")
     parser.add_argument("--out", default=None,
@@ -257,7 +268,7 @@ def main(argv=None):
     out = args.out or (None if args.quick else str(Path(__file__).parent))
     results = {}
     for name in args.axis:
-        rows, fits = run_axis(AXES[name], args.quick, args.pairs)
+        rows, fits = run_axis(AXES[name], args.quick, args.pairs, args.cpu)
         results[name] = (rows, fits)
         if out is not None:
             print(f"{name}: {plot_axis(AXES[name], rows, out)}", file=sys.stderr, flush=True)

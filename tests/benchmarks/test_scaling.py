@@ -40,3 +40,10 @@ def test_quick_run_end_to_end(tmp_path, capsys):
         assert (tmp_path / f"scaling_{name}.png").stat().st_size > 1000
     out = capsys.readouterr().out
     assert "| batch | s/step per batch size |" in out and "| seq | MiB per" in out
+
+
+def test_cpu_clock_mode_runs(capsys):
+    """--cpu (CPU seconds at one thread) on the quick sizes of one axis."""
+    rows, fits = scaling.main(["--quick", "--cpu", "--axis", "seq"])["seq"]
+    assert all(r["cpu"] and r["gradwork_s"] > 0 and r["torch_s"] > 0 for r in rows)
+    assert fits["s"]["torch_slope"] is not None
