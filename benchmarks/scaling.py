@@ -223,15 +223,18 @@ def run_axis(axis, quick, pairs, cpu=False):
 
 
 def plot_axis(axis, rows, out):
+    """scaling_<axis>.png, or scaling_cpu_<axis>.png for a --cpu run."""
     from gradwork.reproduce.plotting import curves
     Path(out).mkdir(parents=True, exist_ok=True)
     xs = [r["x"] for r in rows]
+    cpu = rows[0].get("cpu", False)
+    time_label = ("CPU time, one thread", "CPU s per step") if cpu else ("step time", "s per step")
     panels = [(f"{axis.title}: {label}", axis.xlabel, unit,
                [(f, xs, [r[f"{f}_{what}"] for r in rows]) for f in FRAMEWORKS], False)
-              for what, label, unit in (("s", "step time", "s per step"),
+              for what, label, unit in (("s",) + time_label,
                                         ("mib", "peak memory", "MiB (peak RSS − baseline)"))]
-    return curves(Path(out) / f"scaling_{axis.name}.png", panels,
-                  f"cost against {axis.xlabel}: gradwork vs PyTorch")
+    name = f"scaling_{'cpu_' if cpu else ''}{axis.name}.png"
+    return curves(Path(out) / name, panels, f"cost against {axis.xlabel}: gradwork vs PyTorch")
 
 
 def _fmt(v, digits=3):

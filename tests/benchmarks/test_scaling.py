@@ -42,8 +42,9 @@ def test_quick_run_end_to_end(tmp_path, capsys):
     assert "| batch | s/step per batch size |" in out and "| seq | MiB per" in out
 
 
-def test_cpu_clock_mode_runs(capsys):
+def test_cpu_clock_mode_runs(tmp_path):
     """--cpu (CPU seconds at one thread) on the quick sizes of one axis."""
-    rows, fits = scaling.main(["--quick", "--cpu", "--axis", "seq"])["seq"]
+    rows, fits = scaling.main(["--quick", "--cpu", "--axis", "seq", "--out", str(tmp_path)])["seq"]
+    assert (tmp_path / "scaling_cpu_seq.png").exists()
     assert all(r["cpu"] and r["gradwork_s"] > 0 and r["torch_s"] > 0 for r in rows)
     assert fits["s"]["torch_slope"] is not None
