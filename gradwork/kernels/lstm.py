@@ -30,20 +30,16 @@ _P = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.1222
 _Q = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03)
 
 
-def tanh_constants(dtype):
-    """The approximation's constants (clamp, P, Q) as scalars of `dtype`: float32 arithmetic
-    vectorises twice as wide as float64."""
-    return tuple(dtype.type(v) for v in (_CLAMP,) + _P + _Q)
-
-
 @kernel
-def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, k, c_out, tanh_c,
-                       h_out):
+def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, c_out, tanh_c, h_out):
     """One step over rows [0, n): a (n, G·H) input pre-activations, overwritten by the gate
     activations; hw (n, G·H) = h_{t−1} W_hhᵀ; c_prev (n, H) → c_out, tanh_c, h_out (n, H).
-    k = tanh_constants(dtype); approx: use them (else math.tanh)."""
-    clamp, p0, p1, p2, p3, p4, p5, p6, q0, q1, q2, q3 = k
-    half = a.dtype.type(0.5)
+    approx: the rational tanh (else math.tanh)."""
+    dt = a.dtype.type                                   # constants in the arrays' dtype: float32
+    clamp, half = dt(_CLAMP), dt(0.5)                   # arithmetic vectorises twice as wide
+    p0, p1, p2, p3 = dt(_P[0]), dt(_P[1]), dt(_P[2]), dt(_P[3])
+    p4, p5, p6 = dt(_P[4]), dt(_P[5]), dt(_P[6])
+    q0, q1, q2, q3 = dt(_Q[0]), dt(_Q[1]), dt(_Q[2]), dt(_Q[3])
 
     def tanh(v):                                        # v ← tanh(v), a 1-D view
         if approx:                                      # (the test outside the loop: LLVM

@@ -49,8 +49,7 @@ def _lstm_blocks(a, H, coupled):
     return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
 
 
-def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, k, c_out, tanh_c,
-                       h_out):
+def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, c_out, tanh_c, h_out):
     """One LSTM step's gates in place (kernels/lstm.py); exact tanh whatever `approx`."""
     xp, H = _xp(a), c_prev.shape[1]
     a += hw

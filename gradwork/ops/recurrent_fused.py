@@ -13,7 +13,6 @@ before: a retained graph runs it again); backward adds δ (T, N, G·H) alone, wh
 cell also builds the derivatives σ', tanh' (T, N, G·H) and o(1 − tanh²c) (T, N, H).
 """
 from ..backend import array_module, kernel
-from ..kernels.lstm import tanh_constants
 from .recurrent_cells import Cell, Grads, project
 
 # A step's GEMM is cut into calls of at most this many multiply-adds (if that is ≥ 8 rows):
@@ -58,13 +57,13 @@ class FusedLSTMCell(Cell):
         self.peep = tuple(none if w is None else xp.ascontiguousarray(w) for w in extra)
         self.has_peep = extra[1] is not None
         self.forward_kernel = kernel("lstm_gates_forward", xl)
-        self.approx, self.k = bool(dt == xp.float32), tanh_constants(dt)
+        self.approx = bool(dt == xp.float32)
 
     def step(self, t, rows):
         hw = self.hw[rows]
         step_matmul(self.hs[t, rows], self.w_hh_t, hw)
         self.forward_kernel(self.acts[t, rows], hw, self.cs[t, rows], *self.peep, self.coupled,
-                            self.approx, self.k, self.cs[t + 1, rows], self.tanh_c[t, rows],
+                            self.approx, self.cs[t + 1, rows], self.tanh_c[t, rows],
                             self.hs[t + 1, rows])
 
     def start_backward(self, xp, sched):

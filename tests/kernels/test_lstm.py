@@ -5,7 +5,6 @@ import pytest
 
 from gradwork import backend
 from gradwork.kernels import portable
-from gradwork.kernels.lstm import tanh_constants
 
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]   # (peephole, coupled)
 
@@ -27,8 +26,7 @@ def _forward(fn, v, dtype, coupled):
     n, H = v["c_prev"].shape
     a = v["a"].copy()
     c, tc, h = (np.empty((n, H), dtype) for _ in range(3))
-    fn(a, v["hw"], v["c_prev"], *v["peep"], coupled, dtype == np.float32,
-       tanh_constants(np.dtype(dtype)), c, tc, h)
+    fn(a, v["hw"], v["c_prev"], *v["peep"], coupled, dtype == np.float32, c, tc, h)
     return a, c, tc, h
 
 
@@ -88,8 +86,7 @@ def test_float32_tanh_approximation_error_and_special_values():
     z = np.zeros((32, H), np.float32)
     none = np.empty(0, np.float32)
     backend.kernel("lstm_gates_forward", a)(a, np.zeros_like(a), z, none, none, none, False,
-                                            True, tanh_constants(np.dtype(np.float32)),
-                                            z.copy(), z.copy(), z.copy())
+                                            True, z.copy(), z.copy(), z.copy())
     g = a[:, 2 * H:3 * H].reshape(-1)
     assert np.isnan(g[2]) and g[3] == 0
     err = np.abs(np.delete(g, 2).astype(np.float64) - np.tanh(np.delete(x, 2).astype(np.float64)))
