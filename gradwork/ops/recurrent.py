@@ -35,8 +35,8 @@ from .shape import unsqueeze
 # reference the tests compare it with.
 FUSED_LSTM = True
 # The rows are split over the threads from this many multiply-adds of one step's recurrent
-# GEMM (N·G·H·H; W3: 2.1 M) and 2 rows per thread: below, the pool's hand-off (≈ 50 µs per
-# loop) costs more than it saves.
+# GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4: below, the pool's hand-off, paid once per loop,
+# would cost more than it saves (a threshold set by estimate, not tuned on a quiet machine).
 SPLIT_FROM = 1 << 18
 
 
