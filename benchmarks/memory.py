@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 
-from . import harness
+from . import harness, interleave
 
 NAME = "memory"
 STEPS = 2
@@ -37,8 +37,9 @@ def _reset_peak():
 
 
 def child(framework, module_name=DEFAULT_MODULE):
-    """Build, read the baseline, run the steps, print one JSON line."""
-    module = importlib.import_module(module_name)
+    """Build, read the baseline, run the steps, print one JSON line. module_name: a workload
+    module or a 'module:object' spec (interleave.load)."""
+    module = interleave.load(module_name)
     step = harness.build_step(module, framework)
     if framework == "gradwork":
         # gradwork imports Numba at its first kernel call (gradwork/kernels/jit.py); import it

@@ -32,8 +32,9 @@ MACS_PER_SAMPLE = _macs_per_sample()                          # 40,813,184
 GFLOP_PER_STEP = 3 * 2 * MACS_PER_SAMPLE * X_SHAPE[0] / 1e9  # 31.34
 
 
-def resnet20(nn, F):
-    """The same network from either framework's `nn` and functional module."""
+def resnet20(nn, F, n_blocks=BLOCKS):
+    """The same network from either framework's `nn` and functional module; `n_blocks` basic
+    blocks per stage (3: ResNet-20; n: ResNet-(6n+2), He et al. 2015 §4.2)."""
 
     class BasicBlock(nn.Module):
         def __init__(self, c_in, c_out, stride):
@@ -59,7 +60,7 @@ def resnet20(nn, F):
             self.bn1 = nn.BatchNorm2d(16)
             blocks, c_in = [], 16
             for stage, width in enumerate(WIDTHS):
-                for block in range(BLOCKS):
+                for block in range(n_blocks):
                     blocks.append(BasicBlock(c_in, width, 2 if stage > 0 and block == 0 else 1))
                     c_in = width
             self.layers = nn.Sequential(*blocks)

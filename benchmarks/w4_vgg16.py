@@ -31,8 +31,9 @@ MACS_PER_SAMPLE = _macs_per_sample()                          # 15,470,264,320
 GFLOP_PER_STEP = 2 * MACS_PER_SAMPLE * X_SHAPE[0] / 1e9      # 30.94
 
 
-def vgg16(nn):
-    """The same network from either framework's `nn`."""
+def vgg16(nn, fc=FC):
+    """The same network from either framework's `nn`; `fc`: the classifier's sizes (the first
+    is 512·(input size / 32)²)."""
     layers, c_in = [], 3
     for v in CONFIG_D:
         if v == "M":
@@ -42,9 +43,9 @@ def vgg16(nn):
             c_in = v
     return nn.Sequential(
         *layers, nn.Flatten(),
-        nn.Linear(FC[0], FC[1]), nn.ReLU(), nn.Dropout(),
-        nn.Linear(FC[1], FC[2]), nn.ReLU(), nn.Dropout(),
-        nn.Linear(FC[2], FC[3]))
+        nn.Linear(fc[0], fc[1]), nn.ReLU(), nn.Dropout(),
+        nn.Linear(fc[1], fc[2]), nn.ReLU(), nn.Dropout(),
+        nn.Linear(fc[2], fc[3]))
 
 
 def build_gradwork():

@@ -139,7 +139,7 @@ def blas_library():
 
 # ---------------------------------------------------------------- compiled kernels
 _KERNELS = ("channel_moments", "channel_affine", "channel_grad_sums", "batch_norm_input_grad",
-            "relu_backward")
+            "relu_backward", "lstm_gates_forward", "lstm_gates_backward")
 
 
 def kernel(name, *arrays):

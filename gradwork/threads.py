@@ -67,6 +67,8 @@ class _Worker:
                 future.set_result(fn(start, stop))
             except BaseException as error:
                 future.set_exception(error)
+            # let go of the task now: held until the next one, it kept alive what fn refers to
+            task = fn = future = None
 
 
 def get_num_threads():

@@ -133,3 +133,20 @@ def test_ops_gemms_in_the_caller_run_single_threaded_and_the_count_comes_back(th
     finally:
         threads._matmul = real
     assert seen == [1]
+
+
+def test_workers_let_go_of_the_task_once_it_is_done(three_threads):
+    """A worker holding its last task until the next one kept that task's arrays alive between
+    calls: the LSTM's saved state (150 MiB at T = 1024) into the next training step."""
+    import gc
+    import weakref
+
+    class Work:
+        def __call__(self, start, stop):
+            return stop - start
+    work = Work()
+    ref = weakref.ref(work)
+    assert threads.over_ranges(work, 6) == [2, 2, 2]
+    del work
+    gc.collect()
+    assert ref() is None

@@ -14,7 +14,8 @@ thread pool instead, each thread calling the kernel on its own range (ops/norm.p
 ops/activation.py).
 """
 from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
+from .lstm import lstm_gates_backward, lstm_gates_forward
 from .relu import relu_backward
 
 __all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",
-           "relu_backward"]
+           "lstm_gates_backward", "lstm_gates_forward", "relu_backward"]

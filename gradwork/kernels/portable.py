@@ -42,3 +42,54 @@ def batch_norm_input_grad(g, x, mean, k, kx, k0, out):
 def relu_backward(g, y, out):
     """out[i] = g[i] if y[i] > 0 else 0, over flat arrays."""
     out[...] = g * (y > 0)
+
+
+def _lstm_blocks(a, H, coupled):
+    """(i or None, f, g, o) column blocks of an (n, G·H) array."""
+    if coupled:
+        return None, a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+
+
+def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, c_out, tanh_c, h_out):
+    """One LSTM step's gates in place (kernels/lstm.py); exact tanh whatever `approx`."""
+    xp, H = _xp(a), c_prev.shape[1]
+    a += hw
+    i, f, g, o = _lstm_blocks(a, H, coupled)
+    if w_cf.shape[0]:
+        f += w_cf * c_prev
+    if w_ci.shape[0]:
+        i += w_ci * c_prev
+    sig = a[:, :H if coupled else 2 * H]                # the σ blocks before g
+    sig[...] = 0.5 * xp.tanh(0.5 * sig) + 0.5
+    g[...] = xp.tanh(g)
+    c_out[...] = g + f * (c_prev - g) if coupled else f * c_prev + i * g
+    if w_co.shape[0]:
+        o += w_co * c_out
+    o[...] = 0.5 * xp.tanh(0.5 * o) + 0.5
+    tanh_c[...] = xp.tanh(c_out)
+    h_out[...] = o * tanh_c
+
+
+def lstm_gates_backward(dh, dout, dc, act, c_prev, tanh_c, w_ci, w_cf, w_co, coupled, da):
+    """One LSTM step back (kernels/lstm.py): dh += dout; δ_t → da; dc ← ∂L/∂c_{t−1}."""
+    H = dc.shape[1]
+    dh += dout
+    i, f, g, o = _lstm_blocks(act, H, coupled)
+    di, df, dg, do = _lstm_blocks(da, H, coupled)
+    do[...] = dh * tanh_c * o * (1 - o)
+    dc += dh * o * (1 - tanh_c * tanh_c)
+    if w_co.shape[0]:
+        dc += do * w_co
+    if coupled:
+        df[...] = dc * (c_prev - g) * f * (1 - f)
+        dg[...] = dc * (1 - f) * (1 - g * g)
+    else:
+        di[...] = dc * g * i * (1 - i)
+        df[...] = dc * c_prev * f * (1 - f)
+        dg[...] = dc * i * (1 - g * g)
+    dc *= f
+    if w_cf.shape[0]:
+        dc += df * w_cf
+    if w_ci.shape[0]:
+        dc += di * w_ci

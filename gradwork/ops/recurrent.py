@@ -13,6 +13,11 @@ over thousands of steps works. Each cell (ops/recurrent_cells.py) supplies its g
 forward and backward, and names its gradients; a new cell (GNMT attention, a language model's)
 is a new `Cell`, not a new loop. A cell module is a sequence of one step: the same op.
 
+Rows are independent sequences: where a step's work is large enough, the batch is cut into one
+range of rows per thread and each pool worker runs the whole time loop, forward or back, over
+its rows with single-threaded GEMMs (gradwork.threads.over_ranges): no synchronisation per
+step, where OpenBLAS's own two threads meet at each of the T small GEMMs.
+
 Variable lengths: rows are sorted by decreasing length so that step t updates only the first
 n_t rows (PyTorch's packed `batch_sizes`); a finished row's state stays at its last real step,
 its padded outputs are 0 and it receives no gradient there. The reverse direction reverses each
@@ -20,8 +25,19 @@ sequence within its own length, runs forward, and reverses back.
 """
 from ..autograd import Function, Tensor
 from ..backend import array_module
+from ..backend import np as _np
+from ..threads import over_ranges
 from .recurrent_cells import ElmanCell, GRUCellEq, GRUResetBeforeCell, LSTMCellEq
+from .recurrent_fused import FusedLSTMCell
 from .shape import unsqueeze
+
+# The LSTM's compiled gate arithmetic (recurrent_fused.py); False: the NumPy cell, the
+# reference the tests compare it with.
+FUSED_LSTM = True
+# The rows are split over the threads from this many multiply-adds of one step's recurrent
+# GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4: below, the pool's hand-off, paid once per loop,
+# would cost more than it saves (a threshold set by estimate, not tuned on a quiet machine).
+SPLIT_FROM = 1 << 18
 
 
 # ------------------------------------------------------------------ the time-loop schedule
@@ -119,25 +135,43 @@ class _SequenceOp(Function):
             S[name][0] = 0 if s0 is None else sched.state_to_loop(s0)
         self.cell, self.w_ih = cell, w_ih
         cell.start(xp, xl, w_ih, w_hh, b_ih, b_hh, rest[k:], sched, S)
-        for t, n in enumerate(sched.sizes):
-            cell.step(t, n)
+        self.split = xp is _np and N >= 4 and N * w_hh.size >= SPLIT_FROM
+
+        def run(lo, hi):
+            for t, n in enumerate(sched.sizes):
+                if n <= lo:
+                    break                                                # sizes decrease
+                cell.step(t, slice(lo, min(n, hi)))
+        _over_rows(run, N, self.split)
         h = S[cell.states[0]]
         return (sched.from_loop(h[1:]), *(sched.last(S[s]) for s in cell.states))
 
     def backward(self, dout, *d_last):
         xp, sched, cell = array_module(dout), self.sched, self.cell
         cell.start_backward(xp, sched)
-        dout = sched.to_loop(dout)
+        dout = xp.ascontiguousarray(sched.to_loop(dout))
         ds = [xp.array(sched.state_to_loop(d), copy=True) for d in d_last]
-        for t in reversed(range(sched.T)):
-            n = sched.sizes[t]
-            cell.step_back(t, n, dout[t, :n], *(d[:n] for d in ds))
+
+        def run(lo, hi):
+            for t in reversed(range(sched.T)):
+                rows = slice(lo, min(sched.sizes[t], hi))
+                if rows.stop > lo:
+                    cell.step_back(t, rows, dout[t, rows], *(d[rows] for d in ds))
+        _over_rows(run, sched.N, self.split)
         names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
         need = dict(zip(names, self.needs_input_grad))
         grads = cell.gradients(need)
         weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads)
         states = (sched.state_from_loop(d) if need[s] else None for s, d in zip(cell.states, ds))
         return (*weights, *states, *(grads.params.get(p) for p in cell.params))
+
+
+def _over_rows(run, N, split):
+    """run(lo, hi) over the rows [0, N): one range per thread if `split`, else one call."""
+    if split:
+        over_ranges(run, N)
+    else:
+        run(0, N)
 
 
 # ------------------------------------------------------------------ public functions
@@ -201,8 +235,9 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, peephole=None, coupl
     if lengths is not None:
         lengths = check_lengths("lstm", lengths, *x.shape[:2])
     w_ci, w_cf, w_co = (None, None, None) if peephole is None else peephole
-    return _SequenceOp.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_ci, w_cf, w_co,
-                             cell=LSTMCellEq(coupled), lengths=lengths, reverse=reverse)
+    cell = (FusedLSTMCell if FUSED_LSTM else LSTMCellEq)(coupled)
+    return _SequenceOp.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_ci, w_cf, w_co, cell=cell,
+                             lengths=lengths, reverse=reverse)
 
 
 def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False,

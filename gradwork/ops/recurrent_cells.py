@@ -4,10 +4,12 @@ saved states and the BPTT accumulation.
 
 A cell's interface (`Cell`): `states` names its recurrent states (h first: the output),
 `params` its parameters beyond (w_ih, w_hh, b_ih, b_hh); `start` projects the inputs of all
-steps at once and allocates what the steps keep; `step(t, n)` advances rows [0, n) from
-step t to t + 1; `start_backward` computes every per-step factor off the recurrent path for
-all steps at once; `step_back(t, n, dout, *d_states)` takes ∂L/∂state_t in place to
-∂L/∂state_{t−1}; `gradients(need)` fills the named slots of `Grads`.
+steps at once and allocates what the steps keep; `step(t, rows)` advances the rows of the
+slice `rows` from step t to t + 1; `start_backward` computes every per-step factor off the
+recurrent path for all steps at once; `step_back(t, rows, dout, *d_states)` takes
+∂L/∂state_t of those rows in place to ∂L/∂state_{t−1}; `gradients(need)` fills the named slots
+of `Grads`. Steps on disjoint row slices may run at once (in two threads): a cell writes only
+its rows of what it shares, (N, ·) buffers included.
 
 Sigmoids are σ(u) = ½·tanh(½u) + ½ so that all gates of a step take one tanh call: the σ rows
 of the weights are pre-scaled by ½ before the loop.
@@ -36,13 +38,13 @@ class Cell:
     def start(self, xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S):
         raise NotImplementedError
 
-    def step(self, t, n):
+    def step(self, t, rows):
         raise NotImplementedError
 
     def start_backward(self, xp, sched):
         raise NotImplementedError
 
-    def step_back(self, t, n, dout, *d_states):
+    def step_back(self, t, rows, dout, *d_states):
         raise NotImplementedError
 
     def gradients(self, need):
@@ -99,17 +101,17 @@ class ElmanCell(Cell):
         self.w_hh_t = xp.ascontiguousarray(w_hh.T)
         self.buf = xp.empty(self.hs.shape[1:], xl.dtype)
 
-    def step(self, t, n):
-        rnn_cell_forward(self.a[t, :n], self.hs[t, :n], self.w_hh_t, self.hs[t + 1, :n],
-                         self.buf[:n], self.relu)
+    def step(self, t, rows):
+        rnn_cell_forward(self.a[t, rows], self.hs[t, rows], self.w_hh_t, self.hs[t + 1, rows],
+                         self.buf[rows], self.relu)
 
     def start_backward(self, xp, sched):
         hs = self.hs
         self.d_act = (hs[1:] > 0).astype(hs.dtype) if self.relu else 1 - hs[1:] * hs[1:]
         self.da = sched.alloc(xp, hs[1:].shape, hs.dtype)
 
-    def step_back(self, t, n, dout, dh):
-        rnn_cell_backward(dout, dh, self.d_act[t, :n], self.w_hh, self.da[t, :n])
+    def step_back(self, t, rows, dout, dh):
+        rnn_cell_backward(dout, dh, self.d_act[t, rows], self.w_hh, self.da[t, rows])
 
     def gradients(self, need):
         return Grads(d_x=self.da, d_h=self.da)
@@ -229,10 +231,10 @@ class LSTMCellEq(Cell):
         self.w_hh_t = xp.ascontiguousarray((w_hh * gates.scale[:, None]).T)  # (H, G·H): faster
         self.buf = xp.empty((N, gates.G * H), xl.dtype)
 
-    def step(self, t, n):
-        lstm_cell_forward(self.acts[t, :n], self.hs[t, :n], self.cs[t, :n], self.w_hh_t,
-                          self.cs[t + 1, :n], self.tanh_c[t, :n], self.hs[t + 1, :n],
-                          self.buf[:n], self.gates)
+    def step(self, t, rows):
+        lstm_cell_forward(self.acts[t, rows], self.hs[t, rows], self.cs[t, rows], self.w_hh_t,
+                          self.cs[t + 1, rows], self.tanh_c[t, rows], self.hs[t + 1, rows],
+                          self.buf[rows], self.gates)
 
     def start_backward(self, xp, sched):
         """Everything off the recurrent path, for all steps at once (in place where possible:
@@ -250,10 +252,10 @@ class LSTMCellEq(Cell):
         self.da = sched.alloc(xp, acts.shape, acts.dtype)
         self.buf = xp.empty(acts.shape[1:2] + (H,), acts.dtype)
 
-    def step_back(self, t, n, dout, dh, dc):
-        lstm_cell_backward(dout, dh, dc, self.k[t, :n], self.acts[t, :n], self.cs[t, :n],
-                           self.tanh_c[t, :n], self.d_act[t, :n], self.w_hh, self.da[t, :n],
-                           self.buf[:n], self.gates)
+    def step_back(self, t, rows, dout, dh, dc):
+        lstm_cell_backward(dout, dh, dc, self.k[t, rows], self.acts[t, rows],
+                           self.cs[t, rows], self.tanh_c[t, rows], self.d_act[t, rows],
+                           self.w_hh, self.da[t, rows], self.buf[rows], self.gates)
 
     def gradients(self, need):
         """δ for both projections; Σ_t,n δ ⊙ c for each diagonal peephole weight."""
@@ -325,9 +327,9 @@ class GRUCellEq(Cell):
         self.b = None if b_hh is None else b_hh * scale
         self.buf = xp.empty((N, H), xl.dtype)
 
-    def step(self, t, n):
-        gru_cell_forward(self.acts[t, :n], self.hs[t, :n], self.w_hh_t, self.b, self.hg[t, :n],
-                         self.hs[t + 1, :n], self.buf[:n])
+    def step(self, t, rows):
+        gru_cell_forward(self.acts[t, rows], self.hs[t, rows], self.w_hh_t, self.b,
+                         self.hg[t, rows], self.hs[t + 1, rows], self.buf[rows])
 
     def start_backward(self, xp, sched):
         acts, hs = self.acts, self.hs
@@ -346,12 +348,12 @@ class GRUCellEq(Cell):
         self.dhg = sched.alloc(xp, acts.shape, acts.dtype)
         self.dx = sched.alloc(xp, acts.shape, acts.dtype)
 
-    def step_back(self, t, n, dout, dh):
+    def step_back(self, t, rows, dout, dh):
         H = dh.shape[1]
         q_n, q_r, q_z = self.q
-        gru_cell_backward(dout, dh, q_n[t, :n], q_r[t, :n], q_z[t, :n], self.r[t, :n],
-                          self.z[t, :n], self.w_hh, self.dx[t, :n, 2 * H:], self.dhg[t, :n],
-                          self.buf[:n])
+        gru_cell_backward(dout, dh, q_n[t, rows], q_r[t, rows], q_z[t, rows], self.r[t, rows],
+                          self.z[t, rows], self.w_hh, self.dx[t, rows, 2 * H:], self.dhg[t, rows],
+                          self.buf[rows])
 
     def gradients(self, need):
         H = self.hs.shape[2]
@@ -416,9 +418,10 @@ class GRUResetBeforeCell(Cell):
         self.w_n_t = xp.ascontiguousarray(w_hh[2 * H:].T)                           # (H, H)
         self.buf, self.buf_h = xp.empty((N, 2 * H), xl.dtype), xp.empty((N, H), xl.dtype)
 
-    def step(self, t, n):
-        gru_rb_cell_forward(self.acts[t, :n], self.hs[t, :n], self.w_rz_t, self.w_n_t,
-                            self.us[t, :n], self.hs[t + 1, :n], self.buf[:n], self.buf_h[:n])
+    def step(self, t, rows):
+        gru_rb_cell_forward(self.acts[t, rows], self.hs[t, rows], self.w_rz_t, self.w_n_t,
+                            self.us[t, rows], self.hs[t + 1, rows], self.buf[rows],
+                            self.buf_h[rows])
 
     def start_backward(self, xp, sched):
         acts, hs, H = self.acts, self.hs, self.H
@@ -432,11 +435,11 @@ class GRUResetBeforeCell(Cell):
         self.du = xp.empty(acts.shape[1:2] + (H,), acts.dtype)
         self.w_rz, self.w_n = self.w_hh[:2 * H], xp.ascontiguousarray(self.w_hh[2 * H:])
 
-    def step_back(self, t, n, dout, dh):
+    def step_back(self, t, rows, dout, dh):
         q_n, q_r, q_z = self.q
-        gru_rb_cell_backward(dout, dh, q_n[t, :n], q_r[t, :n], q_z[t, :n], self.r[t, :n],
-                             self.z[t, :n], self.w_rz, self.w_n, self.dhg[t, :n], self.du[:n],
-                             self.buf_h[:n])
+        gru_rb_cell_backward(dout, dh, q_n[t, rows], q_r[t, rows], q_z[t, rows],
+                             self.r[t, rows], self.z[t, rows], self.w_rz, self.w_n,
+                             self.dhg[t, rows], self.du[rows], self.buf_h[rows])
 
     def gradients(self, need):
         H, dhg = self.H, self.dhg

@@ -1,0 +1,93 @@
+"""The LSTM cell of the sequence skeleton (ops/recurrent.py) with its gate arithmetic compiled:
+plain, peephole (Gers & Schmidhuber 2000) or coupled (deck 004), the equations of
+recurrent_cells.LSTMCellEq (the NumPy reference, which the tests compare with this one).
+
+Per step: one GEMM h_{t−1} W_hhᵀ into a preallocated buffer, then one call of
+kernels/lstm.py's forward for all four gates, c_t and h_t; back, one call for δ_t and
+∂L/∂c_{t−1}, then the GEMM δ_t W_hh. Around the loop, the skeleton's one GEMM each: the input
+projection of every step before it, dx, dW_ih = Σ δᵀx and dW_hh = Σ δᵀh_{t−1} after it.
+
+Saved for backward: the gate activations (T, N, G·H), c and tanh(c) (T, N, H) beside the
+skeleton's h, all freed by the autograd engine as soon as this backward has returned (not
+before: a retained graph runs it again); backward adds δ (T, N, G·H) alone, where the NumPy
+cell also builds the derivatives σ', tanh' (T, N, G·H) and o(1 − tanh²c) (T, N, H).
+"""
+from ..backend import array_module, kernel
+from .recurrent_cells import Cell, Grads, project
+
+# A step's GEMM is cut into calls of at most this many multiply-adds (if that is ≥ 8 rows):
+# OpenBLAS (0.3.31, x86-64) gives products up to M·N·K = 10⁶ to its small-matrix kernels,
+# and on this machine a (12, 128)·(128, 512) product ran at 1.27 µs per row, a (16, …) one at
+# 2.1 (benchmarks/RESULTS.md). 0 turns the cutting off.
+SMALL_GEMM = 10 ** 6
+
+
+def step_matmul(a, b, out):
+    """out = a @ b, in even row blocks of at most SMALL_GEMM multiply-adds, where that limit
+    allows 8 rows or more (else one call)."""
+    xp, n = array_module(a), a.shape[0]
+    rows = SMALL_GEMM // b.size
+    if rows < 8 or n <= rows:
+        xp.matmul(a, b, out=out)
+        return
+    parts = -(-n // rows)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        xp.matmul(a[lo:hi], b, out=out[lo:hi])
+
+
+# c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)   (deck 004, "LSTM in detail")
+class FusedLSTMCell(Cell):
+    """The LSTM cell on the compiled kernels lstm_gates_forward / lstm_gates_backward."""
+    states, params = ("h", "c"), ("w_ci", "w_cf", "w_co")
+
+    def __init__(self, coupled=False):
+        self.coupled = coupled
+
+    def start(self, xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S):
+        T, N, _ = xl.shape
+        H, dt = w_hh.shape[1], xl.dtype
+        self.H = H
+        self.acts = project(xl, w_ih, None if b_ih is None else b_ih + b_hh)   # (T, N, G·H)
+        self.hs, self.cs, self.w_hh = S["h"], S["c"], w_hh
+        self.tanh_c = sched.alloc(xp, (T, N, H), dt)
+        self.w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, G·H): the faster GEMM
+        self.hw = xp.empty((N, w_hh.shape[0]), dt)
+        none = xp.empty(0, dt)                                # "no such peephole"
+        self.peep = tuple(none if w is None else xp.ascontiguousarray(w) for w in extra)
+        self.has_peep = extra[1] is not None
+        self.forward_kernel = kernel("lstm_gates_forward", xl)
+        self.approx = bool(dt == xp.float32)
+
+    def step(self, t, rows):
+        hw = self.hw[rows]
+        step_matmul(self.hs[t, rows], self.w_hh_t, hw)
+        self.forward_kernel(self.acts[t, rows], hw, self.cs[t, rows], *self.peep, self.coupled,
+                            self.approx, self.cs[t + 1, rows], self.tanh_c[t, rows],
+                            self.hs[t + 1, rows])
+
+    def start_backward(self, xp, sched):
+        self.da = sched.alloc(xp, self.acts.shape, self.acts.dtype)
+        self.backward_kernel = kernel("lstm_gates_backward", self.da)
+        self.hw = None
+
+    def step_back(self, t, rows, dout, dh, dc):
+        da = self.da[t, rows]
+        self.backward_kernel(dh, dout, dc, self.acts[t, rows], self.cs[t, rows],
+                             self.tanh_c[t, rows], *self.peep, self.coupled, da)
+        step_matmul(da, self.w_hh, dh)                    # ∂L/∂h_{t−1} = δ_t W_hh
+
+    def gradients(self, need):
+        """δ for both projections; Σ_t,n δ ⊙ c for each diagonal peephole weight."""
+        da, cs, H = self.da, self.cs, self.H
+        params = {}
+        if self.has_peep:
+            f, o = (slice(0, H), slice(2 * H, 3 * H)) if self.coupled else \
+                (slice(H, 2 * H), slice(3 * H, 4 * H))
+            if need["w_ci"]:
+                params["w_ci"] = (da[..., :H] * cs[:-1]).sum(axis=(0, 1))
+            if need["w_cf"]:
+                params["w_cf"] = (da[..., f] * cs[:-1]).sum(axis=(0, 1))
+            if need["w_co"]:
+                params["w_co"] = (da[..., o] * cs[1:]).sum(axis=(0, 1))
+        return Grads(d_x=da, d_h=da, params=params)
