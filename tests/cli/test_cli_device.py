@@ -50,7 +50,7 @@ def test_cuda_trains_the_same_weights_as_cpu_with_every_parameter_on_the_device(
     assert True in seen and False in seen            # training and evaluation ran on it
     assert cupy.calls["h2d"] > 0 and cupy.calls["d2h"] > 0    # batches in, metrics out
     a, b = (_weights(tmp_path / n / "last.safetensors") for n in ("cpu", "gpu"))
-    assert a.keys() == b.keys() and len(a) == 7      # 2 linear + BN (weight, bias, 3 buffers)
+    assert a.keys() == b.keys() and len(a) == 9      # 2 linear (4) + BN (weight, bias, 3 buffers)
     for k in a:                                      # host arrays in the checkpoint
         assert type(b[k]) is np.ndarray
         np.testing.assert_allclose(b[k], a[k], rtol=1e-6, atol=1e-7, err_msg=k)
