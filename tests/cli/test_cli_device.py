@@ -26,10 +26,10 @@ def _weights(path):
     return {k: v for k, v in load(path, as_arrays=True).items() if k.startswith("model.")}
 
 
-def _watch_device(monkeypatch, cupy):
-    """Each training or evaluation forward asserts that every parameter, buffer and the batch
-    are device arrays; returns the list of forwards seen."""
-    seen, forward = [], Trainer._forward
+def _watch_device(monkeypatch, cupy, cls=Trainer):
+    """Each training or evaluation forward of a `cls` asserts that every parameter, buffer and
+    the batch are device arrays; returns the list of forwards seen (their training flags)."""
+    seen, forward = [], cls._forward
 
     def checked(self, x, y):
         arrays = [t._data for t in [*self.model.parameters(), *self.model.buffers(), x, y]]
@@ -37,7 +37,7 @@ def _watch_device(monkeypatch, cupy):
             [type(a).__name__ for a in arrays]
         seen.append(self.model.training)
         return forward(self, x, y)
-    monkeypatch.setattr(Trainer, "_forward", checked)
+    monkeypatch.setattr(cls, "_forward", checked)
     return seen
 
 
@@ -66,12 +66,13 @@ def test_cuda_trains_the_same_weights_as_cpu_with_every_parameter_on_the_device(
 
 
 def test_cuda_also_trains_a_tagger(tmp_path, monkeypatch):
+    from gradwork.train.tagging import TaggingTrainer
     cupy = fake_cupy.install(monkeypatch)
-    seen = _watch_device(monkeypatch, cupy)
+    seen = _watch_device(monkeypatch, cupy, TaggingTrainer)
     assert main(["train", "bilstm_tagger", "--name", "t", "--out", str(tmp_path),
                  "--limit-train", "32", "--limit-test", "16", "--batch-size", "16",
                  "--epochs", "1", "--no-progress", "--device", "cuda"]) == 0
-    assert seen and json.loads((tmp_path / "t" / "test.json").read_text())["final"]
+    assert True in seen and False in seen and json.loads((tmp_path / "t" / "test.json").read_text())["final"]
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:0"])
