@@ -75,6 +75,21 @@ def test_cuda_also_trains_a_tagger(tmp_path, monkeypatch):
     assert True in seen and False in seen and json.loads((tmp_path / "t" / "test.json").read_text())["final"]
 
 
+def test_cuda_also_trains_a_language_model_and_resumes_on_it(tmp_path, monkeypatch):
+    from gradwork.train.language_model import LanguageModelTrainer
+    text = tmp_path / "book.txt"
+    text.write_text("the cat sat on the mat; the dog sat on the log.\n" * 20)
+    cupy = fake_cupy.install(monkeypatch)
+    seen = _watch_device(monkeypatch, cupy, LanguageModelTrainer)
+    args = ["train", "char_lm", "--name", "lm", "--out", str(tmp_path), "--data-dir",
+            str(text), "--batch-size", "4", "--bptt", "8", "--no-progress", "--device", "cuda",
+            "--model-args", "hidden_size=8"]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert True in seen and False in seen
+    assert json.loads((tmp_path / "lm" / "perplexity.json").read_text())["final"]
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+
+
 @pytest.mark.parametrize("device", ["cuda", "cuda:0"])
 def test_cuda_without_a_gpu_backend_is_refused_before_any_run_folder(tmp_path, capsys,
                                                                       device):
