@@ -107,3 +107,28 @@ def test_a_device_that_is_not_cpu_or_cuda_is_refused_by_name(tmp_path, capsys):
         _train(tmp_path, "bad", "--device", "mps")
     assert e.value.code == 2
     assert "--device: must be cpu, cuda or cuda:N, got 'mps'" in capsys.readouterr().err
+
+
+def test_a_checkpoint_of_a_model_on_the_gpu_is_written_from_host_arrays(monkeypatch):
+    # (before the fix the fake's device arrays reached safetensors; real CuPy refuses the
+    # implicit host conversion np.require made)
+    import safetensors.numpy
+
+    import gradwork as gw
+    from gradwork.train import checkpoint as ckpt
+    cupy = fake_cupy.install(monkeypatch)
+    model = gw.nn.Linear(3, 2).to("cuda")
+    optimizer = gw.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(gw.ones(4, 3, device="cuda")).sum().backward()
+    optimizer.step()
+    written, save = {}, safetensors.numpy.save
+
+    def spy(arrays, metadata=None):
+        written.update(arrays)
+        return save(arrays, metadata=metadata)
+    monkeypatch.setattr(safetensors.numpy, "save", spy)
+    ckpt.encode(model, optimizer, epoch=0, step=1)
+    assert {"model.weight", "model.bias", "optimizer.state.0.momentum_buffer"} <= set(written)
+    assert all(type(a) is np.ndarray for a in written.values()), \
+        {k: type(a) for k, a in written.items()}
+    assert isinstance(model.weight._data, cupy.ndarray)              # the model stays there
