@@ -163,6 +163,10 @@ def _device(text):
     kind, sep, index = text.partition(":")
     if kind not in ("cpu", "cuda") or (sep and not (kind == "cuda" and index.isdigit())):
         raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r}")
+    if sep and int(index) > 0:          # Module.to moves to CuPy's current device
+        raise argparse.ArgumentTypeError(f"{text}: gradwork trains on CuPy's current GPU; "
+                                         f"choose it with CUDA_VISIBLE_DEVICES={index} and "
+                                         "--device cuda")
     return text
 
 

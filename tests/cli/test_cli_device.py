@@ -103,11 +103,17 @@ def test_cuda_without_a_gpu_backend_is_refused_before_any_run_folder(tmp_path, c
     assert not (tmp_path / "no").exists()
 
 
-def test_a_device_that_is_not_cpu_or_cuda_is_refused_by_name(tmp_path, capsys):
+@pytest.mark.parametrize("device, message", [
+    ("mps", "--device: must be cpu, cuda or cuda:N, got 'mps'"),
+    ("cuda:1", "--device: cuda:1: gradwork trains on CuPy's current GPU; choose it with "
+               "CUDA_VISIBLE_DEVICES=1 and --device cuda")])
+def test_a_device_gradwork_cannot_train_on_is_refused_by_name(tmp_path, capsys, device,
+                                                               message):
     with pytest.raises(SystemExit) as e:
-        _train(tmp_path, "bad", "--device", "mps")
+        _train(tmp_path, "bad", "--device", device)
     assert e.value.code == 2
-    assert "--device: must be cpu, cuda or cuda:N, got 'mps'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_a_checkpoint_of_a_model_on_the_gpu_is_written_from_host_arrays(monkeypatch):
