@@ -139,6 +139,13 @@ def _add_train(sub):
             type=_key_value, action=_KeyValues)
     _option(p, "--bptt", "language models: steps per window of truncated BPTT (the state is "
             "carried across windows, the gradient is not)", type=POSITIVE_INT)
+    _option(p, "--device", "where to train: cpu, or cuda / cuda:N (a GPU through CuPy: pip "
+            "install gradwork[cuda]); not a saved setting: a run may resume on another machine",
+            type=_device, metavar="DEVICE")
+    _option(p, "--sync-batchnorm", "under mpiexec -n K: BatchNorm layers normalise with the "
+            "global batch's statistics (nn.SyncBatchNorm.convert_sync_batchnorm, PyTorch's "
+            "--sync-bn); in one process it is BatchNorm, with a note",
+            action=argparse.BooleanOptionalAction)
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (one line per epoch is still printed)")
     _option(p, "--checkpoint-steps", "also checkpoint inside an epoch every N steps (0: off)",
@@ -150,6 +157,27 @@ def _add_train(sub):
                    "batch): abort every rank when a collective operation waits longer than this "
                    "(a rank died or hangs; default $GRADWORK_DIST_TIMEOUT or 1800)")
     p.set_defaults(func=cmd_train)
+
+
+def _device(text):
+    kind, sep, index = text.partition(":")
+    if kind not in ("cpu", "cuda") or (sep and not (kind == "cuda" and index.isdigit())):
+        raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r}")
+    if sep and int(index) > 0:          # Module.to moves to CuPy's current device
+        raise argparse.ArgumentTypeError(f"{text}: gradwork trains on CuPy's current GPU; "
+                                         f"choose it with CUDA_VISIBLE_DEVICES={index} and "
+                                         "--device cuda")
+    return text
+
+
+def _require_device(config):
+    """Refuse --device cuda up front (before a run folder exists) without a GPU backend."""
+    if config.device != "cpu":
+        from .. import cuda
+        try:
+            cuda.require(f"--device {config.device}")
+        except RuntimeError as e:
+            raise ArgumentError(str(e)) from None
 
 
 def _key_value(text):
@@ -171,7 +199,8 @@ class _KeyValues(argparse.Action):
 
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-_NOT_SETTINGS = {"name", "out", "resume", "progress", "model", "model_from", "workers"}
+_NOT_SETTINGS = {"name", "out", "resume", "progress", "model", "model_from", "workers",
+                 "device"}
 
 
 def _given(args):
@@ -191,7 +220,8 @@ def _new_config(args):
     values = {**_DEFAULTS, **recipe, **given, "name": getattr(args, "name", None),
               "out": getattr(args, "out", _DEFAULTS["out"]), "progress": not args.no_progress,
               "model_from": args.model_from,
-              "workers": getattr(args, "workers", _DEFAULTS["workers"])}
+              "workers": getattr(args, "workers", _DEFAULTS["workers"]),
+              "device": getattr(args, "device", _DEFAULTS["device"])}
     return TrainConfig(model=args.model or args.model_from, **values)
 
 
@@ -235,7 +265,8 @@ def _resume_config(args, folder):
     config = dataclasses.replace(saved, epochs=epochs, resume=True,
                                  progress=not args.no_progress, name=os.path.basename(folder),
                                  out=os.path.dirname(folder), model_from=args.model_from,
-                                 workers=getattr(args, "workers", saved.workers))
+                                 workers=getattr(args, "workers", saved.workers),
+                                 device=getattr(args, "device", _DEFAULTS["device"]))
     return config, saved.epochs
 
 
@@ -275,6 +306,7 @@ def _train(args, folder):
         config = dataclasses.replace(_new_config(args), name=os.path.basename(folder),
                                      out=os.path.dirname(folder))
     _refuse_trained(config, folder)
+    _require_device(config)
     trainer, test_loader = build_trainer(config)       # refuses a bad model or data: no folder
     if not trainer.is_main:
         return _train_other_rank(trainer, config, folder)

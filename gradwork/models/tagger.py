@@ -34,7 +34,7 @@ class BiLSTMTagger(nn.Module):
 
     def forward(self, x, lengths=None):
         if lengths is None:
-            ids = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+            ids = x.cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)   # lengths: host
             real = ids != self.padding_idx                                   # (N, T)
             lengths = np.where(real.all(1), ids.shape[1], real.argmin(1))    # first pad
             lengths = np.maximum(lengths, 1)                 # an all-padding row: one frame

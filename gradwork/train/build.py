@@ -110,6 +110,25 @@ def build_model(name, num_classes, in_channels, model_from=None, **model_args):
         return fn(**kwargs)                      # a constructor without in_channels
 
 
+def prepare_model(model, config):
+    """The model as the run trains it, before an optimizer is built over its parameters:
+    with `config.sync_batchnorm`, every BatchNorm*d converted by
+    `nn.SyncBatchNorm.convert_sync_batchnorm` (PyTorch's reference scripts' --sync-bn; under
+    `mpiexec -n K` the statistics are the global batch's), then moved to `config.device`."""
+    if config.sync_batchnorm:
+        from ..nn import SyncBatchNorm
+        model = SyncBatchNorm.convert_sync_batchnorm(model)
+        if not (pg.is_initialized() and pg.get_world_size() > 1):
+            print("--sync-batchnorm: a single process, so SyncBatchNorm normalises with this "
+                  "process's batch, as BatchNorm does (it syncs under mpiexec -n K > 1)",
+                  file=sys.stderr)
+    if config.device != "cpu" and pg.is_initialized() and pg.get_world_size() > 1:
+        raise ArgumentError(f"--device {config.device} under mpiexec -n "
+                            f"{pg.get_world_size()}: the data-parallel all-reduce runs on host "
+                            "buffers; train on one GPU, or on CPU ranks (--device cpu)")
+    return model.to(config.device)
+
+
 def build_optimizer(config, model):
     params = list(model.parameters())
     c = config
@@ -312,6 +331,7 @@ def build_trainer(config):
     state = backend.get_rng_state()
     check_input_fits(model, config, test_loader)
     backend.set_rng_state(state)                 # the check draws nothing the run would see
+    model = prepare_model(model, config)
     optimizer = build_optimizer(config, model)
     scheduler = build_scheduler(config, optimizer)
     trainer = Trainer(model, optimizer, train_loader, val_loader, loss_fn=AuxiliaryLoss(),
@@ -320,5 +340,6 @@ def build_trainer(config):
                       config=config, progress=config.progress,
                       checkpoint_steps=config.checkpoint_steps,
                       checkpoint_minutes=config.checkpoint_minutes,
-                      data_parallel=pg.is_initialized() and pg.get_world_size() > 1)
+                      data_parallel=pg.is_initialized() and pg.get_world_size() > 1,
+                      device=config.device)
     return trainer, test_loader

@@ -21,7 +21,7 @@ import numbers
 import os
 import warnings
 
-from ..backend import np
+from ..backend import array_module, np, to_device
 from ..errors import CheckpointError, DataFormatError, NonFiniteError
 from ..optim import flatten_state_dict, unflatten_state_dict
 from ..serialization import (
@@ -47,7 +47,8 @@ def _json_default(value):
 
 
 def _contiguous(array):
-    return np.require(array, requirements="C")          # 0-d stays 0-d (a step counter)
+    """A C-contiguous host array (a GPU array is copied to the host first)."""
+    return np.require(to_device(array, "cpu"), requirements="C")    # 0-d stays 0-d (a step)
 
 
 def encode(model, optimizer=None, scheduler=None, extra_arrays=None, **info):
@@ -77,15 +78,17 @@ def first_nonfinite(named_arrays):
     """(name, "NaN" or "inf") of the first floating array holding a non-finite value, or None.
     A finite sum proves every element finite, so the full check runs only when it is not."""
     for name, a in named_arrays.items():
-        a = np.asarray(a)
+        a = getattr(a, "_data", a)                      # a Tensor's array
+        xp = array_module(a)                            # GPU data is checked on the GPU
+        a = xp.asarray(a)
         if a.dtype.kind not in "fc":
             continue
         with np.errstate(over="ignore", invalid="ignore"):
-            if math.isfinite(float(np.abs(a.sum()))):
+            if math.isfinite(float(xp.abs(a.sum()))):
                 continue
-        if np.isnan(a).any():
+        if bool(xp.isnan(a).any()):
             return name, "NaN"
-        if np.isinf(a).any():
+        if bool(xp.isinf(a).any()):
             return name, "inf"
     return None
 

@@ -22,6 +22,7 @@ from ..errors import (
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "multistep", "cosine", "plateau")
 PENALTIES = ("none", "l2", "l1", "elastic")
+DEVICES = ("cpu", "cuda")
 
 # The decks' training recipes (deck 002), as TrainConfig defaults that `--recipe` applies
 # before the user's own options. AlexNet: SGD, momentum 0.9, weight decay 5e-4, batch 128,
@@ -84,6 +85,10 @@ class TrainConfig:
     # and the window of truncated BPTT a language model is trained with
     model_args: dict = field(default_factory=dict)
     bptt: int = 64
+    # issue 20: where the run computes ("cpu", "cuda", "cuda:N"; not a setting a resume must
+    # match: a run may move machines), and BatchNorm over every rank's samples under MPI
+    device: str = "cpu"
+    sync_batchnorm: bool = False
 
     def __post_init__(self):
         self.validate()
@@ -128,6 +133,13 @@ class TrainConfig:
             raise ArgumentError(f"config: model_args must map argument names to numbers, "
                                 f"booleans or strings, got {self.model_args!r}")
         check_positive_int(w, "bptt", self.bptt)
+        kind, sep, index = str(self.device).partition(":")
+        if kind not in DEVICES or (sep and not (kind == "cuda" and index.isdigit())):
+            raise ArgumentError(f"config: device must be 'cpu', 'cuda' or 'cuda:N', got "
+                                f"{self.device!r}")
+        if not isinstance(self.sync_batchnorm, bool):
+            raise ArgumentError(f"config: sync_batchnorm must be true or false, got "
+                                f"{self.sync_batchnorm!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -132,7 +132,7 @@ class LanguageModelTrainer(Trainer):
                                   "changed since the run started; resume with the same file")
         self.best_loss = info.get("best_loss")
         arrays, _ = ckpt.load_checkpoint(path)
-        states = [Tensor(arrays[f"extra.hidden.{i}"]) for i in range(2)
+        states = [Tensor(arrays[f"extra.hidden.{i}"]).to(self.device) for i in range(2)
                   if f"extra.hidden.{i}" in arrays]
         self._hidden = None if not states else \
             tuple(states) if info.get("hidden_is_tuple") else states[0]
@@ -181,7 +181,7 @@ def build_language_model_trainer(config):
     """(trainer, None): a language model on the text file `config.data_dir` (None: the
     bundled text), its last `config.val_split` held out; the vocabulary is the file's."""
     from ..models import get_model
-    from .build import build_optimizer, build_scheduler, run_dir
+    from .build import build_optimizer, build_scheduler, prepare_model, run_dir
     if config.data not in ("mnist", "text"):            # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a language model: it trains on a text file "
                             f"(--data-dir FILE.txt, or the bundled text), not --data "
@@ -205,13 +205,14 @@ def build_language_model_trainer(config):
         model = get_model(config.model, vocab_size=len(vocabulary), **config.model_args)
     except TypeError as e:
         raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
+    model = prepare_model(model, config)
     optimizer = build_optimizer(config, model)
     trainer = LanguageModelTrainer(
         model, optimizer, train, val, vocabulary, scheduler=build_scheduler(config, optimizer),
         clip_grad=config.clip_grad, penalty=config.penalty,
         penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
         progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes)
+        checkpoint_minutes=config.checkpoint_minutes, device=config.device)
     return trainer, None
 
 

@@ -6,11 +6,12 @@ A row of scores holding a NaN or an infinity is no prediction: it counts as wron
 (argmax of NaN would otherwise pick a class, and a NaN target score outranks nothing, which
 made NaN logits score 100 %), and `Meter` counts such rows so that they can be reported."""
 from ..autograd import Tensor
-from ..backend import np
+from ..backend import np, to_device
 
 
 def _array(x):
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
+    """A host NumPy array of `x` (a GPU tensor's scores are copied: metrics count on the CPU)."""
+    return to_device(x._data, "cpu") if isinstance(x, Tensor) else np.asarray(x)
 
 
 def topk_correct(output, target, ks=(1, 5)):

@@ -99,7 +99,8 @@ def _num_outputs(model, dataset):
         with no_grad(), use_generator(np.random.default_rng(0)):
             model.eval()
             x = dataset.get_batch(list(range(min(2, len(dataset)))))[0]
-            out = model(x)
+            first = next(iter(model.parameters()), None)
+            out = model(x if first is None else x.to(first.device))   # the model's device
     finally:
         model.train(training)
         backend.set_rng_state(rng)

@@ -29,9 +29,9 @@ class TaggingTrainer(Trainer):
         frames' (F, C) scores and (F,) labels, so an epoch's numbers are per frame."""
         out = self.net(x)                                                # (N, T, C)
         scores, targets = out.reshape(-1, out.shape[-1]), y.reshape(-1)  # (N·T, C), (N·T,)
-        real = targets.numpy() != self.ignore_index
-        return self.loss_fn(scores, targets), scores.detach().numpy()[real], \
-            targets.numpy()[real]
+        labels = targets.cpu().numpy()                                   # host copies
+        real = labels != self.ignore_index
+        return self.loss_fn(scores, targets), scores.detach().cpu().numpy()[real], labels[real]
 
 
 def build_tagging_trainer(config):
@@ -39,7 +39,7 @@ def build_tagging_trainer(config):
     (data/tagging.py), `config.limit_train` / `limit_test` sequences (default 4,000 / 1,000)
     generated from `config.seed`, `config.val_split` of the training ones held out."""
     from ..models import get_model
-    from .build import build_optimizer, build_scheduler, run_dir, split_validation
+    from .build import build_optimizer, build_scheduler, prepare_model, run_dir, split_validation
     if config.data not in ("mnist", "context-tagging"):  # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a tagger: it trains on its generated "
                             f"context-tagging task, not --data {config.data}")
@@ -60,11 +60,12 @@ def build_tagging_trainer(config):
                           vocab_size=test.num_symbols + 1, **config.model_args)
     except TypeError as e:
         raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
+    model = prepare_model(model, config)
     optimizer = build_optimizer(config, model)
     trainer = TaggingTrainer(
         model, optimizer, train_loader, val_loader, scheduler=build_scheduler(config, optimizer),
         clip_grad=config.clip_grad, penalty=config.penalty,
         penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
         progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes)
+        checkpoint_minutes=config.checkpoint_minutes, device=config.device)
     return trainer, test_loader

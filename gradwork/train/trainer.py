@@ -60,16 +60,19 @@ class Trainer:
     share of each global batch, and only rank 0 writes the run folder, logs and prints; the
     checkpoints hold the global state (the unwrapped model, the optimizer), so a run written
     with K ranks resumes with any K'.
+    device: where the model already is ("cpu", "cuda", "cuda:N"): each batch is moved there
+    (`x.to(device)`), the metrics and checkpoints are computed from host copies.
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, loss_fn=None,
                  scheduler=None, clip_grad=None, penalty=None, penalty_strength=0.0,
                  run_dir=None, config=None, progress=True, log_every=10, checkpoint_steps=0,
-                 checkpoint_minutes=0.0, data_parallel=False):
+                 checkpoint_minutes=0.0, data_parallel=False, device="cpu"):
         if penalty not in (None, "none", *PENALTIES):
             raise ValueError(f"Trainer: penalty must be one of {sorted(PENALTIES)} or None, "
                              f"got {penalty!r}")
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.device = str(device)
         self.train_model, self.is_main = model, True     # what forward runs through; rank 0?
         if data_parallel:
             from ..distributed import DistributedDataParallel, get_rank
@@ -138,6 +141,7 @@ class Trainer:
         images = 0
         try:
             for batch, (x, y) in enumerate(batches, start=first + 1):
+                x, y = self._to_device(x), self._to_device(y)
                 loss, scores, targets = self._forward(x, y)           # forward, loss
                 objective = loss if self.penalty is None else \
                     loss + self.penalty_strength * self.penalty(self.model)  # + λ·R(W)
@@ -172,6 +176,10 @@ class Trainer:
         self._epoch_time = time.perf_counter() - start
         self._images_per_s = images / max(self._epoch_time, 1e-9)
         return True
+
+    def _to_device(self, batch):
+        """A batch's tensor on the trainer's device (PyTorch's `x.to(device)`)."""
+        return batch if self.device == "cpu" else batch.to(self.device)
 
     def _forward(self, x, y):
         """(loss, scores, targets) of one batch: the loss to minimise, and the (N, C) scores
@@ -209,7 +217,7 @@ class Trainer:
         meter = Meter()
         with no_grad():
             for x, y in loader:
-                loss, scores, targets = self._forward(x, y)
+                loss, scores, targets = self._forward(self._to_device(x), self._to_device(y))
                 meter.update(float(loss.item()), scores, targets)
         self.model.train()
         return {"loss": meter.loss, "acc1": meter.acc1, "acc5": meter.acc5,

@@ -2,6 +2,7 @@
 rank 0 alone writes, a K-rank checkpoint resumes on K' ranks, and a rank that dies, hangs or
 fails makes every rank exit non-zero within the timeout, the last checkpoint intact."""
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -47,6 +48,29 @@ def test_two_ranks_train_then_one_rank_resumes_as_one_process_would(tmp_path):
     two, one = (load_checkpoint(tmp_path / n / "last")[1]["history"][0] for n in ("dp", "one"))
     assert two["train_acc1"] == one["train_acc1"]
     assert two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-5)
+
+
+def test_sync_batchnorm_makes_two_ranks_train_as_one_process_on_the_global_batch(tmp_path,
+                                                                               capsys):
+    args = ["train", "--model-from", "tests.cli.tiny_models:bn_mlp", "--out", str(tmp_path),
+            *SMALL, "--epochs", "1"]
+    assert main([*args, "--name", "one", "--sync-batchnorm"]) == 0
+    assert "--sync-batchnorm: a single process" in capsys.readouterr().err   # the note
+    mpi.run(2, "-m", "gradwork", *args, "--name", "sync", "--sync-batchnorm", timeout=120)
+    mpi.run(2, "-m", "gradwork", *args, "--name", "per-rank", timeout=120)
+    one, sync, per_rank = (_weights(tmp_path / n / "last.safetensors")
+                           for n in ("one", "sync", "per-rank"))
+    assert one.keys() == sync.keys() and any("running_var" in k for k in one)
+    for k in one:       # the tolerance of test_exactness.py: float32 reduction order
+        np.testing.assert_allclose(sync[k], one[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    # the control: BatchNorm per rank (the default) normalises with half batches
+    assert not all(np.allclose(per_rank[k], one[k], rtol=1e-5, atol=1e-6) for k in one)
+    # a run setting: recorded, and a resume must match it
+    config = json.loads((tmp_path / "sync" / "config.json").read_text())
+    assert config["sync_batchnorm"] is True
+    assert main([*args, "--name", "sync", "--resume", "--epochs", "2",
+                 "--no-sync-batchnorm"]) == 2
+    assert "refusing --sync-batchnorm False (the run has True)" in capsys.readouterr().err
 
 
 def _rank_pids(marker):

@@ -92,3 +92,10 @@ class _FailingOnRank1(nn.Module):
 
 def failing_on_rank_1(num_classes):
     return _FailingOnRank1(num_classes)
+
+
+def bn_mlp(num_classes, in_channels=1):
+    """plain_mlp with a BatchNorm1d, no dropout: data-parallel runs differ from one process by
+    the batch statistics alone (per rank, or the global batch's with --sync-batchnorm)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 28 * 28, 32), nn.BatchNorm1d(32),
+                         nn.ReLU(), nn.Linear(32, num_classes))
