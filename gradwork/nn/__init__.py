@@ -65,3 +65,4 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .tcn import TCN, Chomp1d, TemporalBlock
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsample import PixelShuffle, PixelUnshuffle, Upsample
+from .vanishing_regulariser import pascanu_omega
