@@ -93,6 +93,36 @@ def test_adding_rule():
         == INCONCLUSIVE
 
 
+def test_adding_rule_reads_the_longest_t_and_not_the_regularised_rnn():
+    good = {(t, k): (0.167 if k.startswith("RNN") else 0.001) for t in (50, 200, 400)
+            for k in ("RNN", "LSTM", "GRU", "TCN", "RNN+Ω")}
+    verdict = adding.decide_adding(_adding_rows({**good, (400, "RNN+Ω"): 0.001}))
+    assert verdict.status == HOLDS and verdict.numbers["seed0_T400_RNN+Ω"] == 0.001
+    assert adding.decide_adding(_adding_rows({**good, (400, "RNN"): 0.005})).status \
+        == DOES_NOT_HOLD
+    assert adding.decide_adding(_adding_rows({**good, (400, "GRU"): 0.05})).status \
+        == INCONCLUSIVE
+
+
+def test_train_adding_with_the_pascanu_regulariser():
+    """λ = 0 changes nothing; λ > 0 reports Ω and changes only what W_hh's gradient drives;
+    a model without exactly one vanilla RNN is refused."""
+    from gradwork.errors import ArgumentError
+    from gradwork.reproduce.sequence_training import train_adding
+    runs, models = [], []
+    for omega in (None, 0.0, 0.5):
+        manual_seed(0)
+        models.append(SequenceRegressor("RNN", 2, 8))
+        runs.append(train_adding(models[-1], 12, steps=6, lr=1e-2, seed=0, clip=1.0,
+                                 eval_every=3, n_test=16, pascanu_omega=omega))
+    assert "omega" not in runs[0][-1] and runs[1][-1]["omega"] > 0
+    assert [r["test_mse"] for r in runs[0]] == [r["test_mse"] for r in runs[1]]
+    assert runs[2][-1]["test_mse"] != runs[0][-1]["test_mse"]
+    with pytest.raises(ArgumentError, match="exactly one nn.RNN, got 0"):
+        train_adding(SequenceRegressor("LSTM", 2, 8), 12, steps=1, lr=1e-2, seed=0,
+                     pascanu_omega=1.0)
+
+
 def _clip_rows(diverged_without, diverged_with, seeds=4):
     rows = []
     for s in range(seeds):
