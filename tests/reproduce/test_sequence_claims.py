@@ -165,10 +165,22 @@ def test_anbn_next_character_sets():
     assert sets.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]]
 
 
+def test_anbncn_next_character_sets():
+    from gradwork.reproduce.counting import counting_example
+    tokens, sets = counting_example(2, letters=3)       # S a a b b c c
+    assert tokens.tolist() == [0, 1, 1, 2, 2, 3, 3]
+    assert sets.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 0, 0],
+                             [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    tokens, sets = counting_example(1, letters=3)       # S a b c
+    assert sets.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+
+
 def test_accepts_checks_every_position():
     from gradwork.reproduce.counting import accepts, anbn_example
 
     class Oracle:                         # right for n ≤ 3, wrong at the last step beyond
+        letters = 2
+
         def __call__(self, tokens):
             n = (tokens.shape[1] - 1) // 2
             logits = np.where(anbn_example(n)[1] > 0.5, 1.0, -1.0)
@@ -178,17 +190,22 @@ def test_accepts_checks_every_position():
     assert [accepts(Oracle(), n) for n in (1, 3, 4)] == [True, True, False]
 
 
-def _count_rows(lstm, gru, seeds=1):
-    return [{"seed": s, "model": m, "kind": "acceptance", "n": 1, "accepted": True,
-             "train_max_n": 20, "largest_n": v} for s in range(seeds)
-            for m, v in (("LSTM", lstm), ("GRU", gru))]
+def _count_rows(lstm, gru, seeds=1, languages=("anbn",)):
+    return [{"seed": s, "language": lang, "model": m, "kind": "acceptance", "n": 1,
+             "accepted": True, "train_max_n": 20, "largest_n": v} for s in range(seeds)
+            for lang in languages for m, v in (("LSTM", lstm), ("GRU", gru))]
 
 
 def test_counting_rule():
     from gradwork.reproduce.counting import decide_counting
-    assert decide_counting(_count_rows(150, 25, seeds=2)).status == HOLDS
+    both = ("anbn", "anbncn")
+    verdict = decide_counting(_count_rows(150, 25, seeds=2, languages=both))
+    assert verdict.status == HOLDS and verdict.numbers["seed1_anbncn_gru_largest_n"] == 25
     assert decide_counting(_count_rows(25, 40)).status == DOES_NOT_HOLD
     assert decide_counting(_count_rows(18, 10)).status == INCONCLUSIVE
+    one_fails = _count_rows(150, 25, languages=both)
+    one_fails[-1]["largest_n"] = 150                    # the GRU matches it on aⁿbⁿcⁿ
+    assert decide_counting(one_fails).status == DOES_NOT_HOLD
 
 
 def test_translation_task_reverses_and_maps():
