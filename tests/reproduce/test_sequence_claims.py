@@ -232,6 +232,14 @@ def test_attention_rule():
     assert decide_attention(_att_rows(0.9, 0.8, 0.95, 0.95)).status == INCONCLUSIVE
 
 
+def test_attention_rule_only_reports_the_gnmt_shaped_model():
+    from gradwork.reproduce.translation import decide_attention
+    extra = [{"seed": 0, "model": "GNMT model, 3 + 3 layers", "length": n, "bleu": 0.0}
+             for n in (4, 24)]
+    verdict = decide_attention(_att_rows(0.9, 0.2, 0.9, 0.8) + extra)
+    assert verdict.status == HOLDS and verdict.numbers["seed0_gnmt_model_len24"] == 0.0
+
+
 def test_reference_tcn_init_keeps_the_weight_norm_identity():
     """v ~ U(±1/√fan_in) and g = ‖v‖ per output channel, so the effective weight is v."""
     manual_seed(0)
