@@ -12,12 +12,14 @@ output from the bottom decoder layer"; zero at i = 1):
     s_t = AttentionFunction(y^(i−1), x_t),  p_t = softmax_t s_t,  a_i = Σ_t p_t x_t
     h¹_i = LSTM¹([E_tgt y_{i−1}; a_i]),   h^l_i = LSTM^l([ĥ^{l−1}_i; a_i])
     ĥ^l = h^l + ĥ^{l−1} for l ≥ r (residual), else h^l;   logits_i = W_o ĥ^L_i
-so a_i is fed to every decoder layer (Fig. 1). AttentionFunction is the paper's one-hidden-
-layer network (`attention="additive"`, nn.AdditiveAttention) or Luong's "general" / "dot"
-(nn.GeneralAttention / nn.DotProductAttention). Decoder states start at zero (the paper does
-not say; its open-source version passes the encoder's states on). The paper's 8 + 8 layers
-of 1024 units become `encoder_layers` + `decoder_layers` of `hidden_size`: the default, 3 + 3
-of 64, keeps one residual layer in each stack (r = 3).
+so a_i is fed to every decoder layer, the bottom one included: it depends on h¹_{i−1} only, so
+it is known before step i starts (Fig. 1's caption sends it to "the remaining decoder layers";
+the open-source version feeds the bottom layer a_{i−1} instead). AttentionFunction is the
+paper's one-hidden-layer network (`attention="additive"`, nn.AdditiveAttention) or Luong's
+"general" / "dot" (nn.GeneralAttention / nn.DotProductAttention). Decoder states start at
+zero (the paper does not say; its open-source version passes the encoder's states on). The
+paper's 8 + 8 layers of 1024 units become `encoder_layers` + `decoder_layers` of
+`hidden_size`: the default, 3 + 3 of 64, keeps one residual layer in each stack (r = 3).
 
 Teacher forcing (`forward`), greedy decoding (`translate`) and beam search with GNMT's length
 normalisation (`beam_search(..., length_norm="gnmt")`) are Seq2SeqAttention's, over this
