@@ -36,6 +36,7 @@ from .densenet import (
                            densenet201,
                            densenet_bc_100_12,
 )
+from .gnmt import GNMT, gnmt
 from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet, googlenet_paper
 from .inception_resnet import InceptionResNetV2, inception_resnet_v2
 from .lenet import LeNet5, lenet5, lenet5_28

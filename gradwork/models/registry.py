@@ -59,6 +59,8 @@ MODEL_SPECS = {
                                note="an image and a caption of 16 tokens"),
     "seq2seq_attention": ModelSpec((16,), "seq2seq", tokens=True,
                                    note="source and target sentences of 16 tokens"),
+    "gnmt": ModelSpec((16,), "seq2seq", tokens=True,
+                      note="source and target sentences of 16 tokens"),
     "bwn_lenet5": ModelSpec((1, 32, 32), note="LeNet-5's field (Rastegari et al. 2016 layers)"),
     "xnor_lenet5": ModelSpec((1, 32, 32), note="LeNet-5's field (Rastegari et al. 2016 layers)"),
     **{f"{kind}_resnet{d}": _CIFAR for kind in ("bwn", "xnor") for d in (8, 20)},
@@ -92,7 +94,7 @@ ACTIVATION_PER_INPUT_BYTE = {
     "vgg19": 209, "vgg19_bn": 308, "zfnet": 29, "bwn_lenet5": 16, "xnor_lenet5": 16,
     "bwn_resnet8": 80, "bwn_resnet20": 192, "xnor_resnet8": 66, "xnor_resnet20": 140,
     "bwn_alexnet": 16, "xnor_alexnet": 12, "digit_gru": 5, "digit_lstm": 5,
-    "char_lm": 357, "bilstm_tagger": 146,
+    "char_lm": 357, "bilstm_tagger": 146, "gnmt": 2889,
 }
 
 

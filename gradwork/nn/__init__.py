@@ -66,3 +66,4 @@ from .sync_batchnorm import SyncBatchNorm
 from .tcn import TCN, Chomp1d, TemporalBlock
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsample import PixelShuffle, PixelUnshuffle, Upsample
+from .vanishing_regulariser import pascanu_omega

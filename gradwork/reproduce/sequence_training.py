@@ -9,6 +9,7 @@ from .. import nn, optim
 from ..autograd import Tensor, no_grad
 from ..backend import np
 from ..data import AddingProblem
+from ..errors import ArgumentError, check_nonnegative
 
 RECURRENT = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 CELLS = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
@@ -61,18 +62,57 @@ def tcn_shape(seq_len):
     raise ValueError(f"tcn_shape: seq_len {seq_len} is too long")
 
 
+class PascanuTerm:
+    """Adds λ ∂⁺Ω/∂W_hh (nn.pascanu_omega, Pascanu et al. 2013 eq. 9) of `model`'s one vanilla
+    RNN to the gradients after each backward of the data loss: a forward hook keeps the RNN's
+    output (and its gradient), from which Ω is computed."""
+
+    def __init__(self, model, weight):
+        rnns = [m for m in model.modules() if isinstance(m, nn.RNN)]
+        if len(rnns) != 1:
+            raise ArgumentError(f"train_adding: pascanu_omega needs a model with exactly one "
+                                f"nn.RNN, got {len(rnns)}")
+        self.rnn, self.weight, self.output = rnns[0], weight, None
+        self.handle = self.rnn.register_forward_hook(self._keep)
+
+    def _keep(self, module, args, output):
+        if output[0].requires_grad:
+            output[0].retain_grad()
+            self.output = output[0]
+
+    def backward(self):
+        """Accumulate λ ∂⁺Ω into the gradients → Ω."""
+        omega = nn.pascanu_omega(self.rnn, self.output, self.output.grad)
+        (omega * self.weight).backward()
+        return float(omega.item())
+
+
 def train_adding(model, seq_len, *, steps, lr, seed, batch_size=32, clip=None,
-                 eval_every=50, n_test=500, sgd=False, log=None):
+                 eval_every=50, n_test=500, sgd=False, log=None, pascanu_omega=None):
     """Train `model` on fresh adding-problem batches (Adam, or plain SGD when `sgd`, at
     `lr`; norm clipping at `clip` when given, Pascanu et al. 2013 Algorithm 1) and return
     rows: step, train_mse (mean since the last row), test_mse on a fixed held-out set,
     max_grad_norm (largest pre-clipping ‖g‖ since the last row), diverged (a non-finite
-    loss or gradient; training stops there)."""
+    loss or gradient; training stops there). `pascanu_omega=λ` adds λ Ω (PascanuTerm) to
+    the loss of the model's vanilla RNN, before clipping as the authors' code does, and
+    the rows get omega (mean Ω since the last row)."""
+    term = None if pascanu_omega is None else \
+        PascanuTerm(model, check_nonnegative("train_adding", "pascanu_omega", pascanu_omega))
+    try:
+        return _train_adding(model, seq_len, steps, lr, seed, batch_size, clip, eval_every,
+                             n_test, sgd, log, term)
+    finally:
+        if term is not None:
+            term.handle.remove()
+
+
+def _train_adding(model, seq_len, steps, lr, seed, batch_size, clip, eval_every, n_test, sgd,
+                  log, term):
     train_set = AddingProblem(steps * batch_size, seq_len, seed=1000 + seed)
     x_test, y_test = AddingProblem(n_test, seq_len, seed=999_999).get_batch(np.arange(n_test))
     params = list(model.parameters())
     opt = optim.SGD(params, lr=lr) if sgd else optim.Adam(params, lr=lr)
-    rows, total, count, start, top = [], 0.0, 0, time.perf_counter(), 0.0
+    rows, total, count, start, top, omega = [], 0.0, 0, time.perf_counter(), 0.0, 0.0
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is detected below
         for step in range(1, steps + 1):
             x, y = train_set.get_batch(np.arange((step - 1) * batch_size, step * batch_size))
@@ -82,6 +122,8 @@ def train_adding(model, seq_len, *, steps, lr, seed, batch_size=32, clip=None,
             if not diverged:
                 opt.zero_grad()
                 loss.backward()
+                if term is not None:
+                    omega += term.backward()
                 norm = float(nn.utils.clip_grad_norm_(params, math.inf if clip is None else clip)
                              .item())
                 top, diverged = max(top, norm), not math.isfinite(norm)
@@ -93,7 +135,9 @@ def train_adding(model, seq_len, *, steps, lr, seed, batch_size=32, clip=None,
                 rows.append({"step": step, "train_mse": total / max(count, 1), "test_mse": test,
                              "max_grad_norm": top, "diverged": diverged or not math.isfinite(test),
                              "seconds": round(time.perf_counter() - start, 2)})
-                total, count, top = 0.0, 0, 0.0
+                if term is not None:
+                    rows[-1]["omega"] = omega / max(count, 1)
+                total, count, top, omega = 0.0, 0, 0.0, 0.0
                 if log:
                     log(f"    step {step}: train {rows[-1]['train_mse']:.4f}, test {test:.4f}")
                 if rows[-1]["diverged"]:

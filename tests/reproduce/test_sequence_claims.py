@@ -93,6 +93,36 @@ def test_adding_rule():
         == INCONCLUSIVE
 
 
+def test_adding_rule_reads_the_longest_t_and_not_the_regularised_rnn():
+    good = {(t, k): (0.167 if k.startswith("RNN") else 0.001) for t in (50, 200, 400)
+            for k in ("RNN", "LSTM", "GRU", "TCN", "RNN+Ω")}
+    verdict = adding.decide_adding(_adding_rows({**good, (400, "RNN+Ω"): 0.001}))
+    assert verdict.status == HOLDS and verdict.numbers["seed0_T400_RNN+Ω"] == 0.001
+    assert adding.decide_adding(_adding_rows({**good, (400, "RNN"): 0.005})).status \
+        == DOES_NOT_HOLD
+    assert adding.decide_adding(_adding_rows({**good, (400, "GRU"): 0.05})).status \
+        == INCONCLUSIVE
+
+
+def test_train_adding_with_the_pascanu_regulariser():
+    """λ = 0 changes nothing; λ > 0 reports Ω and changes only what W_hh's gradient drives;
+    a model without exactly one vanilla RNN is refused."""
+    from gradwork.errors import ArgumentError
+    from gradwork.reproduce.sequence_training import train_adding
+    runs, models = [], []
+    for omega in (None, 0.0, 0.5):
+        manual_seed(0)
+        models.append(SequenceRegressor("RNN", 2, 8))
+        runs.append(train_adding(models[-1], 12, steps=6, lr=1e-2, seed=0, clip=1.0,
+                                 eval_every=3, n_test=16, pascanu_omega=omega))
+    assert "omega" not in runs[0][-1] and runs[1][-1]["omega"] > 0
+    assert [r["test_mse"] for r in runs[0]] == [r["test_mse"] for r in runs[1]]
+    assert runs[2][-1]["test_mse"] != runs[0][-1]["test_mse"]
+    with pytest.raises(ArgumentError, match="exactly one nn.RNN, got 0"):
+        train_adding(SequenceRegressor("LSTM", 2, 8), 12, steps=1, lr=1e-2, seed=0,
+                     pascanu_omega=1.0)
+
+
 def _clip_rows(diverged_without, diverged_with, seeds=4):
     rows = []
     for s in range(seeds):
@@ -135,10 +165,22 @@ def test_anbn_next_character_sets():
     assert sets.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]]
 
 
+def test_anbncn_next_character_sets():
+    from gradwork.reproduce.counting import counting_example
+    tokens, sets = counting_example(2, letters=3)       # S a a b b c c
+    assert tokens.tolist() == [0, 1, 1, 2, 2, 3, 3]
+    assert sets.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 0, 0],
+                             [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    tokens, sets = counting_example(1, letters=3)       # S a b c
+    assert sets.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+
+
 def test_accepts_checks_every_position():
     from gradwork.reproduce.counting import accepts, anbn_example
 
     class Oracle:                         # right for n ≤ 3, wrong at the last step beyond
+        letters = 2
+
         def __call__(self, tokens):
             n = (tokens.shape[1] - 1) // 2
             logits = np.where(anbn_example(n)[1] > 0.5, 1.0, -1.0)
@@ -148,17 +190,22 @@ def test_accepts_checks_every_position():
     assert [accepts(Oracle(), n) for n in (1, 3, 4)] == [True, True, False]
 
 
-def _count_rows(lstm, gru, seeds=1):
-    return [{"seed": s, "model": m, "kind": "acceptance", "n": 1, "accepted": True,
-             "train_max_n": 20, "largest_n": v} for s in range(seeds)
-            for m, v in (("LSTM", lstm), ("GRU", gru))]
+def _count_rows(lstm, gru, seeds=1, languages=("anbn",)):
+    return [{"seed": s, "language": lang, "model": m, "kind": "acceptance", "n": 1,
+             "accepted": True, "train_max_n": 20, "largest_n": v} for s in range(seeds)
+            for lang in languages for m, v in (("LSTM", lstm), ("GRU", gru))]
 
 
 def test_counting_rule():
     from gradwork.reproduce.counting import decide_counting
-    assert decide_counting(_count_rows(150, 25, seeds=2)).status == HOLDS
+    both = ("anbn", "anbncn")
+    verdict = decide_counting(_count_rows(150, 25, seeds=2, languages=both))
+    assert verdict.status == HOLDS and verdict.numbers["seed1_anbncn_gru_largest_n"] == 25
     assert decide_counting(_count_rows(25, 40)).status == DOES_NOT_HOLD
     assert decide_counting(_count_rows(18, 10)).status == INCONCLUSIVE
+    one_fails = _count_rows(150, 25, languages=both)
+    one_fails[-1]["largest_n"] = 150                    # the GRU matches it on aⁿbⁿcⁿ
+    assert decide_counting(one_fails).status == DOES_NOT_HOLD
 
 
 def test_translation_task_reverses_and_maps():
@@ -183,6 +230,14 @@ def test_attention_rule():
     assert decide_attention(_att_rows(0.9, 0.2, 0.9, 0.8)).status == HOLDS
     assert decide_attention(_att_rows(0.9, 0.5, 0.4, 0.9)).status == DOES_NOT_HOLD
     assert decide_attention(_att_rows(0.9, 0.8, 0.95, 0.95)).status == INCONCLUSIVE
+
+
+def test_attention_rule_only_reports_the_gnmt_shaped_model():
+    from gradwork.reproduce.translation import decide_attention
+    extra = [{"seed": 0, "model": "GNMT model, 3 + 3 layers", "length": n, "bleu": 0.0}
+             for n in (4, 24)]
+    verdict = decide_attention(_att_rows(0.9, 0.2, 0.9, 0.8) + extra)
+    assert verdict.status == HOLDS and verdict.numbers["seed0_gnmt_model_len24"] == 0.0
 
 
 def test_reference_tcn_init_keeps_the_weight_norm_identity():
