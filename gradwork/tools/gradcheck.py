@@ -66,9 +66,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
             continue
         ana = np.zeros_like(num) if t.grad is None else t.grad._data
         err = np.abs(ana - num)
-        bad = err > atol + rtol * np.abs(num)
+        tol = atol + rtol * np.abs(num)
+        bad = ~(err <= tol)                     # a NaN on either side is an error, not a pass
         if bad.any():
-            j = int(np.argmax(err - (atol + rtol * np.abs(num))))
+            j = int(np.argmax(np.where(bad, np.nan_to_num(err - tol, nan=np.inf), -np.inf)))
             raise AssertionError(
                 f"gradcheck: input {i} (shape {tuple(t.shape)}): analytic {ana.reshape(-1)[j]:.8g} "
                 f"vs numeric {num.reshape(-1)[j]:.8g} at flat index {j}; max abs error "
