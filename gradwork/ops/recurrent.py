@@ -34,10 +34,13 @@ from .shape import unsqueeze
 # The LSTM's compiled gate arithmetic (recurrent_fused.py); False: the NumPy cell, the
 # reference the tests compare it with.
 FUSED_LSTM = True
-# The rows are split over the threads from this many multiply-adds of one step's recurrent
-# GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4: below, the pool's hand-off, paid once per loop,
-# would cost more than it saves (a threshold set by estimate, not tuned on a quiet machine).
-SPLIT_FROM = 1 << 18
+# The rows can be split over the threads from this many multiply-adds of one step's recurrent
+# GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4, each thread running the whole time loop over its
+# rows. Off by default: on a quiet 2-core machine, 4 interleaved A/B runs of W3 gave LSTM
+# 1.52/1.33/1.34 vs 1.66/1.69/1.55 and GRU 0.69/0.71/0.74 vs 1.04/0.84/0.91 (gradwork/PyTorch,
+# split off vs on; benchmarks/RESULTS.md): OpenBLAS's own threads on the step's GEMM win here.
+# Set it (e.g. 1 << 18) where more cores make the split pay; the results are the same.
+SPLIT_FROM = 1 << 62
 
 
 # ------------------------------------------------------------------ the time-loop schedule
