@@ -33,8 +33,7 @@ if _THREADS:                         # a worker: its share of the cores, before 
 
 import numpy as np  # noqa: E402 - after the thread variables are set
 
-from .harness import synthetic_batch  # noqa: E402
-from .steps import LR, MOMENTUM  # noqa: E402
+from .steps import gradwork_training_step, torch_training_step  # noqa: E402
 
 WORKLOADS = {"W1": ("w1_lenet", 20, 3), "W2": ("w2_resnet20", 4, 1)}  # module, steps, warmup
 # (α seconds per message, B bytes per second) of the links the projection assumes
@@ -85,28 +84,20 @@ def _allreduce_cost(n, repeats=20):
 
 
 def worker_gradwork(workload, steps, warmup):
-    import gradwork as gw
-    import gradwork.nn.functional as F
     from gradwork import distributed as dist
-    from gradwork.optim import SGD
     k = dist.launched_world_size()
     net, shape = _model("gradwork", workload)
     model = net
     if k > 1:
         dist.init_process_group("mpi")
         model = dist.DistributedDataParallel(net)
-    x, y = (gw.tensor(a) for a in synthetic_batch(shape))
-    opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    waits = []
+    train_step, waits = gradwork_training_step(model, shape), []
 
     def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
+        loss = train_step()
         if k > 1:
             waits.append(model.comm_wait_s)
-        return loss.item()
+        return loss
     median = _timed(step, steps, warmup)
     n = sum(p.numel() for p in net.parameters())
     row = {"framework": "gradwork", "workload": workload, "ranks": k, "median_s": median,
@@ -127,15 +118,7 @@ def worker_torch(workload, steps, warmup, rank, k, port):
         tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                                  world_size=k)
         model = torch.nn.parallel.DistributedDataParallel(net)
-    x, y = (torch.from_numpy(a) for a in synthetic_batch(shape))
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
+    step = torch_training_step(model, shape)
     median = _timed(step, steps, warmup)
     if rank == 0:
         print(json.dumps({"framework": "torch", "workload": workload, "ranks": k,
