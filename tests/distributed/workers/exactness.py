@@ -19,6 +19,14 @@ def batches():
              rng.integers(0, 3, GLOBAL_BATCH)) for _ in range(STEPS)]
 
 
+def rank_share(x, y, rank, k):
+    """This rank's contiguous share of a global batch (the whole batch when k is None)."""
+    if k is None:
+        return x, y
+    share = GLOBAL_BATCH // k
+    return x[rank * share:(rank + 1) * share], y[rank * share:(rank + 1) * share]
+
+
 def make_model(batch_norm):
     gw.manual_seed(7)
     layers = [nn.Conv2d(2, 4, 3, padding=1)] + ([nn.BatchNorm2d(4)] if batch_norm else []) + \
@@ -41,9 +49,7 @@ def train(batch_norm, rank=0, k=None):
     if k is not None:
         net[0].register_full_backward_hook(lambda m, gi, go: launched.append(model._next))
     for step, (x, y) in enumerate(batches()):
-        if k is not None:
-            share = GLOBAL_BATCH // k
-            x, y = x[rank * share:(rank + 1) * share], y[rank * share:(rank + 1) * share]
+        x, y = rank_share(x, y, rank, k)
         logits = model(gw.tensor(x))
         nn.functional.cross_entropy(logits, gw.tensor(y)).backward()
         if step == 0:
@@ -91,9 +97,7 @@ def train_model_parallel(rank=0, k=None):
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     out = {}
     for step, (x, y) in enumerate(batches()):
-        if k is not None:
-            share = GLOBAL_BATCH // k
-            x, y = x[rank * share:(rank + 1) * share], y[rank * share:(rank + 1) * share]
+        x, y = rank_share(x, y, rank, k)
         logits = model(gw.tensor(x))
         nn.functional.cross_entropy(logits, gw.tensor(y)).backward()
         if step == 0:
@@ -168,9 +172,7 @@ def check_no_sync(rank, k):
     outside: .grad = mean over ranks of (g_A + g_B), as one synchronised backward of A + B."""
     from gradwork import distributed as dist
     (x, y), _ = batches()[:2]
-    share = GLOBAL_BATCH // k
-    x, y = gw.tensor(x[rank * share:(rank + 1) * share]), gw.tensor(y[rank * share:(rank + 1)
-                                                                      * share])
+    x, y = (gw.tensor(a) for a in rank_share(x, y, rank, k))
     loss = nn.functional.cross_entropy
     accumulated, whole = (dist.DistributedDataParallel(make_model(False)) for _ in range(2))
     with accumulated.no_sync():
