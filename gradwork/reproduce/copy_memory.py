@@ -14,7 +14,7 @@ from ..data import CopyMemory
 from ..nn import functional as F
 from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import curves
-from .sequence_training import RECURRENT, reference_tcn_init, tcn_shape
+from .sequence_training import RECURRENT, clipped_step, reference_tcn_init, tcn_shape
 
 _KINDS = ("TCN", "LSTM", "GRU")
 _COPY, _SYMBOLS, _HIDDEN, _TCN_CHANNELS = 10, 8, 32, 16
@@ -72,10 +72,7 @@ def train_copy(model, delay, *, steps, lr, seed, batch_size=32, eval_every=50, n
     for step in range(1, steps + 1):
         batch = slice((step - 1) * batch_size, step * batch_size)
         loss = _loss(model, x_all[batch], y_all[batch], vocab)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        clipped_step(opt, loss, params)
         total, count = total + float(loss.item()), count + 1
         if step % eval_every == 0 or step == steps:
             with no_grad():

@@ -14,7 +14,7 @@ from ..backend import manual_seed, np
 from ..nn import functional as F
 from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import _figure, _save
-from .sequence_training import RECURRENT, cell_like
+from .sequence_training import RECURRENT, cell_like, clipped_step
 
 _S = 0                         # input tokens: S, then the letters 1..k; outputs: letters, $
 _HIDDEN = 10                   # Weiss et al.'s nets are this small
@@ -71,10 +71,7 @@ def train_counter(model, max_n, steps, seed, batch_size=16, lr=1e-2):
         loss = F.binary_cross_entropy_with_logits(
             model(np.repeat(tokens[None], batch_size, 0)),
             Tensor(np.repeat(sets[None], batch_size, 0)))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        clipped_step(opt, loss, model.parameters())
 
 
 def states_along(model, n):

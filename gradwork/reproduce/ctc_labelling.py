@@ -22,6 +22,7 @@ from ..nn import functional as F
 from ..ops import log_softmax, transpose
 from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import curves
+from .sequence_training import clipped_step
 
 _MAX_DIGITS, _MAX_GAP, _HIDDEN, _LR, _BATCH = 5, 4, 64, 3e-3, 32
 _BOUND, _FAILED, _BEAM = 0.15, 0.5, 8
@@ -105,10 +106,7 @@ def train_ctc(model, glyphs, test_set, *, steps, seed, eval_every, log=None):
         start = time.perf_counter()
         lp = model(Tensor(x), Tensor(lengths))
         loss = F.ctc_loss(lp, Tensor(y), Tensor(lengths), Tensor(tl))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        clipped_step(opt, loss, params)
         seconds += time.perf_counter() - start
         total, n = total + float(loss.item()), n + 1
         if step % eval_every == 0 or step == steps:

@@ -16,6 +16,15 @@ CELLS = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
 VARIANCE_BASELINE = 1 / 6      # MSE of always predicting 1: Var(u₁ + u₂), u ~ U(0, 1)
 
 
+def clipped_step(opt, loss, params, max_norm=1.0):
+    """One update of the sequence claims' training loops: zero the gradients, backpropagate
+    `loss`, clip their global norm at `max_norm` (Pascanu et al. 2013, Alg. 2), step."""
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(params, max_norm)
+    opt.step()
+
+
 class SequenceRegressor(nn.Module):
     """(N, T, I) → (N, out): an RNN/LSTM/GRU (batch-first) or a TCN, then a Linear layer on
     the last step's features."""

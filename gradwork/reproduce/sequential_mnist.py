@@ -22,7 +22,7 @@ from ..nn import functional as F
 from ..train.metrics import predict
 from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import curves
-from .sequence_training import SequenceRegressor, tcn_shape
+from .sequence_training import SequenceRegressor, clipped_step, tcn_shape
 
 _KINDS = ("TCN", "LSTM", "GRU")
 _TCN_DEFAULT_INIT = "TCN, N(0,0.01) init"
@@ -109,10 +109,7 @@ def train_classifier(model, data, *, epochs, seed, eval_every, log=None):
             batch = order[i * _BATCH:(i + 1) * _BATCH]
             start = time.perf_counter()
             loss = F.cross_entropy(model(Tensor(x_train[batch])), Tensor(y_train[batch]))
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
+            clipped_step(opt, loss, params)
             seconds += time.perf_counter() - start
             step, total, count_ = step + 1, total + float(loss.item()), count_ + 1
             if step % eval_every == 0 or step == epochs * per_epoch:

@@ -9,7 +9,7 @@ vocabulary), so every target word depends on one source word far from it in the 
 BLEU (corpus, 4-gram) of greedy translations, by source length."""
 import time
 
-from .. import nn, optim
+from .. import optim
 from ..autograd import Tensor
 from ..backend import manual_seed, np
 from ..models.gnmt import GNMT
@@ -18,6 +18,7 @@ from ..nn import functional as F
 from ..train.bleu import corpus_bleu
 from .claim import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Claim, Verdict
 from .plotting import curves
+from .sequence_training import clipped_step
 
 PAD, START, END, _FIRST = 0, 1, 2, 3       # word ids ≥ 3 are words
 _VOCAB = 24
@@ -56,10 +57,7 @@ def _train(model, lengths, steps, seed):
         src, tgt = translation_batch(rng, 32, int(rng.integers(lengths[0], lengths[1] + 1)))
         logits = model(Tensor(src), Tensor(tgt))
         loss = F.cross_entropy(logits.reshape(-1, _VOCAB), Tensor(tgt[:, 1:].reshape(-1)))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        clipped_step(opt, loss, model.parameters())
     return float(loss.item())
 
 
