@@ -105,11 +105,14 @@ def save_checkpoint(stem, model, optimizer=None, scheduler=None, **info):
     write(stem, *encode(model, optimizer, scheduler, **info))
 
 
-def resolve(path):
-    """A run folder, `stem`, `stem.json` or `stem.safetensors` → the .safetensors path."""
+def resolve(path, best=False):
+    """A run folder, `stem`, `stem.json` or `stem.safetensors` → the .safetensors path. A run
+    folder gives its `last` checkpoint (what resuming continues), or with best=True its `best`
+    on validation where there is one (what inference wants), else `last`."""
     path = os.fspath(path)
     if os.path.isdir(path):
-        path = os.path.join(path, "last")
+        has_best = os.path.isfile(os.path.join(path, "best.safetensors"))
+        path = os.path.join(path, "best" if best and has_best else "last")
     if path.endswith(".json"):
         path = path[:-len(".json")]
     if not path.endswith(".safetensors"):

@@ -220,9 +220,7 @@ def load_language_model(path):
     """(model, vocabulary, info) of a language-model checkpoint (a run folder reads `best`,
     else `last`), weights restored, in eval mode."""
     from ..models import get_model, model_spec
-    path = os.fspath(path)
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, "best.safetensors")):
-        path = os.path.join(path, "best")
+    path = ckpt.resolve(path, best=True)
     arrays, info = ckpt.load_checkpoint(path)
     config = info.get("config") or {}
     name = config.get("model")

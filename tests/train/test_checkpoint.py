@@ -186,3 +186,15 @@ def test_an_edited_sidecar_json_is_not_taken_and_says_so(tmp_path):
     (run / "last.json").write_text(json.dumps(edited))
     with pytest.warns(UserWarning, match=r"last.json differs from last.safetensors .*not read"):
         assert load_checkpoint(run)[1]["epoch"] == 1
+
+
+def test_resolve_picks_last_for_resume_and_best_for_inference(tmp_path):
+    """A run folder resolves to `last` (resume); best=True gives `best` where it exists (what
+    `gradwork sample` loads), else `last`; an explicit stem is taken as given."""
+    (tmp_path / "last.safetensors").write_bytes(b"")
+    assert ckpt.resolve(tmp_path) == str(tmp_path / "last.safetensors")
+    assert ckpt.resolve(tmp_path, best=True) == str(tmp_path / "last.safetensors")
+    (tmp_path / "best.safetensors").write_bytes(b"")
+    assert ckpt.resolve(tmp_path) == str(tmp_path / "last.safetensors")
+    assert ckpt.resolve(tmp_path, best=True) == str(tmp_path / "best.safetensors")
+    assert ckpt.resolve(tmp_path / "last.json", best=True) == str(tmp_path / "last.safetensors")
