@@ -10,7 +10,9 @@ batches of truncated back-propagation through time (BPTT).
 the text, as PyTorch's word_language_model `batchify`) and walks them in windows of `bptt`
 steps: window k is x = s[:, kT : kT + T], y = s[:, kT + 1 : kT + T + 1], so the hidden state
 a model ends window k with is the right one to start window k + 1 (Williams & Peng 1990;
-Sutskever 2013, §4.2: truncated BPTT).
+Sutskever 2013, §4.2: truncated BPTT). Data-parallel over K ranks, `batch_size` is the
+global N and rank r reads streams [r·N/K, (r + 1)·N/K) of the same (N, L) layout, so the K
+ranks' windows together are one process's.
 """
 import os
 
@@ -92,11 +94,23 @@ class BPTTBatches:
     window of an epoch may be shorter. The order is fixed (the streams are what carries the
     state), so the state to resume is the window index: `state_dict()` = {"seed", "epoch",
     "batch"}, the `DataLoader`'s keys. Iterating again after an epoch was left unfinished
-    starts the next epoch, unless `load_state_dict` put it mid-epoch (a resumed run)."""
+    starts the next epoch, unless `load_state_dict` put it mid-epoch (a resumed run).
 
-    def __init__(self, ids, batch_size, bptt):
+    num_replicas / rank (data-parallel, as `DistributedSampler`'s; default: the whole batch):
+    `batch_size` is the global number of streams N, a multiple of `num_replicas` K, and this
+    rank's windows are rows `streams_of_rank` = [rank·N/K, (rank + 1)·N/K) of the global
+    layout."""
+
+    def __init__(self, ids, batch_size, bptt, num_replicas=1, rank=0):
         check_positive_int("BPTTBatches", "batch_size", batch_size)
         check_positive_int("BPTTBatches", "bptt", bptt)
+        check_positive_int("BPTTBatches", "num_replicas", num_replicas)
+        if not isinstance(rank, (int, np.integer)) or not 0 <= rank < num_replicas:
+            raise ArgumentError(f"BPTTBatches: rank must be an integer in [0, {num_replicas}) "
+                                f"(num_replicas {num_replicas}), got {rank!r}")
+        if batch_size % num_replicas:
+            raise ArgumentError(f"--batch-size {batch_size} is the global batch: it must be "
+                                f"a multiple of the {num_replicas} ranks")
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         need = batch_size * (bptt + 1)
         if len(ids) < need:
@@ -104,9 +118,10 @@ class BPTTBatches:
                 f"the text is too short for one window: {plural(len(ids), 'character')}, and "
                 f"{batch_size} streams (batch_size) of bptt + 1 = {bptt + 1} characters need "
                 f"{need}; use a smaller --batch-size or --bptt, or a longer text")
-        L = len(ids) // batch_size
-        self.streams = ids[:L * batch_size].reshape(batch_size, L)    # (N, L): row i contiguous
-        self.batch_size, self.bptt = batch_size, bptt
+        L, n = len(ids) // batch_size, batch_size // num_replicas
+        self.streams_of_rank = slice(rank * n, (rank + 1) * n)
+        self.streams = ids[:L * batch_size].reshape(batch_size, L)[self.streams_of_rank]
+        self.batch_size, self.bptt = batch_size, bptt               # (n, L): row i contiguous
         self.seed, self._epoch, self._batch, self._resumed = 0, 0, 0, False
 
     def __len__(self):
@@ -114,11 +129,11 @@ class BPTTBatches:
 
     @property
     def num_tokens(self):
-        """Characters predicted in one epoch: N · (L − 1)."""
-        return self.batch_size * (self.streams.shape[1] - 1)
+        """Characters predicted in one epoch (by this rank): n · (L − 1)."""
+        return self.streams.shape[0] * (self.streams.shape[1] - 1)
 
     def window(self, k):
-        """(x, y) int64 Tensors (N, T_k) of window k."""
+        """(x, y) int64 Tensors (n, T_k) of window k (n = N / num_replicas streams)."""
         i = k * self.bptt
         T = min(self.bptt, self.streams.shape[1] - 1 - i)
         return Tensor(self.streams[:, i:i + T]), Tensor(self.streams[:, i + 1:i + 1 + T])

@@ -241,14 +241,22 @@ def build_data(config, model_input_size=None):
         val_loader = DataLoader(Subset(_plain_copy(train, test), held), batch, seed=config.seed,
                                 **workers)
         train = Subset(train, keep)
-    return _train_loader(train, config, workers), val_loader, test_loader, classes
+    return train_loader(train, config, workers), val_loader, test_loader, classes
 
 
-def _train_loader(train, config, workers):
+def data_parallel():
+    """Whether this process is one rank of a process group of K > 1 (`mpiexec -n K`): its
+    trainer trains data-parallel, its training data is its share of each global batch."""
+    return pg.is_initialized() and pg.get_world_size() > 1
+
+
+def train_loader(train, config, workers=None):
     """Shuffled batches of `config.batch_size`; in a process group of K > 1 ranks, this rank's
     share of each global batch (batch_size / K samples) through a DistributedSampler seeded by
-    config.seed, whose global batch k holds the same samples for every K."""
-    if not (pg.is_initialized() and pg.get_world_size() > 1):
+    config.seed, whose global batch k holds the same samples for every K. `workers`: the
+    DataLoader's keyword arguments (num_workers)."""
+    workers = workers or {}
+    if not data_parallel():
         return DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
                           **workers)
     k = pg.get_world_size()
@@ -340,6 +348,5 @@ def build_trainer(config):
                       config=config, progress=config.progress,
                       checkpoint_steps=config.checkpoint_steps,
                       checkpoint_minutes=config.checkpoint_minutes,
-                      data_parallel=pg.is_initialized() and pg.get_world_size() > 1,
-                      device=config.device)
+                      data_parallel=data_parallel(), device=config.device)
     return trainer, test_loader

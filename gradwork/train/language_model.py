@@ -8,6 +8,12 @@ mean cross-entropy per character and the report is perplexity = exp(loss) on the
 of the text; `best` is the checkpoint of the lowest validation loss. The vocabulary is saved in
 every checkpoint (and in vocabulary.json), the carried state in mid-epoch ones, so that
 sampling and an exact resume need nothing but the run folder.
+
+Data-parallel (`mpiexec -n K`): rank r trains on streams [r·N/K, (r + 1)·N/K) of the global
+(N, L) layout (`BPTTBatches(num_replicas=K, rank=r)`) and carries their state; a mid-epoch
+checkpoint holds the state of all N streams, gathered from the ranks (a collective: every rank
+takes part in each mid-epoch write, which rank 0 alone performs), and a resume takes this
+rank's rows of it, so a run written with K ranks resumes with any K'.
 """
 import dataclasses
 import json
@@ -16,6 +22,7 @@ import os
 
 from .. import backend
 from ..autograd import Tensor
+from ..backend import np
 from ..data.text import BPTTBatches, CharVocabulary, read_text, split_text
 from ..errors import ArgumentError, CheckpointError
 from ..nn import CrossEntropyLoss
@@ -53,12 +60,32 @@ class LanguageModelTrainer(Trainer):
         self.vocabulary = vocabulary
         self.best_loss = None                   # the lowest validation (or training) loss
         self._hidden = None                     # the state carried to the next window
+        self._gathered = None                   # data-parallel: every stream's state, to write
+
+    @property
+    def _data_parallel(self):
+        return self.train_model is not self.model
 
     # ------------------------------------------------------------------ the loop
     def train_epoch(self, epochs):
         if self.train_loader.state_dict()["batch"] == 0:
             self._hidden = None                 # an epoch starts from the zero state
-        return super().train_epoch(epochs)
+        self._gathered = None
+        done = super().train_epoch(epochs)
+        if not done and self._data_parallel:    # stopped mid-epoch: rank 0 writes `last` next
+            self._gathered = self._carried_state()      # (fit), with every rank's streams
+        return done
+
+    def _mid_epoch_checkpoint_due(self):
+        """Trainer's rule; data-parallel, rank 0's decision (its folder, its clock) on every
+        rank (one all-reduce), since every rank takes part in the write's gather."""
+        due = super()._mid_epoch_checkpoint_due()       # False on ranks without a folder
+        if not self._data_parallel:
+            return due
+        from ..distributed.process_group import ReduceOp, allreduce_array
+        flag = allreduce_array(np.array([int(due)], np.int64), ReduceOp.MAX,
+                               "checkpoint agreement")
+        return bool(flag[0])
 
     def _forward(self, x, y):
         """Window k + 1 starts from window k's last state, detached; the scores are the
@@ -113,12 +140,41 @@ class LanguageModelTrainer(Trainer):
         if is_best:
             self._write("best", blob, text)
 
+    def save(self, name="last"):
+        """Trainer's; data-parallel, call it on every rank: each takes part in gathering the
+        carried state, rank 0 writes."""
+        if self._data_parallel:
+            if self._gathered is None:
+                self._gathered = self._carried_state()
+            if not self.is_main:
+                self._gathered = None
+                return
+        super().save(name)
+
+    def _carried_state(self):
+        """The carried state as arrays (num_layers, N, H) of every stream (None at an epoch's
+        start): data-parallel, the ranks' (num_layers, N/K, H) all-gathered along the stream
+        axis in rank order (a collective), so that stream i is row i of the global layout."""
+        if self._hidden is None:
+            return None
+        states = [h._data for h in _states(self._hidden)]
+        if not self._data_parallel:
+            return states
+        from ..distributed.process_group import allgather_array
+        return [np.ascontiguousarray(np.moveaxis(allgather_array(np.moveaxis(a, 1, 0)), 0, 1))
+                for a in states]
+
     def _encode(self):
         """Trainer's checkpoint + the vocabulary, the best loss, and mid-epoch the carried
-        state (arrays `extra.hidden.<i>`)."""
+        state of every stream (arrays `extra.hidden.<i>`, (num_layers, N, H))."""
         extra = {}
         if self._hidden is not None and self.train_loader.state_dict()["batch"] > 0:
-            extra = {f"hidden.{i}": h._data for i, h in enumerate(_states(self._hidden))}
+            states = self._gathered if self._data_parallel else self._carried_state()
+            if states is None:
+                raise RuntimeError("LanguageModelTrainer: a data-parallel mid-epoch checkpoint "
+                                   "needs every rank's state: call save() on every rank")
+            extra = {f"hidden.{i}": a for i, a in enumerate(states)}
+        self._gathered = None
         return super()._encode(vocabulary=self.vocabulary.chars, best_loss=self.best_loss,
                                hidden_is_tuple=isinstance(self._hidden, (tuple, list)),
                                extra_arrays=extra)
@@ -132,8 +188,14 @@ class LanguageModelTrainer(Trainer):
                                   "changed since the run started; resume with the same file")
         self.best_loss = info.get("best_loss")
         arrays, _ = ckpt.load_checkpoint(path)
-        states = [Tensor(arrays[f"extra.hidden.{i}"]).to(self.device) for i in range(2)
-                  if f"extra.hidden.{i}" in arrays]
+        states = [arrays[f"extra.hidden.{i}"] for i in range(2) if f"extra.hidden.{i}" in arrays]
+        streams = getattr(self.train_loader, "batch_size", None)
+        if states and streams is not None and states[0].shape[1] != streams:
+            raise CheckpointError(f"{path}: the checkpoint carries the state of "
+                                  f"{states[0].shape[1]} streams, but the batches have {streams} "
+                                  "(--batch-size): resume with the run's batch size")
+        rows = getattr(self.train_loader, "streams_of_rank", slice(None))     # this rank's
+        states = [Tensor(np.ascontiguousarray(a[:, rows])).to(self.device) for a in states]
         self._hidden = None if not states else \
             tuple(states) if info.get("hidden_is_tuple") else states[0]
         return info
@@ -180,8 +242,9 @@ def perplexity(loss):
 def build_language_model_trainer(config):
     """(trainer, None): a language model on the text file `config.data_dir` (None: the
     bundled text), its last `config.val_split` held out; the vocabulary is the file's."""
+    from ..distributed import process_group as pg
     from ..models import get_model
-    from .build import build_optimizer, build_scheduler, prepare_model, run_dir
+    from .build import build_optimizer, build_scheduler, data_parallel, prepare_model, run_dir
     if config.data not in ("mnist", "text"):            # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a language model: it trains on a text file "
                             f"(--data-dir FILE.txt, or the bundled text), not --data "
@@ -190,7 +253,9 @@ def build_language_model_trainer(config):
     text = read_text(config.data_dir)
     vocabulary = CharVocabulary.from_text(text)
     train_ids, val_ids = split_text(vocabulary.encode(text), config.val_split)
-    train = BPTTBatches(train_ids, config.batch_size, config.bptt)
+    ranks = {"num_replicas": pg.get_world_size(), "rank": pg.get_rank()} \
+        if data_parallel() else {}
+    train = BPTTBatches(train_ids, config.batch_size, config.bptt, **ranks)   # this rank's
     val = None
     if len(val_ids):
         streams = min(EVAL_STREAMS, config.batch_size, len(val_ids) // (config.bptt + 1))
@@ -212,7 +277,8 @@ def build_language_model_trainer(config):
         clip_grad=config.clip_grad, penalty=config.penalty,
         penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
         progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes, device=config.device)
+        checkpoint_minutes=config.checkpoint_minutes, data_parallel=data_parallel(),
+        device=config.device)
     return trainer, None
 
 

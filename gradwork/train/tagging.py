@@ -31,7 +31,22 @@ class TaggingTrainer(Trainer):
         scores, targets = out.reshape(-1, out.shape[-1]), y.reshape(-1)  # (N·T, C), (N·T,)
         labels = targets.cpu().numpy()                                   # host copies
         real = labels != self.ignore_index
-        return self.loss_fn(scores, targets), scores.detach().cpu().numpy()[real], labels[real]
+        loss = self.loss_fn(scores, targets)
+        if self.train_model is not self.model and self.model.training:
+            loss = self._global_frame_mean(loss, int(real.sum()))
+        return loss, scores.detach().cpu().numpy()[real], labels[real]
+
+    def _global_frame_mean(self, loss, frames):
+        """Data-parallel: rank r's mean ℓ̄_r over its F_r real frames, with the gradient of
+        K·F_r/F · ℓ̄_r (F = Σ_r F_r, one all-reduce), so that DDP's mean over the K ranks is
+        the gradient of the global batch's mean per frame Σ_r F_r·ℓ̄_r / F, as one process
+        computes it (the ranks' shares hold different numbers of real frames). Its value stays
+        ℓ̄_r: the epoch's sums (Σ_r ℓ̄_r·F_r) stay per frame."""
+        from ..distributed.process_group import allreduce_array, get_world_size
+        total = allreduce_array(backend.np.array([frames], backend.np.int64),
+                                what="real-frame count all-reduce")[0]
+        c = get_world_size() * frames / max(int(total), 1)
+        return loss * c + (loss * (1.0 - c)).detach()
 
 
 def build_tagging_trainer(config):
@@ -39,7 +54,15 @@ def build_tagging_trainer(config):
     (data/tagging.py), `config.limit_train` / `limit_test` sequences (default 4,000 / 1,000)
     generated from `config.seed`, `config.val_split` of the training ones held out."""
     from ..models import get_model
-    from .build import build_optimizer, build_scheduler, prepare_model, run_dir, split_validation
+    from .build import (
+        build_optimizer,
+        build_scheduler,
+        data_parallel,
+        prepare_model,
+        run_dir,
+        split_validation,
+        train_loader,
+    )
     if config.data not in ("mnist", "context-tagging"):  # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a tagger: it trains on its generated "
                             f"context-tagging task, not --data {config.data}")
@@ -53,7 +76,7 @@ def build_tagging_trainer(config):
         keep, held = split_validation(train, config.val_split, config.seed)
         val_loader = DataLoader(Subset(train, held), batch, seed=config.seed)
         train = Subset(train, keep)
-    train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed)
+    train_batches = train_loader(train, config)       # this rank's share of a global batch
     backend.manual_seed(config.seed)
     try:
         model = get_model(config.model, num_classes=len(ContextTagging.classes),
@@ -63,9 +86,10 @@ def build_tagging_trainer(config):
     model = prepare_model(model, config)
     optimizer = build_optimizer(config, model)
     trainer = TaggingTrainer(
-        model, optimizer, train_loader, val_loader, scheduler=build_scheduler(config, optimizer),
+        model, optimizer, train_batches, val_loader, scheduler=build_scheduler(config, optimizer),
         clip_grad=config.clip_grad, penalty=config.penalty,
         penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
         progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes, device=config.device)
+        checkpoint_minutes=config.checkpoint_minutes, data_parallel=data_parallel(),
+        device=config.device)
     return trainer, test_loader

@@ -67,6 +67,31 @@ def test_windows_walk_contiguous_streams_and_targets_are_the_next_characters():
     np.testing.assert_array_equal(y, streams[:, 1:])
 
 
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_k_ranks_read_their_rows_of_the_global_streams_and_together_one_process_s(k):
+    ids = np.arange(103)                                    # 8 streams of 12 (7 dropped)
+    whole = list(BPTTBatches(ids, batch_size=8, bptt=5))
+    ranks = [BPTTBatches(ids, batch_size=8, bptt=5, num_replicas=k, rank=r) for r in range(k)]
+    assert [b.streams_of_rank for b in ranks] == [slice(r * 8 // k, (r + 1) * 8 // k)
+                                                  for r in range(k)]
+    assert all(len(b) == len(whole) == 3 for b in ranks)
+    assert sum(b.num_tokens for b in ranks) == 8 * 11
+    for window, shares in zip(whole, zip(*ranks)):          # window k = the ranks' stacked
+        for i in (0, 1):
+            np.testing.assert_array_equal(np.concatenate([s[i].numpy() for s in shares]),
+                                          window[i].numpy())
+
+
+def test_the_global_batch_must_split_over_the_ranks():
+    with pytest.raises(ArgumentError, match="--batch-size 6 is the global batch: it must be a "
+                                            "multiple of the 4 ranks"):
+        BPTTBatches(np.arange(100), batch_size=6, bptt=4, num_replicas=4, rank=0)
+    with pytest.raises(ArgumentError, match=r"rank must be an integer in \[0, 2\).*got 2"):
+        BPTTBatches(np.arange(100), batch_size=4, bptt=4, num_replicas=2, rank=2)
+    with pytest.raises(ArgumentError, match="num_replicas"):
+        BPTTBatches(np.arange(100), batch_size=4, bptt=4, num_replicas=0)
+
+
 def test_a_text_too_short_for_one_window_is_refused():
     BPTTBatches(np.arange(10), batch_size=2, bptt=4)
     with pytest.raises(ArgumentError, match="too short for one window.*9 characters.*need 10"):
