@@ -128,6 +128,17 @@ def test_ctrl_c_mid_epoch_then_resume_ends_bit_identical(tmp_path, cell):
     assert vocab.chars == second.vocabulary.chars and not loaded.training
 
 
+def test_resuming_a_carried_state_of_another_number_of_streams_is_refused(tmp_path):
+    run = str(tmp_path / "run")
+    first, _, _ = _run(run_dir=run, loss_fn=_interrupt_at(3))         # 4 streams, mid-epoch
+    first.fit(1)
+    assert first.stopped and load_checkpoint(run)[0]["extra.hidden.0"].shape[1] == 4
+    second, _, _ = _run(run_dir=run)
+    second.train_loader = BPTTBatches(second.train_loader.streams.reshape(-1)[:1000], 2, 12)
+    with pytest.raises(CheckpointError, match="state of 4 streams, but the batches have 2"):
+        second.resume(run)
+
+
 def test_resuming_on_another_text_is_refused(tmp_path):
     run = str(tmp_path / "run")
     trainer, _, _ = _run(run_dir=run)
