@@ -15,7 +15,9 @@ ops/activation.py).
 """
 from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
 from .lstm import lstm_gates_backward, lstm_gates_forward
+from .lstm_loop import lstm_backward_loop, lstm_forward_loop
 from .relu import relu_backward
 
 __all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",
-           "lstm_gates_backward", "lstm_gates_forward", "relu_backward"]
+           "lstm_backward_loop", "lstm_forward_loop", "lstm_gates_backward", "lstm_gates_forward",
+           "relu_backward"]

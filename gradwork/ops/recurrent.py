@@ -26,7 +26,7 @@ sequence within its own length, runs forward, and reverses back.
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from ..backend import np as _np
-from ..threads import over_ranges
+from ..threads import over_ranges, serial_blas
 from .recurrent_cells import ElmanCell, GRUCellEq, GRUResetBeforeCell, LSTMCellEq
 from .recurrent_fused import FusedLSTMCell
 from .shape import unsqueeze
@@ -41,6 +41,9 @@ FUSED_LSTM = True
 # split off vs on; benchmarks/RESULTS.md): OpenBLAS's own threads on the step's GEMM win here.
 # Set it (e.g. 1 << 18) where more cores make the split pay; the results are the same.
 SPLIT_FROM = 1 << 62
+# The same for a cell whose time loop is one compiled call that releases the GIL (the LSTM on
+# NumPy, kernels/lstm_loop.py): there the threads never wait for each other or for Python.
+COMPILED_SPLIT_FROM = 1 << 18
 
 
 # ------------------------------------------------------------------ the time-loop schedule
@@ -138,14 +141,9 @@ class _SequenceOp(Function):
             S[name][0] = 0 if s0 is None else sched.state_to_loop(s0)
         self.cell, self.w_ih = cell, w_ih
         cell.start(xp, xl, w_ih, w_hh, b_ih, b_hh, rest[k:], sched, S)
-        self.split = xp is _np and N >= 4 and N * w_hh.size >= SPLIT_FROM
-
-        def run(lo, hi):
-            for t, n in enumerate(sched.sizes):
-                if n <= lo:
-                    break                                                # sizes decrease
-                cell.step(t, slice(lo, min(n, hi)))
-        _over_rows(run, N, self.split)
+        split_from = COMPILED_SPLIT_FROM if cell.compiled else SPLIT_FROM
+        self.split = xp is _np and N >= 4 and N * w_hh.size >= split_from
+        _over_rows(lambda lo, hi: cell.run(sched.sizes, lo, hi), N, self.split, cell.compiled)
         h = S[cell.states[0]]
         return (sched.from_loop(h[1:]), *(sched.last(S[s]) for s in cell.states))
 
@@ -154,13 +152,8 @@ class _SequenceOp(Function):
         cell.start_backward(xp, sched)
         dout = xp.ascontiguousarray(sched.to_loop(dout))
         ds = [xp.array(sched.state_to_loop(d), copy=True) for d in d_last]
-
-        def run(lo, hi):
-            for t in reversed(range(sched.T)):
-                rows = slice(lo, min(sched.sizes[t], hi))
-                if rows.stop > lo:
-                    cell.step_back(t, rows, dout[t, rows], *(d[rows] for d in ds))
-        _over_rows(run, sched.N, self.split)
+        _over_rows(lambda lo, hi: cell.run_back(sched.sizes, lo, hi, dout, ds), sched.N,
+                   self.split, cell.compiled)
         names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
         need = dict(zip(names, self.needs_input_grad))
         grads = cell.gradients(need)
@@ -169,10 +162,13 @@ class _SequenceOp(Function):
         return (*weights, *states, *(grads.params.get(p) for p in cell.params))
 
 
-def _over_rows(run, N, split):
-    """run(lo, hi) over the rows [0, N): one range per thread if `split`, else one call."""
+def _over_rows(run, N, split, compiled):
+    """run(lo, hi) over the rows [0, N): one range per thread if `split`, else one call, with
+    single-threaded BLAS if the loop is compiled (its GEMMs are too small for two threads)."""
     if split:
         over_ranges(run, N)
+    elif compiled:
+        serial_blas(run, 0, N)
     else:
         run(0, N)
 

@@ -5,11 +5,12 @@ saved states and the BPTT accumulation.
 A cell's interface (`Cell`): `states` names its recurrent states (h first: the output),
 `params` its parameters beyond (w_ih, w_hh, b_ih, b_hh); `start` projects the inputs of all
 steps at once and allocates what the steps keep; `step(t, rows)` advances the rows of the
-slice `rows` from step t to t + 1; `start_backward` computes every per-step factor off the
-recurrent path for all steps at once; `step_back(t, rows, dout, *d_states)` takes
-∂L/∂state_t of those rows in place to ∂L/∂state_{t−1}; `gradients(need)` fills the named slots
-of `Grads`. Steps on disjoint row slices may run at once (in two threads): a cell writes only
-its rows of what it shares, (N, ·) buffers included.
+slice `rows` from step t to t + 1, `run` all steps over a range of rows (by `step`, or by a
+cell's own compiled loop); `start_backward` computes every per-step factor off the recurrent
+path for all steps at once; `step_back(t, rows, dout, *d_states)` takes ∂L/∂state_t of those
+rows in place to ∂L/∂state_{t−1}, `run_back` all steps; `gradients(need)` fills the named
+slots of `Grads`. Steps on disjoint row slices may run at once (in two threads): a cell writes
+only its rows of what it shares, (N, ·) buffers included.
 
 Sigmoids are σ(u) = ½·tanh(½u) + ½ so that all gates of a step take one tanh call: the σ rows
 of the weights are pre-scaled by ½ before the loop.
@@ -32,8 +33,10 @@ class Grads:
 
 
 class Cell:
-    """The base of the cells: one recurrent state h, no extra parameters."""
+    """The base of the cells: one recurrent state h, no extra parameters; its time loop is
+    Python's (`compiled`: False), step by step."""
     states, params = ("h",), ()
+    compiled = False
 
     def start(self, xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S):
         raise NotImplementedError
@@ -41,11 +44,26 @@ class Cell:
     def step(self, t, rows):
         raise NotImplementedError
 
+    def run(self, sizes, lo, hi):
+        """Steps 0 … T−1 over the rows [lo, hi) of those still running (the first sizes[t])."""
+        for t, n in enumerate(sizes):
+            if n <= lo:
+                break                                                    # sizes decrease
+            self.step(t, slice(lo, min(n, hi)))
+
     def start_backward(self, xp, sched):
         raise NotImplementedError
 
     def step_back(self, t, rows, dout, *d_states):
         raise NotImplementedError
+
+    def run_back(self, sizes, lo, hi, dout, d_states):
+        """Steps T−1 … 0 back over the same rows; d_states (N, H) each, taken in place from
+        ∂L/∂state_T to ∂L/∂state_0."""
+        for t in reversed(range(len(sizes))):
+            rows = slice(lo, min(sizes[t], hi))
+            if rows.stop > lo:
+                self.step_back(t, rows, dout[t, rows], *(d[rows] for d in d_states))
 
     def gradients(self, need):
         raise NotImplementedError

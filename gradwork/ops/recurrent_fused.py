@@ -12,14 +12,25 @@ skeleton's h, all freed by the autograd engine as soon as this backward has retu
 before: a retained graph runs it again); backward adds δ (T, N, G·H) alone, where the NumPy
 cell also builds the derivatives σ', tanh' (T, N, G·H) and o(1 − tanh²c) (T, N, H).
 """
-from ..backend import array_module, kernel
+from ..backend import array_module, kernel, np
 from .recurrent_cells import Cell, Grads, project
 
+# The whole time loop, forward and back, as one compiled call on NumPy arrays
+# (kernels/lstm_loop.py: each step's GEMM made by NumPy's OpenBLAS from inside the loop);
+# False: one Python-level step at a time (this cell's step / step_back), the reference the
+# tests compare it with. Where NumPy's BLAS exports no cblas GEMM, the steps run one by one.
+COMPILED_LOOP = True
 # A step's GEMM is cut into calls of at most this many multiply-adds (if that is ≥ 8 rows):
 # OpenBLAS (0.3.31, x86-64) gives products up to M·N·K = 10⁶ to its small-matrix kernels,
 # and on this machine a (12, 128)·(128, 512) product ran at 1.27 µs per row, a (16, …) one at
 # 2.1 (benchmarks/RESULTS.md). 0 turns the cutting off.
 SMALL_GEMM = 10 ** 6
+
+
+def _gemm_rows(b):
+    """The most rows of one GEMM call by b under SMALL_GEMM; 0 (no cut) below 8 rows."""
+    rows = SMALL_GEMM // b.size
+    return rows if rows >= 8 else 0
 
 
 def step_matmul(a, b, out):
@@ -49,7 +60,7 @@ class FusedLSTMCell(Cell):
         H, dt = w_hh.shape[1], xl.dtype
         self.H = H
         self.acts = project(xl, w_ih, None if b_ih is None else b_ih + b_hh)   # (T, N, G·H)
-        self.hs, self.cs, self.w_hh = S["h"], S["c"], w_hh
+        self.hs, self.cs, self.w_hh = S["h"], S["c"], xp.ascontiguousarray(w_hh)
         self.tanh_c = sched.alloc(xp, (T, N, H), dt)
         self.w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, G·H): the faster GEMM
         self.hw = xp.empty((N, w_hh.shape[0]), dt)
@@ -58,6 +69,18 @@ class FusedLSTMCell(Cell):
         self.has_peep = extra[1] is not None
         self.forward_kernel = kernel("lstm_gates_forward", xl)
         self.approx = bool(dt == xp.float32)
+        self.loop = self.compiled = COMPILED_LOOP and xp is np
+        if self.loop:
+            self.forward_loop = kernel("lstm_forward_loop", xl)
+            self.sizes = np.asarray(sched.sizes, np.int64)
+
+    def run(self, sizes, lo, hi):
+        """All steps in one compiled call where it can (COMPILED_LOOP, NumPy arrays whose
+        BLAS the kernel can call), else step by step."""
+        if not (self.loop and self.forward_loop(
+                self.acts, self.hs, self.cs, self.tanh_c, self.w_hh_t, self.hw, *self.peep,
+                self.coupled, self.approx, self.sizes, lo, hi, _gemm_rows(self.w_hh_t))):
+            super().run(sizes, lo, hi)
 
     def step(self, t, rows):
         hw = self.hw[rows]
@@ -69,7 +92,16 @@ class FusedLSTMCell(Cell):
     def start_backward(self, xp, sched):
         self.da = sched.alloc(xp, self.acts.shape, self.acts.dtype)
         self.backward_kernel = kernel("lstm_gates_backward", self.da)
+        if self.loop:
+            self.backward_loop = kernel("lstm_backward_loop", self.da)
         self.hw = None
+
+    def run_back(self, sizes, lo, hi, dout, d_states):
+        dh, dc = d_states
+        if not (self.loop and self.backward_loop(
+                dout, dh, dc, self.acts, self.cs, self.tanh_c, self.w_hh, *self.peep,
+                self.coupled, self.da, self.sizes, lo, hi, _gemm_rows(self.w_hh))):
+            super().run_back(sizes, lo, hi, dout, d_states)
 
     def step_back(self, t, rows, dout, dh, dc):
         da = self.da[t, rows]
