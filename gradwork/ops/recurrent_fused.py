@@ -59,7 +59,17 @@ class FusedLSTMCell(Cell):
         T, N, _ = xl.shape
         H, dt = w_hh.shape[1], xl.dtype
         self.H = H
-        self.acts = project(xl, w_ih, None if b_ih is None else b_ih + b_hh)   # (T, N, G·H)
+        b = None if b_ih is None else b_ih + b_hh
+        self.gemm = kernel("blas_gemm", xl)(dt) if COMPILED_LOOP and xp is np else None
+        self.loop = self.compiled = self.gemm is not None
+        if self.loop:                                          # projected inside the loop
+            self.acts = sched.alloc(xp, (T, N, w_hh.shape[0]), dt)
+            self.xs = xp.ascontiguousarray(xl)
+            self.w_ih_t = xp.ascontiguousarray(w_ih.T)         # (I, G·H)
+            self.bias = xp.zeros(w_hh.shape[0], dt) if b is None else xp.ascontiguousarray(b)
+            self.sizes = np.asarray(sched.sizes, np.int64)
+        else:
+            self.acts = project(xl, w_ih, b)                  # (T, N, G·H)
         self.hs, self.cs, self.w_hh = S["h"], S["c"], xp.ascontiguousarray(w_hh)
         self.tanh_c = sched.alloc(xp, (T, N, H), dt)
         self.w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, G·H): the faster GEMM
@@ -67,20 +77,20 @@ class FusedLSTMCell(Cell):
         none = xp.empty(0, dt)                                # "no such peephole"
         self.peep = tuple(none if w is None else xp.ascontiguousarray(w) for w in extra)
         self.has_peep = extra[1] is not None
-        self.forward_kernel = kernel("lstm_gates_forward", xl)
         self.approx = bool(dt == xp.float32)
-        self.loop = self.compiled = COMPILED_LOOP and xp is np
-        if self.loop:
-            self.forward_loop = kernel("lstm_forward_loop", xl)
-            self.sizes = np.asarray(sched.sizes, np.int64)
+        self.forward_kernel = kernel("lstm_forward_loop" if self.loop else "lstm_gates_forward",
+                                     xl)
 
     def run(self, sizes, lo, hi):
-        """All steps in one compiled call where it can (COMPILED_LOOP, NumPy arrays whose
-        BLAS the kernel can call), else step by step."""
-        if not (self.loop and self.forward_loop(
-                self.acts, self.hs, self.cs, self.tanh_c, self.w_hh_t, self.hw, *self.peep,
-                self.coupled, self.approx, self.sizes, lo, hi, _gemm_rows(self.w_hh_t))):
+        """All steps in one compiled call (`loop`: COMPILED_LOOP, NumPy arrays and a BLAS
+        the kernel can call), else step by step."""
+        if not self.loop:
             super().run(sizes, lo, hi)
+            return
+        self.forward_kernel(self.gemm, self.xs, self.w_ih_t, self.bias, self.acts, self.hs,
+                            self.cs, self.tanh_c, self.w_hh_t, self.hw, *self.peep,
+                            self.coupled, self.approx, self.sizes, lo, hi,
+                            _gemm_rows(self.w_hh_t), _gemm_rows(self.w_ih_t))
 
     def step(self, t, rows):
         hw = self.hw[rows]
@@ -91,17 +101,18 @@ class FusedLSTMCell(Cell):
 
     def start_backward(self, xp, sched):
         self.da = sched.alloc(xp, self.acts.shape, self.acts.dtype)
-        self.backward_kernel = kernel("lstm_gates_backward", self.da)
-        if self.loop:
-            self.backward_loop = kernel("lstm_backward_loop", self.da)
-        self.hw = None
+        self.backward_kernel = kernel(
+            "lstm_backward_loop" if self.loop else "lstm_gates_backward", self.da)
+        self.hw = self.xs = None
 
     def run_back(self, sizes, lo, hi, dout, d_states):
-        dh, dc = d_states
-        if not (self.loop and self.backward_loop(
-                dout, dh, dc, self.acts, self.cs, self.tanh_c, self.w_hh, *self.peep,
-                self.coupled, self.da, self.sizes, lo, hi, _gemm_rows(self.w_hh))):
+        if not self.loop:
             super().run_back(sizes, lo, hi, dout, d_states)
+            return
+        dh, dc = d_states
+        self.backward_kernel(self.gemm, dout, dh, dc, self.acts, self.cs, self.tanh_c,
+                             self.w_hh, *self.peep, self.coupled, self.da, self.sizes, lo, hi,
+                             _gemm_rows(self.w_hh))
 
     def step_back(self, t, rows, dout, dh, dc):
         da = self.da[t, rows]
