@@ -5,12 +5,13 @@ loop (kernels/blas.py) and its gates by kernels/lstm.py's step kernels.
     forward,  t = 0 … T−1:  a_t = b + x_t W_ihᵀ,  hw = h_{t−1} W_hhᵀ;
                             (i, f, g, o, c_t, tanh c_t, h_t) = gates(a_t, hw, c_{t−1})
     backward, t = T−1 … 0:  δ_t, ∂L/∂c_{t−1} = gates′(∂L/∂h_t + ∂L/∂ŷ_t, ∂L/∂c_t);
-                            ∂L/∂h_{t−1} = δ_t W_hh                  (deck 004, BPTT)
+                            ∂L/∂h_{t−1} = δ_t W_hh,  ∂L/∂x_t = δ_t W_ih   (deck 004, BPTT)
 
 The per-step Python of the step-by-step loop (ops/recurrent.py: a GEMM call and a kernel
 call of about a dozen arguments each) cost more than the step's gate arithmetic at W3's size
 (batch 32, hidden 128), and the input projection of all steps as one GEMM before the loop
-wrote and read back a (T, N, 4H) array; here a step is three C calls on data in cache. The GIL
+wrote and read back a (T, N, 4H) array (and ∂L/∂x after it read δ again); here a step is
+three C calls each way on data in cache. The GIL
 is released for the whole loop, so two threads run it over their own rows at once.
 
 Each loop covers the rows [lo, hi) of those still running at step t (the first sizes[t]
@@ -59,10 +60,10 @@ def lstm_forward_loop(gemm, xs, w_ih_t, bias, acts, hs, cs, tanh_c, w_hh_t, hw, 
 
 @kernel
 def lstm_backward_loop(gemm, dout, dh, dc, acts, cs, tanh_c, w_hh, w_ci, w_cf, w_co, coupled,
-                       da, sizes, lo, hi, rows):
+                       da, w_ih, dxs, sizes, lo, hi, rows, rows_x):
     """dout (T, N, H) = ∂L/∂ŷ; dh, dc (N, H): ∂L/∂h_T, ∂L/∂c_T in, ∂L/∂h_0, ∂L/∂c_0 out;
-    writes da (T, N, G·H) = every δ_t. acts, cs, tanh_c as the forward loop left them;
-    w_hh (G·H, H)."""
+    writes da (T, N, G·H) = every δ_t and dxs (T, N, I) = every δ_t W_ih (unless dxs is
+    empty). acts, cs, tanh_c as the forward loop left them; w_hh (G·H, H), w_ih (G·H, I)."""
     for t in range(acts.shape[0] - 1, -1, -1):
         n = min(sizes[t], hi)
         if n <= lo:
@@ -70,3 +71,5 @@ def lstm_backward_loop(gemm, dout, dh, dc, acts, cs, tanh_c, w_hh, w_ci, w_cf, w
         lstm_gates_backward(dh[lo:n], dout[t, lo:n], dc[lo:n], acts[t, lo:n], cs[t, lo:n],
                             tanh_c[t, lo:n], w_ci, w_cf, w_co, coupled, da[t, lo:n])
         rows_matmul(gemm, da[t], w_hh, dh, 0.0, lo, n, rows)
+        if dxs.shape[0] > 0:
+            rows_matmul(gemm, da[t], w_ih, dxs[t], 0.0, lo, n, rows_x)

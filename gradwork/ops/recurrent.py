@@ -103,15 +103,16 @@ class _Schedule:
 
 
 def _input_grads(need, sched, xl, w_ih, h_prev, grads):
-    """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (unless the
-    cell formed it) and the biases, from the cell's δ of the input and hidden pre-activations."""
+    """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (dx and dW_hh
+    unless the cell formed them) and the biases, from the cell's δ of the input and hidden
+    pre-activations."""
     T, N, IN = xl.shape
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     dx2 = grads.d_x.reshape(T * N, -1)                                   # (T·N, G·H)
     same = grads.d_h is grads.d_x
     dh2 = dx2 if same else grads.d_h.reshape(T * N, -1)
     if need["x"]:
-        gx = sched.from_loop((dx2 @ w_ih).reshape(T, N, IN))
+        gx = sched.from_loop(grads.x if grads.x is not None else (dx2 @ w_ih).reshape(T, N, IN))
     if need["w_ih"]:
         gw_ih = dx2.T @ xl.reshape(T * N, IN)
     if need["w_hh"]:
@@ -149,13 +150,13 @@ class _SequenceOp(Function):
 
     def backward(self, dout, *d_last):
         xp, sched, cell = array_module(dout), self.sched, self.cell
-        cell.start_backward(xp, sched)
+        names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
+        need = dict(zip(names, self.needs_input_grad))
+        cell.start_backward(xp, sched, need)
         dout = xp.ascontiguousarray(sched.to_loop(dout))
         ds = [xp.array(sched.state_to_loop(d), copy=True) for d in d_last]
         _over_rows(lambda lo, hi: cell.run_back(sched.sizes, lo, hi, dout, ds), sched.N,
                    self.split, cell.compiled)
-        names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
-        need = dict(zip(names, self.needs_input_grad))
         grads = cell.gradients(need)
         weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads)
         states = (sched.state_from_loop(d) if need[s] else None for s, d in zip(cell.states, ds))

@@ -7,10 +7,11 @@ A cell's interface (`Cell`): `states` names its recurrent states (h first: the o
 steps at once and allocates what the steps keep; `step(t, rows)` advances the rows of the
 slice `rows` from step t to t + 1, `run` all steps over a range of rows (by `step`, or by a
 cell's own compiled loop); `start_backward` computes every per-step factor off the recurrent
-path for all steps at once; `step_back(t, rows, dout, *d_states)` takes ∂L/∂state_t of those
-rows in place to ∂L/∂state_{t−1}, `run_back` all steps; `gradients(need)` fills the named
-slots of `Grads`. Steps on disjoint row slices may run at once (in two threads): a cell writes
-only its rows of what it shares, (N, ·) buffers included.
+path for all steps at once (`need`: which inputs need a gradient, by name); `step_back(t,
+rows, dout, *d_states)` takes ∂L/∂state_t of those rows in place to ∂L/∂state_{t−1},
+`run_back` all steps; `gradients(need)` fills the named slots of `Grads`. Steps on disjoint
+row slices may run at once (in two threads): a cell writes only its rows of what it shares,
+(N, ·) buffers included.
 
 Sigmoids are σ(u) = ½·tanh(½u) + ½ so that all gates of a step take one tanh call: the σ rows
 of the weights are pre-scaled by ½ before the loop.
@@ -25,10 +26,12 @@ class Grads:
     """A cell's gradients, by name. d_x, d_h (T, N, G·H): gradients of the input and of the
     recurrent pre-activations, from which the skeleton forms dx, dW_ih, dW_hh and the biases
     with one matmul each; w_hh: dW_hh where the cell forms it itself (a recurrent input other
-    than h_{t−1}); params: the gradients of the cell's own parameters."""
+    than h_{t−1}); x: ∂L/∂x (T, N, I) in loop order where the cell forms it itself; params:
+    the gradients of the cell's own parameters."""
     d_x: object
     d_h: object
     w_hh: object = None
+    x: object = None
     params: dict = field(default_factory=dict)
 
 
@@ -51,7 +54,7 @@ class Cell:
                 break                                                    # sizes decrease
             self.step(t, slice(lo, min(n, hi)))
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         raise NotImplementedError
 
     def step_back(self, t, rows, dout, *d_states):
@@ -123,7 +126,7 @@ class ElmanCell(Cell):
         rnn_cell_forward(self.a[t, rows], self.hs[t, rows], self.w_hh_t, self.hs[t + 1, rows],
                          self.buf[rows], self.relu)
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         hs = self.hs
         self.d_act = (hs[1:] > 0).astype(hs.dtype) if self.relu else 1 - hs[1:] * hs[1:]
         self.da = sched.alloc(xp, hs[1:].shape, hs.dtype)
@@ -254,7 +257,7 @@ class LSTMCellEq(Cell):
                           self.cs[t + 1, rows], self.tanh_c[t, rows], self.hs[t + 1, rows],
                           self.buf[rows], self.gates)
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         """Everything off the recurrent path, for all steps at once (in place where possible:
         fresh temporaries of this size cost page faults)."""
         gates, acts, H = self.gates, self.acts, self.gates.H
@@ -349,7 +352,7 @@ class GRUCellEq(Cell):
         gru_cell_forward(self.acts[t, rows], self.hs[t, rows], self.w_hh_t, self.b,
                          self.hg[t, rows], self.hs[t + 1, rows], self.buf[rows])
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         acts, hs = self.acts, self.hs
         H = hs.shape[2]
         r, z, nn = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
@@ -441,7 +444,7 @@ class GRUResetBeforeCell(Cell):
                             self.us[t, rows], self.hs[t + 1, rows], self.buf[rows],
                             self.buf_h[rows])
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         acts, hs, H = self.acts, self.hs, self.H
         r, z, nn = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
         q_n = 1 - nn * nn

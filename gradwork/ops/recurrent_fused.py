@@ -65,6 +65,7 @@ class FusedLSTMCell(Cell):
         if self.loop:                                          # projected inside the loop
             self.acts = sched.alloc(xp, (T, N, w_hh.shape[0]), dt)
             self.xs = xp.ascontiguousarray(xl)
+            self.w_ih = xp.ascontiguousarray(w_ih)             # (G·H, I): backward's
             self.w_ih_t = xp.ascontiguousarray(w_ih.T)         # (I, G·H)
             self.bias = xp.zeros(w_hh.shape[0], dt) if b is None else xp.ascontiguousarray(b)
             self.sizes = np.asarray(sched.sizes, np.int64)
@@ -99,10 +100,13 @@ class FusedLSTMCell(Cell):
                             self.approx, self.cs[t + 1, rows], self.tanh_c[t, rows],
                             self.hs[t + 1, rows])
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         self.da = sched.alloc(xp, self.acts.shape, self.acts.dtype)
         self.backward_kernel = kernel(
             "lstm_backward_loop" if self.loop else "lstm_gates_backward", self.da)
+        if self.loop:                       # the compiled loop forms ∂L/∂x too, if needed
+            shape = self.acts.shape[:2] + self.w_ih.shape[1:] if need["x"] else (0, 0, 0)
+            self.dxs = sched.alloc(xp, shape, self.acts.dtype)
         self.hw = self.xs = None
 
     def run_back(self, sizes, lo, hi, dout, d_states):
@@ -111,8 +115,8 @@ class FusedLSTMCell(Cell):
             return
         dh, dc = d_states
         self.backward_kernel(self.gemm, dout, dh, dc, self.acts, self.cs, self.tanh_c,
-                             self.w_hh, *self.peep, self.coupled, self.da, self.sizes, lo, hi,
-                             _gemm_rows(self.w_hh))
+                             self.w_hh, *self.peep, self.coupled, self.da, self.w_ih, self.dxs,
+                             self.sizes, lo, hi, _gemm_rows(self.w_hh), _gemm_rows(self.w_ih))
 
     def step_back(self, t, rows, dout, dh, dc):
         da = self.da[t, rows]
@@ -133,4 +137,4 @@ class FusedLSTMCell(Cell):
                 params["w_cf"] = (da[..., f] * cs[:-1]).sum(axis=(0, 1))
             if need["w_co"]:
                 params["w_co"] = (da[..., o] * cs[1:]).sum(axis=(0, 1))
-        return Grads(d_x=da, d_h=da, params=params)
+        return Grads(d_x=da, d_h=da, params=params, x=self.dxs if self.loop else None)
