@@ -16,7 +16,9 @@ is a new `Cell`, not a new loop. A cell module is a sequence of one step: the sa
 Rows are independent sequences: where a step's work is large enough, the batch is cut into one
 range of rows per thread and each pool worker runs the whole time loop, forward or back, over
 its rows with single-threaded GEMMs (gradwork.threads.over_ranges): no synchronisation per
-step, where OpenBLAS's own two threads meet at each of the T small GEMMs.
+step, where OpenBLAS's own two threads meet at each of the T small GEMMs. This pays where the
+cell's loop is one compiled call that releases the GIL (`Cell.compiled`: the LSTM on NumPy);
+a Python-level loop's threads take turns at the GIL at every step, and stays whole.
 
 Variable lengths: rows are sorted by decreasing length so that step t updates only the first
 n_t rows (PyTorch's packed `batch_sizes`); a finished row's state stays at its last real step,
@@ -42,7 +44,10 @@ FUSED_LSTM = True
 # Set it (e.g. 1 << 18) where more cores make the split pay; the results are the same.
 SPLIT_FROM = 1 << 62
 # The same for a cell whose time loop is one compiled call that releases the GIL (the LSTM on
-# NumPy, kernels/lstm_loop.py): there the threads never wait for each other or for Python.
+# NumPy, kernels/lstm_loop.py): there the threads never wait for each other or for Python, and
+# half the rows take half the time (W3's layer at one thread, CPU ms forward / backward:
+# batch 16 2.4 / 5.0, batch 32 5.7 / 11.8). Unsplit, a compiled loop runs its GEMMs on one
+# thread (threads.serial_blas): (≤ 12, 128)·(128, 512) products are too small for two.
 COMPILED_SPLIT_FROM = 1 << 18
 
 
