@@ -30,12 +30,15 @@ from ..backend import array_module
 from ..backend import np as _np
 from ..threads import over_ranges, serial_blas
 from .recurrent_cells import ElmanCell, GRUCellEq, GRUResetBeforeCell, LSTMCellEq
-from .recurrent_fused import FusedLSTMCell
+from .recurrent_fused import FusedGRUCell, FusedLSTMCell
 from .shape import unsqueeze
 
 # The LSTM's compiled gate arithmetic (recurrent_fused.py); False: the NumPy cell, the
 # reference the tests compare it with.
 FUSED_LSTM = True
+# PyTorch's GRU (reset_after) with its whole loop compiled where it can (recurrent_fused.py);
+# False: the NumPy cell, the reference the tests compare it with.
+FUSED_GRU = True
 # The rows can be split over the threads from this many multiply-adds of one step's recurrent
 # GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4, each thread running the whole time loop over its
 # rows. Off by default: on a quiet 2-core machine, 4 interleaved A/B runs of W3 gave LSTM
@@ -255,7 +258,7 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=Fal
     _check_state("gru", "h0", h0, x.shape[1], H)
     if lengths is not None:
         lengths = check_lengths("gru", lengths, *x.shape[:2])
-    cell = GRUCellEq() if reset_after else GRUResetBeforeCell()
+    cell = (FusedGRUCell if FUSED_GRU else GRUCellEq)() if reset_after else GRUResetBeforeCell()
     return _SequenceOp.apply(x, w_ih, w_hh, b_ih, b_hh, h0, cell=cell, lengths=lengths,
                              reverse=reverse)
 

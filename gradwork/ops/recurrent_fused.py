@@ -16,7 +16,7 @@ before: a retained graph runs it again); backward adds δ (T, N, G·H) alone, wh
 cell also builds the derivatives σ', tanh' (T, N, G·H) and o(1 − tanh²c) (T, N, H).
 """
 from ..backend import array_module, kernel, np
-from .recurrent_cells import Cell, Grads, project
+from .recurrent_cells import Cell, Grads, GRUCellEq, project
 
 # The whole time loop, forward and back, as one compiled call on NumPy arrays
 # (kernels/lstm_loop.py: each step's GEMMs made by NumPy's OpenBLAS from inside the loop);
@@ -143,3 +143,61 @@ class FusedLSTMCell(Cell):
             if need["w_co"]:
                 params["w_co"] = (da[..., o] * cs[1:]).sum(axis=(0, 1))
         return Grads(d_x=da, d_h=da, params=params, x=self.dxs if self.loop else None)
+
+
+# r, z = σ(a_{r,z} + hg_{r,z}), n = tanh(a_n + r ⊙ hg_n), h' = n + z ⊙ (h − n)   (Cho et al.
+# 2014 as PyTorch writes it)
+class FusedGRUCell(GRUCellEq):
+    """PyTorch's GRU with its whole time loop compiled (kernels/gru.py), by the same rule as
+    the LSTM's (`loop`); otherwise GRUCellEq, the NumPy cell it is tested against."""
+
+    def start(self, xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S):
+        self.gemm = kernel("blas_gemm", xl)(xl.dtype) if COMPILED_LOOP and xp is np else None
+        self.loop = self.compiled = self.gemm is not None
+        if not self.loop:
+            super().start(xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S)
+            return
+        T, N, _ = xl.shape
+        G3, dt = w_hh.shape[0], xl.dtype
+        self.acts = sched.alloc(xp, (T, N, G3), dt)
+        self.hgs = sched.alloc(xp, (T, N, G3), dt)                      # b_hh + h W_hhᵀ
+        self.xs, self.hs = xp.ascontiguousarray(xl), S["h"]
+        self.w_ih, self.w_hh = xp.ascontiguousarray(w_ih), xp.ascontiguousarray(w_hh)
+        self.w_ih_t, self.w_hh_t = xp.ascontiguousarray(w_ih.T), xp.ascontiguousarray(w_hh.T)
+        zero = xp.zeros(G3, dt)
+        self.b_ih, self.b_hh = (zero if b is None else xp.ascontiguousarray(b)
+                                for b in (b_ih, b_hh))
+        self.sizes, self.approx = np.asarray(sched.sizes, np.int64), bool(dt == xp.float32)
+        self.forward_kernel = kernel("gru_forward_loop", xl)
+
+    def run(self, sizes, lo, hi):
+        if not self.loop:
+            super().run(sizes, lo, hi)
+            return
+        self.forward_kernel(self.gemm, self.xs, self.w_ih_t, self.b_ih, self.acts, self.hgs,
+                            self.hs, self.w_hh_t, self.b_hh, self.approx, self.sizes, lo, hi,
+                            _gemm_rows(self.w_hh_t), _gemm_rows(self.w_ih_t))
+
+    def start_backward(self, xp, sched, need):
+        if not self.loop:
+            super().start_backward(xp, sched, need)
+            return
+        self.dx = sched.alloc(xp, self.acts.shape, self.acts.dtype)
+        self.dhg = sched.alloc(xp, self.acts.shape, self.acts.dtype)
+        shape = self.acts.shape[:2] + self.w_ih.shape[1:] if need["x"] else (0, 0, 0)
+        self.dxs = sched.alloc(xp, shape, self.acts.dtype)
+        self.backward_kernel = kernel("gru_backward_loop", self.dx)
+        self.xs = None
+
+    def run_back(self, sizes, lo, hi, dout, d_states):
+        if not self.loop:
+            super().run_back(sizes, lo, hi, dout, d_states)
+            return
+        self.backward_kernel(self.gemm, dout, d_states[0], self.acts, self.hgs, self.hs,
+                             self.w_hh, self.dx, self.dhg, self.w_ih, self.dxs, self.sizes, lo,
+                             hi, _gemm_rows(self.w_hh), _gemm_rows(self.w_ih))
+
+    def gradients(self, need):
+        if not self.loop:
+            return super().gradients(need)
+        return Grads(d_x=self.dx, d_h=self.dhg, x=self.dxs)

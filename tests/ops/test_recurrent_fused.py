@@ -1,7 +1,7 @@
 """The compiled LSTM cell (ops/recurrent_fused.py) against the NumPy reference cell, its whole
-compiled time loop against its step-by-step loop, the row split of the skeleton's time loop
-and the cut GEMM against the plain loop, float64 gradchecks of the fused path with both on, and
-nn.LSTM in float32 against PyTorch's."""
+compiled time loop against its step-by-step loop, the compiled GRU against the NumPy GRU cell,
+the row split of the skeleton's time loop and the cut GEMM against the plain loop, float64
+gradchecks of the fused paths with both on, and nn.LSTM in float32 against PyTorch's."""
 import numpy as np
 import pytest
 import torch
@@ -100,7 +100,7 @@ def test_compiled_loop_at_one_step_or_one_row(monkeypatch, T, N, with_state):
 
 def test_numpy_arrays_take_the_compiled_loop(monkeypatch):
     """The plan's rule: NumPy arrays whose BLAS exports a cblas GEMM for their dtype (float32,
-    float64 here) run the whole loop compiled; other dtypes have no such GEMM."""
+    float64 here) run the whole loop compiled, LSTM and GRU; other dtypes have no such GEMM."""
     from gradwork.backend import kernel
     asked = []
 
@@ -114,7 +114,60 @@ def test_numpy_arrays_take_the_compiled_loop(monkeypatch):
         _run(*_lstm_args(np.random.default_rng(10), 3, 2, 3, 4, dtype, False, False)[:2], False,
              None, False)
         assert asked == ["blas_gemm", "lstm_forward_loop", "lstm_backward_loop"], asked
+        asked.clear()
+        _run_gru(_gru_args(np.random.default_rng(10), 3, 2, 3, 4, dtype), None, False)
+        assert asked == ["blas_gemm", "gru_forward_loop", "gru_backward_loop"], asked
     assert kernel("blas_gemm", np.zeros(1))(np.float16) is None
+
+
+def _gru_args(rng, T, N, IN, H, dtype):
+    def t(*shape, scale=0.5):
+        return gw.Tensor((rng.standard_normal(shape) * scale).astype(dtype), requires_grad=True)
+    return [t(T, N, IN, scale=1.0), t(N, H), t(3 * H, IN), t(3 * H, H), t(3 * H), t(3 * H)]
+
+
+def _run_gru(args, lengths, reverse, with_h0=True):
+    for a in args:
+        a.grad = None
+    x, h0, *w = args
+    out, hn = gru_layer(x, h0 if with_h0 else None, *w, lengths=lengths, reverse=reverse)
+    rng = np.random.default_rng(5)
+    ((out * gw.Tensor(rng.standard_normal(out.shape).astype(out.dtype))).sum()
+     + (hn * hn).sum()).backward()
+    leaves = args if with_h0 else [x, *w]
+    return [out.detach().numpy(), hn.detach().numpy()] + [a.grad.detach().numpy() for a in leaves]
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("lengths", [None, np.array([3, 7, 1, 7, 5])])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_compiled_gru_equals_the_numpy_cell(monkeypatch, with_h0, reverse, lengths, dtype, tol):
+    """PyTorch's GRU with its whole loop compiled (kernels/gru.py) against GRUCellEq."""
+    args = _gru_args(np.random.default_rng(11), 7, 5, 3, 6, dtype)
+    results = {}
+    for flag in (False, True):
+        monkeypatch.setattr(recurrent, "FUSED_GRU", flag)
+        results[flag] = _run_gru(args, lengths, reverse, with_h0)
+    for i, (a, b) in enumerate(zip(results[True], results[False])):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"result {i}")
+
+
+@pytest.mark.parametrize("T,N", [(1, 1), (3, 18)])
+def test_compiled_gru_gradcheck_with_split(monkeypatch, T, N):
+    """float64 central differences through the compiled GRU loop, rows split over 2 threads."""
+    before = threads.get_num_threads()
+    try:
+        _split_and_cut(monkeypatch, True, 3)
+        args = _gru_args(np.random.default_rng(12), T, N, 2, 5, np.float64)
+        lengths = np.array(([T, 1, 2] * N)[:N]).clip(1, T)
+
+        def fn(x, h0, *w):
+            return gru_layer(x, h0, *w, lengths=lengths)
+        gradcheck(fn, args)
+    finally:
+        threads.set_num_threads(before)
 
 
 def _split_and_cut(monkeypatch, on, G=4, H=6):
