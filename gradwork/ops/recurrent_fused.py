@@ -1,6 +1,7 @@
 """The LSTM cell of the sequence skeleton (ops/recurrent.py) with its gate arithmetic compiled:
 plain, peephole (Gers & Schmidhuber 2000) or coupled (deck 004), the equations of
-recurrent_cells.LSTMCellEq (the NumPy reference, which the tests compare with this one).
+recurrent_cells.LSTMCellEq (the NumPy reference, which the tests compare with this one); and
+PyTorch's GRU with its whole loop compiled by the same rule (FusedGRUCell, against GRUCellEq).
 
 On NumPy arrays (the plan's rule: COMPILED_LOOP and a cblas GEMM in NumPy's BLAS for the
 dtype, kernels/blas.py) the whole time loop is one compiled call each way
