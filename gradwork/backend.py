@@ -139,7 +139,8 @@ def blas_library():
 
 # ---------------------------------------------------------------- compiled kernels
 _KERNELS = ("channel_moments", "channel_affine", "channel_grad_sums", "batch_norm_input_grad",
-            "relu_backward", "lstm_gates_forward", "lstm_gates_backward")
+            "relu_backward", "lstm_gates_forward", "lstm_gates_backward", "lstm_forward_loop",
+            "lstm_backward_loop", "blas_gemm", "gru_forward_loop", "gru_backward_loop")
 
 
 def kernel(name, *arrays):

@@ -14,8 +14,12 @@ thread pool instead, each thread calling the kernel on its own range (ops/norm.p
 ops/activation.py).
 """
 from .batch_norm import batch_norm_input_grad, channel_affine, channel_grad_sums, channel_moments
+from .blas import gemm as blas_gemm
+from .gru import gru_backward_loop, gru_forward_loop
 from .lstm import lstm_gates_backward, lstm_gates_forward
+from .lstm_loop import lstm_backward_loop, lstm_forward_loop
 from .relu import relu_backward
 
-__all__ = ["batch_norm_input_grad", "channel_affine", "channel_grad_sums", "channel_moments",
-           "lstm_gates_backward", "lstm_gates_forward", "relu_backward"]
+__all__ = ["batch_norm_input_grad", "blas_gemm", "channel_affine", "channel_grad_sums",
+           "channel_moments", "gru_backward_loop", "gru_forward_loop", "lstm_backward_loop",
+           "lstm_forward_loop", "lstm_gates_backward", "lstm_gates_forward", "relu_backward"]

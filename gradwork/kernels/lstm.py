@@ -31,36 +31,48 @@ _Q = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.893525
 
 
 @kernel
+def tanh_inplace(v, approx):
+    """v ← tanh(v), v a 1-D array; approx: the rational tanh (else math.tanh). Shared by the
+    recurrent gate kernels (this file's, kernels/gru.py)."""
+    if approx:                                          # (the test outside the loop: LLVM
+        dt = v.dtype.type                               # vectorises it then; constants in
+        clamp = dt(_CLAMP)                              # the array's dtype: float32
+        p0, p1, p2, p3 = dt(_P[0]), dt(_P[1]), dt(_P[2]), dt(_P[3])   # arithmetic vectorises
+        p4, p5, p6 = dt(_P[4]), dt(_P[5]), dt(_P[6])                  # twice as wide)
+        q0, q1, q2, q3 = dt(_Q[0]), dt(_Q[1]), dt(_Q[2]), dt(_Q[3])
+        for j in range(v.shape[0]):
+            x = v[j]
+            x = clamp if x > clamp else x               # a NaN fails both tests: stays NaN
+            x = -clamp if x < -clamp else x
+            x2 = x * x
+            p = ((((((p0 * x2 + p1) * x2 + p2) * x2 + p3) * x2 + p4) * x2 + p5) * x2 + p6) * x
+            v[j] = p / (((q0 * x2 + q1) * x2 + q2) * x2 + q3)
+    else:
+        for j in range(v.shape[0]):
+            v[j] = math.tanh(v[j])
+
+
+@kernel
+def sigmoid_inplace(v, approx):
+    """v ← σ(v) = ½ tanh(½v) + ½, v a 1-D array."""
+    half = v.dtype.type(0.5)
+    for j in range(v.shape[0]):
+        v[j] *= half
+    tanh_inplace(v, approx)
+    for j in range(v.shape[0]):
+        v[j] = half * v[j] + half
+
+
+@kernel
 def lstm_gates_forward(a, hw, c_prev, w_ci, w_cf, w_co, coupled, approx, c_out, tanh_c, h_out):
     """One step over rows [0, n): a (n, G·H) input pre-activations, overwritten by the gate
     activations; hw (n, G·H) = h_{t−1} W_hhᵀ; c_prev (n, H) → c_out, tanh_c, h_out (n, H).
     approx: the rational tanh (else math.tanh)."""
-    dt = a.dtype.type                                   # constants in the arrays' dtype: float32
-    clamp, half = dt(_CLAMP), dt(0.5)                   # arithmetic vectorises twice as wide
-    p0, p1, p2, p3 = dt(_P[0]), dt(_P[1]), dt(_P[2]), dt(_P[3])
-    p4, p5, p6 = dt(_P[4]), dt(_P[5]), dt(_P[6])
-    q0, q1, q2, q3 = dt(_Q[0]), dt(_Q[1]), dt(_Q[2]), dt(_Q[3])
+    def tanh(v):
+        tanh_inplace(v, approx)
 
-    def tanh(v):                                        # v ← tanh(v), a 1-D view
-        if approx:                                      # (the test outside the loop: LLVM
-            for j in range(v.shape[0]):                 # vectorises it then)
-                x = v[j]
-                x = clamp if x > clamp else x           # a NaN fails both tests: stays NaN
-                x = -clamp if x < -clamp else x
-                x2 = x * x
-                p = ((((((p0 * x2 + p1) * x2 + p2) * x2 + p3) * x2 + p4) * x2 + p5) * x2
-                     + p6) * x
-                v[j] = p / (((q0 * x2 + q1) * x2 + q2) * x2 + q3)
-        else:
-            for j in range(v.shape[0]):
-                v[j] = math.tanh(v[j])
-
-    def sigmoid(v):                                     # σ(u) = ½ tanh(½u) + ½
-        for j in range(v.shape[0]):
-            v[j] *= half
-        tanh(v)
-        for j in range(v.shape[0]):
-            v[j] = half * v[j] + half
+    def sigmoid(v):
+        sigmoid_inplace(v, approx)
 
     H = c_prev.shape[1]
     G = 3 if coupled else 4

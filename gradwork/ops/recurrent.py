@@ -16,7 +16,9 @@ is a new `Cell`, not a new loop. A cell module is a sequence of one step: the sa
 Rows are independent sequences: where a step's work is large enough, the batch is cut into one
 range of rows per thread and each pool worker runs the whole time loop, forward or back, over
 its rows with single-threaded GEMMs (gradwork.threads.over_ranges): no synchronisation per
-step, where OpenBLAS's own two threads meet at each of the T small GEMMs.
+step, where OpenBLAS's own two threads meet at each of the T small GEMMs. This pays where the
+cell's loop is one compiled call that releases the GIL (`Cell.compiled`: the LSTM on NumPy);
+a Python-level loop's threads take turns at the GIL at every step, and stays whole.
 
 Variable lengths: rows are sorted by decreasing length so that step t updates only the first
 n_t rows (PyTorch's packed `batch_sizes`); a finished row's state stays at its last real step,
@@ -26,14 +28,17 @@ sequence within its own length, runs forward, and reverses back.
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from ..backend import np as _np
-from ..threads import over_ranges
+from ..threads import over_ranges, serial_blas
 from .recurrent_cells import ElmanCell, GRUCellEq, GRUResetBeforeCell, LSTMCellEq
-from .recurrent_fused import FusedLSTMCell
+from .recurrent_fused import FusedGRUCell, FusedLSTMCell
 from .shape import unsqueeze
 
 # The LSTM's compiled gate arithmetic (recurrent_fused.py); False: the NumPy cell, the
 # reference the tests compare it with.
 FUSED_LSTM = True
+# PyTorch's GRU (reset_after) with its whole loop compiled where it can (recurrent_fused.py);
+# False: the NumPy cell, the reference the tests compare it with.
+FUSED_GRU = True
 # The rows can be split over the threads from this many multiply-adds of one step's recurrent
 # GEMM (N·G·H·H; W3: 2.1 M) and a batch of 4, each thread running the whole time loop over its
 # rows. Off by default: on a quiet 2-core machine, 4 interleaved A/B runs of W3 gave LSTM
@@ -41,6 +46,12 @@ FUSED_LSTM = True
 # split off vs on; benchmarks/RESULTS.md): OpenBLAS's own threads on the step's GEMM win here.
 # Set it (e.g. 1 << 18) where more cores make the split pay; the results are the same.
 SPLIT_FROM = 1 << 62
+# The same for a cell whose time loop is one compiled call that releases the GIL (the LSTM on
+# NumPy, kernels/lstm_loop.py): there the threads never wait for each other or for Python, and
+# half the rows take half the time (W3's layer at one thread, CPU ms forward / backward:
+# batch 16 2.4 / 5.0, batch 32 5.7 / 11.8). Unsplit, a compiled loop runs its GEMMs on one
+# thread (threads.serial_blas): (≤ 12, 128)·(128, 512) products are too small for two.
+COMPILED_SPLIT_FROM = 1 << 18
 
 
 # ------------------------------------------------------------------ the time-loop schedule
@@ -100,15 +111,16 @@ class _Schedule:
 
 
 def _input_grads(need, sched, xl, w_ih, h_prev, grads):
-    """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (unless the
-    cell formed it) and the biases, from the cell's δ of the input and hidden pre-activations."""
+    """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (dx and dW_hh
+    unless the cell formed them) and the biases, from the cell's δ of the input and hidden
+    pre-activations."""
     T, N, IN = xl.shape
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     dx2 = grads.d_x.reshape(T * N, -1)                                   # (T·N, G·H)
     same = grads.d_h is grads.d_x
     dh2 = dx2 if same else grads.d_h.reshape(T * N, -1)
     if need["x"]:
-        gx = sched.from_loop((dx2 @ w_ih).reshape(T, N, IN))
+        gx = sched.from_loop(grads.x if grads.x is not None else (dx2 @ w_ih).reshape(T, N, IN))
     if need["w_ih"]:
         gw_ih = dx2.T @ xl.reshape(T * N, IN)
     if need["w_hh"]:
@@ -138,41 +150,34 @@ class _SequenceOp(Function):
             S[name][0] = 0 if s0 is None else sched.state_to_loop(s0)
         self.cell, self.w_ih = cell, w_ih
         cell.start(xp, xl, w_ih, w_hh, b_ih, b_hh, rest[k:], sched, S)
-        self.split = xp is _np and N >= 4 and N * w_hh.size >= SPLIT_FROM
-
-        def run(lo, hi):
-            for t, n in enumerate(sched.sizes):
-                if n <= lo:
-                    break                                                # sizes decrease
-                cell.step(t, slice(lo, min(n, hi)))
-        _over_rows(run, N, self.split)
+        split_from = COMPILED_SPLIT_FROM if cell.compiled else SPLIT_FROM
+        self.split = xp is _np and N >= 4 and N * w_hh.size >= split_from
+        _over_rows(lambda lo, hi: cell.run(sched.sizes, lo, hi), N, self.split, cell.compiled)
         h = S[cell.states[0]]
         return (sched.from_loop(h[1:]), *(sched.last(S[s]) for s in cell.states))
 
     def backward(self, dout, *d_last):
         xp, sched, cell = array_module(dout), self.sched, self.cell
-        cell.start_backward(xp, sched)
-        dout = xp.ascontiguousarray(sched.to_loop(dout))
-        ds = [xp.array(sched.state_to_loop(d), copy=True) for d in d_last]
-
-        def run(lo, hi):
-            for t in reversed(range(sched.T)):
-                rows = slice(lo, min(sched.sizes[t], hi))
-                if rows.stop > lo:
-                    cell.step_back(t, rows, dout[t, rows], *(d[rows] for d in ds))
-        _over_rows(run, sched.N, self.split)
         names = ("x", "w_ih", "w_hh", "b_ih", "b_hh", *cell.states, *cell.params)
         need = dict(zip(names, self.needs_input_grad))
+        cell.start_backward(xp, sched, need)
+        dout = xp.ascontiguousarray(sched.to_loop(dout))
+        ds = [xp.array(sched.state_to_loop(d), copy=True) for d in d_last]
+        _over_rows(lambda lo, hi: cell.run_back(sched.sizes, lo, hi, dout, ds), sched.N,
+                   self.split, cell.compiled)
         grads = cell.gradients(need)
         weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads)
         states = (sched.state_from_loop(d) if need[s] else None for s, d in zip(cell.states, ds))
         return (*weights, *states, *(grads.params.get(p) for p in cell.params))
 
 
-def _over_rows(run, N, split):
-    """run(lo, hi) over the rows [0, N): one range per thread if `split`, else one call."""
+def _over_rows(run, N, split, compiled):
+    """run(lo, hi) over the rows [0, N): one range per thread if `split`, else one call, with
+    single-threaded BLAS if the loop is compiled (its GEMMs are too small for two threads)."""
     if split:
         over_ranges(run, N)
+    elif compiled:
+        serial_blas(run, 0, N)
     else:
         run(0, N)
 
@@ -253,7 +258,7 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=Fal
     _check_state("gru", "h0", h0, x.shape[1], H)
     if lengths is not None:
         lengths = check_lengths("gru", lengths, *x.shape[:2])
-    cell = GRUCellEq() if reset_after else GRUResetBeforeCell()
+    cell = (FusedGRUCell if FUSED_GRU else GRUCellEq)() if reset_after else GRUResetBeforeCell()
     return _SequenceOp.apply(x, w_ih, w_hh, b_ih, b_hh, h0, cell=cell, lengths=lengths,
                              reverse=reverse)
 

@@ -5,11 +5,13 @@ saved states and the BPTT accumulation.
 A cell's interface (`Cell`): `states` names its recurrent states (h first: the output),
 `params` its parameters beyond (w_ih, w_hh, b_ih, b_hh); `start` projects the inputs of all
 steps at once and allocates what the steps keep; `step(t, rows)` advances the rows of the
-slice `rows` from step t to t + 1; `start_backward` computes every per-step factor off the
-recurrent path for all steps at once; `step_back(t, rows, dout, *d_states)` takes
-∂L/∂state_t of those rows in place to ∂L/∂state_{t−1}; `gradients(need)` fills the named slots
-of `Grads`. Steps on disjoint row slices may run at once (in two threads): a cell writes only
-its rows of what it shares, (N, ·) buffers included.
+slice `rows` from step t to t + 1, `run` all steps over a range of rows (by `step`, or by a
+cell's own compiled loop); `start_backward` computes every per-step factor off the recurrent
+path for all steps at once (`need`: which inputs need a gradient, by name); `step_back(t,
+rows, dout, *d_states)` takes ∂L/∂state_t of those rows in place to ∂L/∂state_{t−1},
+`run_back` all steps; `gradients(need)` fills the named slots of `Grads`. Steps on disjoint
+row slices may run at once (in two threads): a cell writes only its rows of what it shares,
+(N, ·) buffers included.
 
 Sigmoids are σ(u) = ½·tanh(½u) + ½ so that all gates of a step take one tanh call: the σ rows
 of the weights are pre-scaled by ½ before the loop.
@@ -24,16 +26,20 @@ class Grads:
     """A cell's gradients, by name. d_x, d_h (T, N, G·H): gradients of the input and of the
     recurrent pre-activations, from which the skeleton forms dx, dW_ih, dW_hh and the biases
     with one matmul each; w_hh: dW_hh where the cell forms it itself (a recurrent input other
-    than h_{t−1}); params: the gradients of the cell's own parameters."""
+    than h_{t−1}); x: ∂L/∂x (T, N, I) in loop order where the cell forms it itself; params:
+    the gradients of the cell's own parameters."""
     d_x: object
     d_h: object
     w_hh: object = None
+    x: object = None
     params: dict = field(default_factory=dict)
 
 
 class Cell:
-    """The base of the cells: one recurrent state h, no extra parameters."""
+    """The base of the cells: one recurrent state h, no extra parameters; its time loop is
+    Python's (`compiled`: False), step by step."""
     states, params = ("h",), ()
+    compiled = False
 
     def start(self, xp, xl, w_ih, w_hh, b_ih, b_hh, extra, sched, S):
         raise NotImplementedError
@@ -41,11 +47,26 @@ class Cell:
     def step(self, t, rows):
         raise NotImplementedError
 
-    def start_backward(self, xp, sched):
+    def run(self, sizes, lo, hi):
+        """Steps 0 … T−1 over the rows [lo, hi) of those still running (the first sizes[t])."""
+        for t, n in enumerate(sizes):
+            if n <= lo:
+                break                                                    # sizes decrease
+            self.step(t, slice(lo, min(n, hi)))
+
+    def start_backward(self, xp, sched, need):
         raise NotImplementedError
 
     def step_back(self, t, rows, dout, *d_states):
         raise NotImplementedError
+
+    def run_back(self, sizes, lo, hi, dout, d_states):
+        """Steps T−1 … 0 back over the same rows; d_states (N, H) each, taken in place from
+        ∂L/∂state_T to ∂L/∂state_0."""
+        for t in reversed(range(len(sizes))):
+            rows = slice(lo, min(sizes[t], hi))
+            if rows.stop > lo:
+                self.step_back(t, rows, dout[t, rows], *(d[rows] for d in d_states))
 
     def gradients(self, need):
         raise NotImplementedError
@@ -105,7 +126,7 @@ class ElmanCell(Cell):
         rnn_cell_forward(self.a[t, rows], self.hs[t, rows], self.w_hh_t, self.hs[t + 1, rows],
                          self.buf[rows], self.relu)
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         hs = self.hs
         self.d_act = (hs[1:] > 0).astype(hs.dtype) if self.relu else 1 - hs[1:] * hs[1:]
         self.da = sched.alloc(xp, hs[1:].shape, hs.dtype)
@@ -236,7 +257,7 @@ class LSTMCellEq(Cell):
                           self.cs[t + 1, rows], self.tanh_c[t, rows], self.hs[t + 1, rows],
                           self.buf[rows], self.gates)
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         """Everything off the recurrent path, for all steps at once (in place where possible:
         fresh temporaries of this size cost page faults)."""
         gates, acts, H = self.gates, self.acts, self.gates.H
@@ -331,7 +352,7 @@ class GRUCellEq(Cell):
         gru_cell_forward(self.acts[t, rows], self.hs[t, rows], self.w_hh_t, self.b,
                          self.hg[t, rows], self.hs[t + 1, rows], self.buf[rows])
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         acts, hs = self.acts, self.hs
         H = hs.shape[2]
         r, z, nn = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
@@ -423,7 +444,7 @@ class GRUResetBeforeCell(Cell):
                             self.us[t, rows], self.hs[t + 1, rows], self.buf[rows],
                             self.buf_h[rows])
 
-    def start_backward(self, xp, sched):
+    def start_backward(self, xp, sched, need):
         acts, hs, H = self.acts, self.hs, self.H
         r, z, nn = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
         q_n = 1 - nn * nn

@@ -1,6 +1,7 @@
-"""The compiled LSTM cell (ops/recurrent_fused.py) against the NumPy reference cell, the row
-split of the skeleton's time loop and the cut GEMM against the plain loop, float64 gradchecks
-of the fused path with both on, and nn.LSTM in float32 against PyTorch's."""
+"""The compiled LSTM cell (ops/recurrent_fused.py) against the NumPy reference cell, its whole
+compiled time loop against its step-by-step loop, the compiled GRU against the NumPy GRU cell,
+the row split of the skeleton's time loop and the cut GEMM against the plain loop, float64
+gradchecks of the fused paths with both on, and nn.LSTM in float32 against PyTorch's."""
 import numpy as np
 import pytest
 import torch
@@ -59,10 +60,121 @@ def test_fused_lstm_equals_the_reference_cell(monkeypatch, peephole, coupled, re
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"result {i}")
 
 
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("lengths", [None, np.array([3, 7, 1, 7, 5])])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("peephole,coupled", VARIANTS)
+def test_compiled_loop_equals_the_step_by_step_loop(monkeypatch, peephole, coupled, reverse,
+                                                    lengths, dtype, tol):
+    """The whole time loop in one compiled call (projection and ∂L/∂x inside it) against the
+    same cell one Python-level step at a time."""
+    args, peep = _lstm_args(np.random.default_rng(8), 7, 5, 3, 6, dtype, peephole, coupled)
+    results = {}
+    for flag in (False, True):
+        monkeypatch.setattr(fused, "COMPILED_LOOP", flag)
+        results[flag] = _run(args, peep, coupled, lengths, reverse)
+    for i, (a, b) in enumerate(zip(results[True], results[False])):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"result {i}")
+
+
+@pytest.mark.parametrize("T,N", [(1, 1), (1, 4), (5, 1)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_compiled_loop_at_one_step_or_one_row(monkeypatch, T, N, with_state):
+    """T = 1, batch 1, with and without h0/c0, no biases: float64, compiled = NumPy cell."""
+    args, _ = _lstm_args(np.random.default_rng(9), T, N, 3, 4, np.float64, False, False)
+    x, h0, c0, w_ih, w_hh, _, _ = args
+    results = {}
+    for flag in (False, True):
+        monkeypatch.setattr(recurrent, "FUSED_LSTM", flag)
+        for a in (x, h0, c0, w_ih, w_hh):
+            a.grad = None
+        state = (h0, c0) if with_state else (None, None)
+        outs = lstm_layer(x, *state, w_ih, w_hh)
+        sum((o * o).sum() for o in outs).backward()
+        results[flag] = [o.detach().numpy() for o in outs] + [
+            a.grad.detach().numpy() for a in (x, w_ih, w_hh, *(state if with_state else ()))]
+    for i, (a, b) in enumerate(zip(results[True], results[False])):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"result {i}")
+
+
+def test_numpy_arrays_take_the_compiled_loop(monkeypatch):
+    """The plan's rule: NumPy arrays whose BLAS exports a cblas GEMM for their dtype (float32,
+    float64 here) run the whole loop compiled, LSTM and GRU; other dtypes have no such GEMM."""
+    from gradwork.backend import kernel
+    asked = []
+
+    def spy(name, *arrays):
+        asked.append(name)
+        return kernel(name, *arrays)
+    monkeypatch.setattr(fused, "kernel", spy)
+    for dtype in (np.float32, np.float64):
+        assert kernel("blas_gemm", np.zeros(1))(dtype) is not None
+        asked.clear()
+        _run(*_lstm_args(np.random.default_rng(10), 3, 2, 3, 4, dtype, False, False)[:2], False,
+             None, False)
+        assert asked == ["blas_gemm", "lstm_forward_loop", "lstm_backward_loop"], asked
+        asked.clear()
+        _run_gru(_gru_args(np.random.default_rng(10), 3, 2, 3, 4, dtype), None, False)
+        assert asked == ["blas_gemm", "gru_forward_loop", "gru_backward_loop"], asked
+    assert kernel("blas_gemm", np.zeros(1))(np.float16) is None
+
+
+def _gru_args(rng, T, N, IN, H, dtype):
+    def t(*shape, scale=0.5):
+        return gw.Tensor((rng.standard_normal(shape) * scale).astype(dtype), requires_grad=True)
+    return [t(T, N, IN, scale=1.0), t(N, H), t(3 * H, IN), t(3 * H, H), t(3 * H), t(3 * H)]
+
+
+def _run_gru(args, lengths, reverse, with_h0=True):
+    for a in args:
+        a.grad = None
+    x, h0, *w = args
+    out, hn = gru_layer(x, h0 if with_h0 else None, *w, lengths=lengths, reverse=reverse)
+    rng = np.random.default_rng(5)
+    ((out * gw.Tensor(rng.standard_normal(out.shape).astype(out.dtype))).sum()
+     + (hn * hn).sum()).backward()
+    leaves = args if with_h0 else [x, *w]
+    return [out.detach().numpy(), hn.detach().numpy()] + [a.grad.detach().numpy() for a in leaves]
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("lengths", [None, np.array([3, 7, 1, 7, 5])])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_compiled_gru_equals_the_numpy_cell(monkeypatch, with_h0, reverse, lengths, dtype, tol):
+    """PyTorch's GRU with its whole loop compiled (kernels/gru.py) against GRUCellEq."""
+    args = _gru_args(np.random.default_rng(11), 7, 5, 3, 6, dtype)
+    results = {}
+    for flag in (False, True):
+        monkeypatch.setattr(recurrent, "FUSED_GRU", flag)
+        results[flag] = _run_gru(args, lengths, reverse, with_h0)
+    for i, (a, b) in enumerate(zip(results[True], results[False])):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"result {i}")
+
+
+@pytest.mark.parametrize("T,N", [(1, 1), (3, 18)])
+def test_compiled_gru_gradcheck_with_split(monkeypatch, T, N):
+    """float64 central differences through the compiled GRU loop, rows split over 2 threads."""
+    before = threads.get_num_threads()
+    try:
+        _split_and_cut(monkeypatch, True, 3)
+        args = _gru_args(np.random.default_rng(12), T, N, 2, 5, np.float64)
+        lengths = np.array(([T, 1, 2] * N)[:N]).clip(1, T)
+
+        def fn(x, h0, *w):
+            return gru_layer(x, h0, *w, lengths=lengths)
+        gradcheck(fn, args)
+    finally:
+        threads.set_num_threads(before)
+
+
 def _split_and_cut(monkeypatch, on, G=4, H=6):
     """Rows split over two threads and the G-gate LSTM's GEMMs cut into 8-row calls (on), or
     neither (off)."""
     monkeypatch.setattr(recurrent, "SPLIT_FROM", 0 if on else 1 << 62)
+    monkeypatch.setattr(recurrent, "COMPILED_SPLIT_FROM", 0 if on else 1 << 62)
     monkeypatch.setattr(fused, "SMALL_GEMM", 8 * G * H * H if on else 0)
     if on:
         threads.set_num_threads(2)
@@ -151,10 +263,10 @@ def test_fused_path_gradcheck_with_split_and_cut_gemms(monkeypatch, peephole, co
         threads.set_num_threads(before)
 
 
-@pytest.mark.parametrize("num_layers,bidirectional,batch_first,with_hx", [
-    (1, False, False, False), (2, True, False, True), (3, False, True, True),
-    (2, True, True, False)])
-def test_float32_lstm_matches_pytorch(num_layers, bidirectional, batch_first, with_hx):
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,with_hx,T,N", [
+    (1, False, False, False, 9, 6), (2, True, False, True, 9, 6), (3, False, True, True, 9, 6),
+    (2, True, True, False, 9, 6), (1, False, False, True, 1, 1), (2, True, True, True, 1, 3)])
+def test_float32_lstm_matches_pytorch(num_layers, bidirectional, batch_first, with_hx, T, N):
     """nn.LSTM on the fused path, float32, weights copied from torch.nn.LSTM (dropout 0)."""
     kw = dict(input_size=5, hidden_size=16, num_layers=num_layers, bidirectional=bidirectional,
               batch_first=batch_first, dropout=0.0)
@@ -162,7 +274,7 @@ def test_float32_lstm_matches_pytorch(num_layers, bidirectional, batch_first, wi
     m = nn.LSTM(**kw)
     m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
     rng = np.random.default_rng(4)
-    T, N, D = 9, 6, 2 if bidirectional else 1
+    D = 2 if bidirectional else 1
     x = rng.standard_normal((N, T, 5) if batch_first else (T, N, 5)).astype(np.float32)
     gx, tx = gw.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     hx = [rng.standard_normal((num_layers * D, N, 16)).astype(np.float32) for _ in range(2)]
