@@ -1,0 +1,82 @@
+"""The oneDNN binding (gradwork/kernels/onednn.py) against PyTorch: forward, dx, dW and db of
+float32 convolutions in both layouts, and its error path. Skipped where libdnnl is absent."""
+import numpy as np
+import pytest
+
+from gradwork.kernels import onednn
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+if not onednn.available():
+    pytest.skip(f"oneDNN not available: {onednn.load_error()}", allow_module_level=True)
+
+# (N, C, H, W, K, groups, kernel, stride, ((top, bottom), (left, right)), dilation, bias)
+GEOMETRIES = [
+    (2, 3, 7, 9, 4, 1, (3, 3), 1, ((1, 1), (1, 1)), 1, True),
+    (2, 4, 8, 8, 6, 2, (3, 3), 2, ((0, 1), (1, 0)), 2, False),     # asymmetric, dilated
+    (1, 8, 5, 5, 8, 8, (3, 3), 1, ((1, 1), (1, 1)), 1, True),      # depthwise, batch of one
+    (3, 6, 9, 7, 4, 1, (1, 1), 2, ((0, 0), (0, 0)), 1, True),      # 1×1 stride 2
+    (2, 5, 11, 10, 3, 1, (5, 5), 1, ((2, 2), (2, 2)), 1, False),   # 5×5
+    (2, 4, 1, 13, 6, 2, (1, 3), 1, ((0, 0), (2, 0)), 2, True),     # a conv1d's plane, causal
+]
+
+
+def _reference(x, w, b, stride, pads, dilation, groups, g):
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = None if b is None else torch.tensor(b, requires_grad=True)
+    xp = F.pad(xt, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+    y = F.conv2d(xp, wt, bt, stride=stride, dilation=dilation, groups=groups)
+    y.backward(torch.tensor(g))
+    return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), None if b is None else \
+        bt.grad.numpy()
+
+
+def _close(actual, expected):
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_convolution_matches_pytorch(geometry, blocked):
+    N, C, H, W, K, G, kernel, s, pads, d, bias = geometry
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    w = rng.standard_normal((K, C // G, *kernel), dtype=np.float32)
+    b = rng.standard_normal(K, dtype=np.float32) if bias else None
+    oh = (H + sum(pads[0]) - d * (kernel[0] - 1) - 1) // s + 1
+    ow = (W + sum(pads[1]) - d * (kernel[1] - 1) - 1) // s + 1
+    g = rng.standard_normal((N, K, oh, ow), dtype=np.float32)
+    y_ref, dx_ref, dw_ref, db_ref = _reference(x, w, b, (s, s), pads, (d, d), G, g)
+    conv = onednn.convolution(x.shape, w.shape, (s, s), pads, (d, d), G, (oh, ow), bias,
+                              blocked, 1)
+    y, dx, dw = np.empty_like(y_ref), np.empty_like(x), np.empty_like(w)
+    db = None if b is None else np.empty_like(b)
+    for _ in range(2):              # the second call reuses the primitives, with new buffers
+        conv.forward(x, w, b, y)
+        conv.backward_data(g, w, dx)
+        conv.backward_weights(x, g, dw, db)
+        _close(y, y_ref)
+        _close(dx, dx_ref)
+        _close(dw, dw_ref)
+        if bias:
+            _close(db, db_ref)
+        y, dx, dw = np.empty_like(y), np.empty_like(dx), np.empty_like(dw)
+        db = None if b is None else np.empty_like(b)
+    assert conv.implementation("forward")
+
+
+def test_the_cache_returns_one_object_per_geometry():
+    args = ((2, 3, 6, 6), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1, (6, 6), True)
+    first = onednn.convolution(*args, True, 1)
+    assert onednn.convolution(*args, True, 1) is first
+    assert onednn.convolution(*args, False, 1) is not first
+    assert onednn.convolution(*args, True, 2) is not first
+
+
+def test_a_bad_status_raises_a_clear_error():
+    # The output size does not fit the geometry: oneDNN answers dnnl_invalid_arguments.
+    with pytest.raises(onednn.OneDNNError, match="convolution_forward_primitive_desc_create "
+                                                 "failed with dnnl_invalid_arguments"):
+        onednn.Convolution((2, 3, 6, 6), (4, 3, 3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 1,
+                           (6, 6), False, False, 1)
