@@ -58,7 +58,6 @@ class _ExecArg(ctypes.Structure):
 
 _state = {"lib": None, "gomp": None, "engine": None, "stream": None, "error": None,
           "tried": False, "forked": False}
-_local = threading.local()          # .omp_threads: the OpenMP team size set on this thread
 _lock = threading.RLock()
 
 
@@ -244,10 +243,9 @@ def _reorder(src, src_md, dst, dst_md):
 
 
 def _set_threads(n):
-    """This thread's OpenMP team size (an ICV of the calling thread in libgomp)."""
-    if getattr(_local, "omp_threads", None) != n:
-        _state["gomp"].omp_set_num_threads(ctypes.c_int(n))
-        _local.omp_threads = n
+    """This thread's OpenMP team size (an ICV of the calling thread in libgomp), set before
+    every call: PyTorch, where imported first, shares this libgomp and sets it too."""
+    _state["gomp"].omp_set_num_threads(ctypes.c_int(n))
 
 
 class Convolution:
@@ -367,15 +365,21 @@ _CACHE_SIZE = 128
 def convolution(x_shape, w_shape, stride, pads, dilation, groups, out_hw, bias, blocked,
                 threads):
     """The `Convolution` of this geometry, created once and kept (the most recent
-    _CACHE_SIZE geometries)."""
+    _CACHE_SIZE geometries); OneDNNError where oneDNN cannot create it."""
     key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation), groups,
            tuple(out_hw), bool(bias), bool(blocked), threads)
     with _lock:
         conv = _cache.get(key)
         if conv is None:
-            conv = _cache[key] = Convolution(*key)
+            try:
+                conv = Convolution(*key)
+            except OneDNNError as error:    # kept too: a geometry oneDNN refuses is refused once
+                conv = error
+            _cache[key] = conv
             if len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
         else:
             _cache.move_to_end(key)
-        return conv
+    if isinstance(conv, OneDNNError):
+        raise conv
+    return conv
