@@ -18,15 +18,17 @@ offsets (window.offset_slices), weighted, measured 2–4× slower than im2col + 
 backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 
 oneDNN (kernels/onednn.py, optional; `gradwork.backends.mkldnn`) takes a float32 direction
-where this measured rule (`onednn_layout`; 1 thread, CPU time against this file's NumPy path,
-W1/W2/W4's layers, docs/ARCHITECTURE.md) says it wins, on the calling thread for the whole
-batch with its own OpenMP threads:
-    kernel > 1×1   its blocked layouts (nChw16c; the arrays reordered in and out): 0.5–0.8×
-                   forward, input grad and weight grad, except the input grad of C < 8 channels
-                   (1.5–4× slower: a network's stem, a conv-transpose to an image) and the
-                   weight grad of a depthwise convolution (0.9× at 3×3, 3.6× slower at 5×5)
-    1×1            plain NCHW (the blocked reorders cost more than they save): 0.4–0.8×
-                   forward and input grad; its weight grad stays NumPy (1.3–1.5× slower)
+where this measured rule (`onednn_layout`) says it wins, on the calling thread for the whole
+batch with its own OpenMP threads. Measured at 1 thread, CPU time, against this file's NumPy
+path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn layers`;
+docs/ARCHITECTURE.md has the table):
+    kernel > 1×1   oneDNN's blocked layouts (nChw16c: the arrays reordered in and out, its
+                   direct JIT kernels): 0.3–0.8× forward, input grad and weight grad, except
+                   the input grad of C < 8 channels (1.5–4× slower: a network's stem, a
+                   conv-transpose to an image) and the weight grad of a depthwise convolution
+                   (0.9× at 3×3 but 3.6× slower at 5×5)
+    1×1            plain NCHW for the input grad (0.4–1.0×); forward and weight grad stay
+                   NumPy (oneDNN 0.6–1.4× forward, 1.2–1.5× weight grad; blocked is slower)
 Elsewhere, for float64 (the gradient checks), on a GPU, or where oneDNN is off or absent,
 the NumPy algorithms above run.
 """
@@ -107,7 +109,7 @@ def onednn_layout(direction, x_shape, w_shape, groups):
     'weight_grad' of a float32 convolution."""
     K, Cg, kh, kw = w_shape
     if (kh, kw) == (1, 1):
-        return None if direction == "weight_grad" else "plain"
+        return "plain" if direction == "input_grad" else None
     if direction == "input_grad" and x_shape[1] < 8:
         return None
     if direction == "weight_grad" and groups > 1 and Cg == 1:

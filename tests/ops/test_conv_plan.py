@@ -50,7 +50,7 @@ def test_plan_splits_large_convolutions(monkeypatch):
     ("input_grad", (8, 16, 3, 3), 1, 16, "blocked"),
     ("weight_grad", (16, 1, 3, 3), 16, 16, None),       # depthwise weight grad
     ("weight_grad", (16, 8, 3, 3), 2, 16, "blocked"),
-    ("forward", (8, 4, 1, 1), 1, 4, "plain"),
+    ("forward", (8, 4, 1, 1), 1, 4, None),
     ("input_grad", (8, 4, 1, 1), 1, 4, "plain"),
     ("weight_grad", (8, 4, 1, 1), 1, 4, None),
 ])
@@ -139,7 +139,7 @@ def test_onednn_conv_transpose_equals_the_numpy_path(shape, K, k, s, p, groups):
 @needs_onednn
 def test_the_switch_routes_between_onednn_and_numpy(monkeypatch):
     """Enabled, a float32 3×3 convolution never reaches the NumPy kernels; disabled, or in
-    float64, it does; a 1×1 weight gradient stays NumPy (the rule)."""
+    float64, it does; a 1×1's forward and weight gradient stay NumPy (the rule)."""
     calls = []
     for name in ("forward_blocks", "weight_grad", "gather_grads", "scatter_input_grad"):
         real = getattr(conv_gemm, name)
@@ -162,7 +162,7 @@ def test_the_switch_routes_between_onednn_and_numpy(monkeypatch):
         assert calls and used == ["forward"]
         calls.clear()
         run(gw.float32, k=1)
-        assert calls == ["weight_grad"]
+        assert calls == ["forward_blocks", "weight_grad"]
     calls.clear()
     used.clear()
     with mkldnn.flags(enabled=False):
