@@ -272,6 +272,7 @@ class Convolution:
                          _dims([p[0] for p in pads]), _dims([p[1] for p in pads]))
         self.lock = threading.Lock()
         self.directions = {}
+        _set_threads(threads)       # oneDNN cuts the work for the team it sees at creation
         self.hint = self._forward_pd()              # the backward primitives' hint
 
     def _new_md(self, dims, tag):
@@ -297,6 +298,7 @@ class Convolution:
         """The primitive of 'forward', 'backward_data' or 'backward_weights', made once."""
         if kind in self.directions:
             return self.directions[kind]
+        _set_threads(self.threads)
         pd = ctypes.c_void_p()
         if kind == "forward":
             pd, io = self._forward_pd(), (["src", "weights", "bias"], ["dst"])

@@ -80,3 +80,13 @@ def test_a_bad_status_raises_a_clear_error():
                                                  "failed with dnnl_invalid_arguments"):
         onednn.Convolution((2, 3, 6, 6), (4, 3, 3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 1,
                            (6, 6), False, False, 1)
+
+
+def test_primitives_are_made_for_the_team_they_run_on():
+    """oneDNN cuts a primitive's work for the OpenMP team it sees at creation: the calling
+    thread's team size is `threads` already when the primitives are made, not only at run."""
+    gomp = onednn._state["gomp"]
+    for threads in (3, 1):
+        onednn.Convolution((1, 2, 5, 5), (2, 2, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1,
+                           (5, 5), False, True, threads)
+        assert gomp.omp_get_max_threads() == threads
