@@ -1,5 +1,7 @@
 """The oneDNN binding (gradwork/kernels/onednn.py) against PyTorch: forward, dx, dW and db of
 float32 convolutions in both layouts, and its error path. Skipped where libdnnl is absent."""
+import os
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,14 @@ def test_primitives_are_made_for_the_team_they_run_on():
         onednn.Convolution((1, 2, 5, 5), (2, 2, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1,
                            (5, 5), False, True, threads)
         assert gomp.omp_get_max_threads() == threads
+
+
+def test_libgomp_is_opened_with_sleeping_waiters(monkeypatch):
+    """OMP_WAIT_POLICY is PASSIVE while libdnnl (and libgomp) load, unless the user chose one;
+    the environment is left as it was."""
+    monkeypatch.setattr(onednn.ctypes, "CDLL", lambda path: os.environ.get("OMP_WAIT_POLICY"))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert onednn._open("libdnnl.so.3") == "PASSIVE"
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert onednn._open("libdnnl.so.3") == "ACTIVE"
