@@ -7,7 +7,9 @@
 backward), with oneDNN (`gradwork.backends.mkldnn.enabled`), without it (the NumPy path) and
 PyTorch; `steps`: the workloads' whole steps the same way. The three alternate within each
 round; the median per side is printed. At 1 thread the time is CPU time (`process_time`),
-which survives a shared machine's load; at more threads it is the wall clock (note the load).
+which survives a shared machine's load; at more threads it is the wall clock (note the load),
+and PyTorch, loaded after oneDNN, shares its libgomp (with sleeping waiters, see
+kernels/onednn.py): PyTorch's own 2-thread figure is `python -m benchmarks.run`'s.
 """
 import argparse
 import os
@@ -127,12 +129,11 @@ def main(argv=None):
     parser.add_argument("--workload", nargs="+", default=["W1", "W2", "W4"])
     parser.add_argument("-n", type=int, default=5, help="alternating rounds (the median)")
     args = parser.parse_args(argv)
-    import torch
-
     import gradwork
     from gradwork.backends import mkldnn
-    if not mkldnn.is_available():
+    if not mkldnn.is_available():               # loaded before PyTorch, as without it
         sys.exit(f"oneDNN is not available: {mkldnn.load_error()}")
+    import torch
     from gradwork.backend import tune_allocator
     tune_allocator()                            # as gradwork's trainer and harness.build_step
     gradwork.set_num_threads(args.threads)
