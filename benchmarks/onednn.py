@@ -134,6 +134,7 @@ def main(argv=None):
     if not mkldnn.is_available():               # loaded before PyTorch, as without it
         sys.exit(f"oneDNN is not available: {mkldnn.load_error()}")
     import torch
+
     from gradwork.backend import tune_allocator
     tune_allocator()                            # as gradwork's trainer and harness.build_step
     gradwork.set_num_threads(args.threads)

@@ -19,7 +19,9 @@ backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 
 oneDNN (kernels/onednn.py, optional; `gradwork.backends.mkldnn`) takes a float32 direction
 where this measured rule (`onednn_layout`) says it wins, on the calling thread for the whole
-batch with its own OpenMP threads. Measured at 1 thread, CPU time, against this file's NumPy
+batch, with gradwork's thread count as its OpenMP team where `split` is not None and one
+thread where it is (LeNet-5's step at 2 threads: 0.81× the NumPy path's time so, 1.1–1.3×
+with a 2-thread team). Measured at 1 thread, CPU time, against this file's NumPy
 path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn layers`;
 docs/ARCHITECTURE.md has the table):
     kernel > 1×1   oneDNN's blocked layouts (nChw16c: the arrays reordered in and out, its
@@ -147,7 +149,9 @@ class ConvPlan:
         layout = onednn_layout(direction, self.x_shape, self.w_shape, self.groups)
         if layout is None or not onednn.available():
             return None
-        threads = 1 if sharing() > 1 else get_num_threads()    # inside a pool split: its own
+        # One thread where the NumPy path would not split either (too small), or inside a
+        # pool split (its range is this thread's)
+        threads = 1 if self.split is None or sharing() > 1 else get_num_threads()
         try:
             return onednn.convolution(self.x_shape, self.w_shape, self.stride, self.pads,
                                       self.dilation, self.groups, self.out_hw, bias,

@@ -40,7 +40,7 @@ import gradwork as gw, gradwork.nn.functional as F
 from gradwork.backends import mkldnn
 assert "torch" not in sys.modules
 gw.set_num_threads(2)
-x, w = gw.randn(4, 8, 12, 12), gw.randn(16, 8, 3, 3)
+x, w = gw.randn(8, 32, 32, 32), gw.randn(32, 32, 3, 3)   # 75 M MACs: split
 expected = F.conv2d(x, w, padding=1).numpy()    # oneDNN here, on a 2-thread OpenMP team
 pid = os.fork()
 if pid == 0:

@@ -168,3 +168,20 @@ def test_the_switch_routes_between_onednn_and_numpy(monkeypatch):
     with mkldnn.flags(enabled=False):
         run(gw.float32)
     assert calls and not used
+
+
+@needs_onednn
+def test_onednn_threads_follow_the_plans_split():
+    """oneDNN's team is gradwork's thread count where the NumPy path would split the work,
+    one thread where it would not (too small: a 2-thread team cost more than it saved)."""
+    before = gw.get_num_threads()
+    gw.set_num_threads(2)
+    try:
+        args = ((8, 64, 32, 32), (64, 64, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1, (32, 32))
+        big = conv_plan.ConvPlan(*args)
+        small = conv_plan.ConvPlan((1, 2, 8, 8), (2, 2, 3, 3), *args[2:6], (8, 8))
+        x = np.zeros(1, np.float32)
+        assert big.onednn("forward", x).threads == 2
+        assert small.onednn("forward", x).threads == 1
+    finally:
+        gw.set_num_threads(before)
