@@ -58,7 +58,11 @@ class _ExecArg(ctypes.Structure):
 
 _state = {"lib": None, "gomp": None, "engine": None, "stream": None, "error": None,
           "tried": False, "forked": False}
-_lock = threading.RLock()
+_lock = threading.RLock()           # loading and the cache
+# One oneDNN call at a time in this process: the stream, the memory objects' data handles and,
+# in oneDNN's default scratchpad mode, the scratchpad are shared (each call already uses the
+# whole OpenMP team).
+_run_lock = threading.Lock()
 
 
 def _candidates():
@@ -286,7 +290,6 @@ class Convolution:
         self.threads, self.bias = threads, bias
         self.geometry = (_dims(stride), _dims([d - 1 for d in dilation]),
                          _dims([p[0] for p in pads]), _dims([p[1] for p in pads]))
-        self.lock = threading.Lock()
         self.directions = {}
         _set_threads(threads)       # oneDNN cuts the work for the team it sees at creation
         self.hint = self._forward_pd()              # the backward primitives' hint
@@ -348,7 +351,7 @@ class Convolution:
         return info.value.decode()
 
     def _run(self, kind, arrays):
-        with self.lock:
+        with _run_lock:
             self._direction(kind).run(arrays, self.threads)
 
     def forward(self, x, w, b, y):

@@ -103,3 +103,30 @@ def test_libgomp_is_opened_with_sleeping_waiters(monkeypatch):
     assert "OMP_WAIT_POLICY" not in os.environ
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert onednn._open("libdnnl.so.3") == "ACTIVE"
+
+
+def test_calls_from_two_python_threads_are_correct():
+    """Two threads convolving at once (one shared stream and scratchpad): each result is its
+    own, as computed alone."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(3)
+    cases = []
+    for C in (4, 6):
+        x = rng.standard_normal((2, C, 9, 9), dtype=np.float32)
+        w = rng.standard_normal((5, C, 3, 3), dtype=np.float32)
+        conv = onednn.convolution(x.shape, w.shape, (1, 1), ((1, 1), (1, 1)), (1, 1), 1,
+                                  (9, 9), False, True, 1)
+        y = np.empty((2, 5, 9, 9), np.float32)
+        conv.forward(x, w, None, y)
+        cases.append((conv, x, w, y))
+
+    def run(case):
+        conv, x, w, expected = case
+        for _ in range(50):
+            y = np.empty_like(expected)
+            conv.forward(x, w, None, y)
+            if not np.array_equal(y, expected):
+                return False
+        return True
+    with ThreadPoolExecutor(2) as pool:
+        assert all(pool.map(run, cases * 2))
