@@ -227,6 +227,8 @@ class _Direction:
             user = self.user[name] = _Memory(plain[name].value, own=False)
             chosen = lib.dnnl_primitive_desc_query_md(pd, _QUERY_MD[name], 0) \
                 if name in _QUERY_MD else plain[name].value
+            if not chosen:
+                raise OneDNNError(f"oneDNN: dnnl_primitive_desc_query_md found no {name} md")
             if lib.dnnl_memory_desc_equal(ctypes.c_void_p(chosen), plain[name]):
                 self.args[ARG[name]] = user
                 continue

@@ -20,10 +20,10 @@ backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
 oneDNN (kernels/onednn.py, optional; `gradwork.backends.mkldnn`) takes a float32 direction
 where this measured rule (`onednn_layout`) says it wins, on the calling thread for the whole
 batch, with gradwork's thread count as its OpenMP team where `split` is not None and one
-thread where it is (LeNet-5's step at 2 threads: 0.81× the NumPy path's time so, 1.1–1.3×
-with a 2-thread team). Measured at 1 thread, CPU time, against this file's NumPy
-path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn layers`;
-docs/ARCHITECTURE.md has the table):
+thread where it is (LeNet-5's step at 2 threads: 0.81× the NumPy path's time with one
+thread there, 1.1–1.3× with a 2-thread team). Measured at 1 thread, CPU time, against this
+file's NumPy path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn
+layers`; docs/ARCHITECTURE.md has the figures):
     kernel > 1×1   oneDNN's blocked layouts (nChw16c: the arrays reordered in and out, its
                    direct JIT kernels): 0.3–0.8× forward, input grad and weight grad, except
                    the input grad of C < 8 channels (1.5–4× slower: a network's stem, a
