@@ -1,7 +1,7 @@
 """oneDNN against gradwork's NumPy convolutions and PyTorch, in one process, alternating.
 
     python -m benchmarks.onednn layers [--threads N] [--set W1 W2 W4 misc]
-    python -m benchmarks.onednn steps  [--threads N] [--workload W1 W2 W4] [-n ROUNDS]
+    python -m benchmarks.onednn steps  [--threads N] [--workload W1 W2 W4] [-n ROUNDS] [--no-torch]
 
 `layers`: each convolution layer of the workloads through `F.conv2d` (forward, and forward +
 backward), with oneDNN (`gradwork.backends.mkldnn.enabled`), without it (the NumPy path) and
@@ -111,14 +111,17 @@ def steps(args, clock):
     from . import harness, interleave, run
     for name in args.workload:
         module = interleave.load(run.WORKLOADS[name])
-        step_gw, step_torch = harness.build_step(module, "gradwork"), module.build_torch()
-        sides = {"onednn": [_gradwork(step_gw, True)], "numpy": [_gradwork(step_gw, False)],
-                 "torch": [step_torch]}
-        m = _rounds(sides, args.n, clock)
-        o, n, t = (m[s_][0] for s_ in ("onednn", "numpy", "torch"))
-        print(f"{name}: step ms oneDNN {1e3 * o:.1f}  NumPy {1e3 * n:.1f}  PyTorch "
-              f"{1e3 * t:.1f} | oneDNN/NumPy {o / n:.2f}  oneDNN/PyTorch {o / t:.2f}  "
-              f"NumPy/PyTorch {n / t:.2f}", flush=True)
+        step_gw = harness.build_step(module, "gradwork")
+        sides = {"onednn": [_gradwork(step_gw, True)], "numpy": [_gradwork(step_gw, False)]}
+        if not args.no_torch:
+            sides["torch"] = [module.build_torch()]
+        m = {side: times[0] for side, times in _rounds(sides, args.n, clock).items()}
+        line = (f"{name}: step ms oneDNN {1e3 * m['onednn']:.1f}  NumPy {1e3 * m['numpy']:.1f}"
+                f" | oneDNN/NumPy {m['onednn'] / m['numpy']:.2f}")
+        if "torch" in m:
+            line += (f" | PyTorch {1e3 * m['torch']:.1f}  oneDNN/PyTorch "
+                     f"{m['onednn'] / m['torch']:.2f}  NumPy/PyTorch {m['numpy'] / m['torch']:.2f}")
+        print(line, flush=True)
 
 
 def main(argv=None):
@@ -128,6 +131,9 @@ def main(argv=None):
     parser.add_argument("--set", nargs="+", default=["W1", "W2", "W4"], choices=list(LAYERS))
     parser.add_argument("--workload", nargs="+", default=["W1", "W2", "W4"])
     parser.add_argument("-n", type=int, default=5, help="alternating rounds (the median)")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="steps: gradwork's two sides only (PyTorch's W1 step at 1 thread "
+                             "burnt 60-370 ms of CPU here and slowed the others in its process)")
     args = parser.parse_args(argv)
     import gradwork
     from gradwork.backends import mkldnn
