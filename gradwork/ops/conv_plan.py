@@ -25,12 +25,14 @@ thread there, 1.1–1.3× with a 2-thread team). Measured at 1 thread, CPU time,
 file's NumPy path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn
 layers`; docs/ARCHITECTURE.md has the figures):
     kernel > 1×1   oneDNN's blocked layouts (nChw16c: the arrays reordered in and out, its
-                   direct JIT kernels): 0.3–0.8× forward, input grad and weight grad, except
-                   the input grad of C < 8 channels (1.5–4× slower: a network's stem, a
-                   conv-transpose to an image) and the weight grad of a depthwise convolution
-                   (0.9× at 3×3 but 3.6× slower at 5×5)
-    1×1            plain NCHW for the input grad (0.4–1.0×); forward and weight grad stay
-                   NumPy (oneDNN 0.6–1.4× forward, 1.2–1.5× weight grad; blocked is slower)
+                   direct JIT kernels): 0.2–0.8× forward, input grad and weight grad; except
+                   the input grad of C < 8 channels (a network's stem, a conv-transpose to an
+                   image) in plain NCHW (0.67–0.85×; blocked 1.4–4× slower there), and the
+                   weight grad of a depthwise convolution larger than 3×3 on NumPy (oneDNN
+                   2.8–3× slower at 5×5; 0.6–1.05× at 3×3)
+    1×1            plain NCHW for the input grad (0.46–0.81×) and a stride-1 forward (0.65×);
+                   a strided forward (0.9–1.1×) and the weight grad (1.1–1.4×) stay NumPy;
+                   blocked layouts are slower in every direction
 Elsewhere, for float64 (the gradient checks), on a GPU, or where oneDNN is off or absent,
 the NumPy algorithms above run.
 """
@@ -105,16 +107,18 @@ def _row_slab(x, r0, r1, kh, s, pads, d):
     return x[:, :, max(lo, 0):min(hi, H)], ((max(-lo, 0), max(hi - H, 0)), pads[1])
 
 
-def onednn_layout(direction, x_shape, w_shape, groups):
+def onednn_layout(direction, x_shape, w_shape, groups, stride):
     """The measured rule (module docstring): 'blocked' or 'plain' for oneDNN's layouts, or
     None where the NumPy path is faster, for direction 'forward', 'input_grad' or
     'weight_grad' of a float32 convolution."""
     K, Cg, kh, kw = w_shape
     if (kh, kw) == (1, 1):
-        return "plain" if direction == "input_grad" else None
+        if direction == "weight_grad" or (direction == "forward" and tuple(stride) != (1, 1)):
+            return None
+        return "plain"
     if direction == "input_grad" and x_shape[1] < 8:
-        return None
-    if direction == "weight_grad" and groups > 1 and Cg == 1:
+        return "plain"
+    if direction == "weight_grad" and groups > 1 and Cg == 1 and kh * kw > 9:
         return None
     return "blocked"
 
@@ -146,7 +150,7 @@ class ConvPlan:
         if not (self.accelerate and mkldnn.enabled and like.dtype == np.float32
                 and array_module(like) is np and self.x_shape[0] > 0):
             return None
-        layout = onednn_layout(direction, self.x_shape, self.w_shape, self.groups)
+        layout = onednn_layout(direction, self.x_shape, self.w_shape, self.groups, self.stride)
         if layout is None or not onednn.available():
             return None
         # One thread where the NumPy path would not split either (too small), or inside a

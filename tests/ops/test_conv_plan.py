@@ -44,19 +44,22 @@ def test_plan_splits_large_convolutions(monkeypatch):
 
 
 # ---------------------------------------------------------------- oneDNN behind the plan
-@pytest.mark.parametrize("direction,w_shape,groups,C,expect", [
-    ("forward", (8, 4, 3, 3), 1, 4, "blocked"),
-    ("input_grad", (8, 4, 3, 3), 1, 4, None),           # C < 8: the stem's dx stays NumPy
-    ("input_grad", (8, 16, 3, 3), 1, 16, "blocked"),
-    ("weight_grad", (16, 1, 3, 3), 16, 16, None),       # depthwise weight grad
-    ("weight_grad", (16, 8, 3, 3), 2, 16, "blocked"),
-    ("forward", (8, 4, 1, 1), 1, 4, None),
-    ("input_grad", (8, 4, 1, 1), 1, 4, "plain"),
-    ("weight_grad", (8, 4, 1, 1), 1, 4, None),
+@pytest.mark.parametrize("direction,w_shape,groups,C,stride,expect", [
+    ("forward", (8, 4, 3, 3), 1, 4, 1, "blocked"),
+    ("input_grad", (8, 4, 3, 3), 1, 4, 1, "plain"),         # C < 8: the stem's dx
+    ("input_grad", (8, 16, 3, 3), 1, 16, 2, "blocked"),
+    ("weight_grad", (16, 1, 3, 3), 16, 16, 1, "blocked"),    # depthwise 3×3
+    ("weight_grad", (16, 1, 5, 5), 16, 16, 1, None),         # depthwise 5×5
+    ("weight_grad", (16, 8, 5, 5), 2, 16, 1, "blocked"),
+    ("forward", (8, 4, 1, 1), 1, 4, 1, "plain"),
+    ("forward", (8, 4, 1, 1), 1, 4, 2, None),                # a strided shortcut
+    ("input_grad", (8, 4, 1, 1), 1, 4, 2, "plain"),
+    ("weight_grad", (8, 4, 1, 1), 1, 4, 1, None),
 ])
-def test_onednn_rule(direction, w_shape, groups, C, expect):
+def test_onednn_rule(direction, w_shape, groups, C, stride, expect):
     """The measured rule of the module docstring, per direction and geometry class."""
-    assert conv_plan.onednn_layout(direction, (2, C, 8, 8), w_shape, groups) == expect
+    assert conv_plan.onednn_layout(direction, (2, C, 8, 8), w_shape, groups,
+                                   (stride, stride)) == expect
 
 
 needs_onednn = pytest.mark.skipif(not onednn.available(),
@@ -139,7 +142,7 @@ def test_onednn_conv_transpose_equals_the_numpy_path(shape, K, k, s, p, groups):
 @needs_onednn
 def test_the_switch_routes_between_onednn_and_numpy(monkeypatch):
     """Enabled, a float32 3×3 convolution never reaches the NumPy kernels; disabled, or in
-    float64, it does; a 1×1's forward and weight gradient stay NumPy (the rule)."""
+    float64, it does; a 1×1's weight gradient stays NumPy (the rule)."""
     calls = []
     for name in ("forward_blocks", "weight_grad", "gather_grads", "scatter_input_grad"):
         real = getattr(conv_gemm, name)
@@ -162,7 +165,7 @@ def test_the_switch_routes_between_onednn_and_numpy(monkeypatch):
         assert calls and used == ["forward"]
         calls.clear()
         run(gw.float32, k=1)
-        assert calls == ["forward_blocks", "weight_grad"]
+        assert calls == ["weight_grad"]
     calls.clear()
     used.clear()
     with mkldnn.flags(enabled=False):
