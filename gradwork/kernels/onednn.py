@@ -199,7 +199,7 @@ class _Memory:
         _call("dnnl_memory_set_data_handle", self.handle, ctypes.c_void_p(array.ctypes.data))
 
     def __del__(self, _destroy=_destroy):
-        _destroy("dnnl_memory_destroy", self.handle)
+        _destroy("dnnl_memory_destroy", getattr(self, "handle", None))
 
 
 class _Primitive:
@@ -212,7 +212,7 @@ class _Primitive:
         _call("dnnl_primitive_execute", self.handle, _state["stream"], len(args), pairs)
 
     def __del__(self, _destroy=_destroy):
-        _destroy("dnnl_primitive_destroy", self.handle)
+        _destroy("dnnl_primitive_destroy", getattr(self, "handle", None))
 
 
 class _Direction:
@@ -221,7 +221,8 @@ class _Direction:
 
     def __init__(self, pd, plain, inputs, outputs):
         lib = _state["lib"]
-        self.pd, self.primitive = pd, _Primitive(pd)
+        self.pd = pd                    # owned from here on: __del__ destroys it
+        self.primitive = _Primitive(pd)
         self.user, self.args, self.before, self.after = {}, {}, [], []
         for name in inputs + outputs:
             user = self.user[name] = _Memory(plain[name].value, own=False)
@@ -250,7 +251,7 @@ class _Direction:
         _call("dnnl_stream_wait", _state["stream"])
 
     def __del__(self, _destroy=_destroy):
-        _destroy("dnnl_primitive_desc_destroy", self.pd)
+        _destroy("dnnl_primitive_desc_destroy", getattr(self, "pd", None))
 
 
 def _reorder(src, src_md, dst, dst_md):
@@ -337,12 +338,7 @@ class Convolution:
             io = (["src", "diff_dst"], ["diff_weights", "diff_bias"])
         if not self.bias:
             io = tuple([n for n in names if not n.endswith("bias")] for names in io)
-        try:
-            direction = _Direction(pd, self.plain, *io)
-        except BaseException:
-            _state["lib"].dnnl_primitive_desc_destroy(pd)
-            raise
-        self.directions[kind] = direction
+        direction = self.directions[kind] = _Direction(pd, self.plain, *io)
         return direction
 
     def implementation(self, kind):

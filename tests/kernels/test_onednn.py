@@ -130,3 +130,29 @@ def test_calls_from_two_python_threads_are_correct():
         return True
     with ThreadPoolExecutor(2) as pool:
         assert all(pool.map(run, cases * 2))
+
+
+def test_a_failed_direction_frees_its_descriptor_once(monkeypatch):
+    """A direction that cannot be made (here its reorder) raises, and its primitive
+    descriptor is destroyed exactly once (it belongs to the half-made direction at once)."""
+    import gc
+    conv = onednn.Convolution((1, 2, 5, 5), (2, 2, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1,
+                              (5, 5), False, True, 1)
+    lib, calls = onednn._state["lib"], []
+    real = lib.dnnl_primitive_desc_destroy
+
+    def destroy(pd):
+        value = pd.value if hasattr(pd, "value") else pd
+        calls.append(value)
+        return 0 if calls.count(value) > 1 else real(pd)     # never free twice here
+
+    def fail(*args):
+        raise onednn.OneDNNError("oneDNN: dnnl_reorder_primitive_desc_create failed with "
+                                 "dnnl_out_of_memory")
+    monkeypatch.setattr(lib, "dnnl_primitive_desc_destroy", destroy)
+    monkeypatch.setattr(onednn, "_reorder", fail)
+    with pytest.raises(onednn.OneDNNError, match="dnnl_out_of_memory"):
+        conv.backward_data(np.zeros((1, 2, 5, 5), np.float32), np.zeros((2, 2, 3, 3), np.float32),
+                           np.empty((1, 2, 5, 5), np.float32))
+    gc.collect()
+    assert len(calls) == len(set(calls)) == 1
