@@ -24,6 +24,7 @@ import sys
 import threading
 from collections import OrderedDict
 
+from ..backend import np, workspace
 from ..errors import GradworkError
 
 # Values of oneDNN v3.2's C API enums and macros, from include/oneapi/dnnl/dnnl_common_types.h
@@ -44,7 +45,6 @@ _QUERY_MD = {"src": 129, "diff_src": 130, "weights": 131, "diff_weights": 132, "
 ARG = {"src": 1, "dst": 17, "weights": 33, "bias": 41, "diff_src": 129, "diff_dst": 145,
        "diff_weights": 161, "diff_bias": 169}               # DNNL_ARG_SRC, ...
 _ARG_FROM, _ARG_TO = 1, 17                  # DNNL_ARG_FROM, DNNL_ARG_TO (reorders)
-_MEMORY_ALLOCATE = ctypes.c_void_p(-1 & 0xFFFFFFFFFFFFFFFF)  # DNNL_MEMORY_ALLOCATE
 _Dims = ctypes.c_int64 * 12                 # dnnl_dims_t (DNNL_MAX_NDIMS = 12)
 
 
@@ -127,6 +127,7 @@ def _load():
             for name in ("dnnl_primitive_desc_query_md",):
                 getattr(lib, name).restype = ctypes.c_void_p
             lib.dnnl_memory_desc_equal.restype = ctypes.c_int
+            lib.dnnl_memory_desc_get_size.restype = ctypes.c_size_t
             engine, stream = ctypes.c_void_p(), ctypes.c_void_p()
             _check(lib.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)),
                    "dnnl_engine_create")
@@ -188,12 +189,12 @@ def _md(dims, tag):
 
 
 class _Memory:
-    """A dnnl_memory over md: the caller's array (handle set per call), or its own buffer."""
+    """A dnnl_memory over md with no buffer of its own: an array's, set per call."""
 
-    def __init__(self, md, own):
+    def __init__(self, md):
         self.handle = ctypes.c_void_p()
         _call("dnnl_memory_create", ctypes.byref(self.handle), ctypes.c_void_p(md),
-              _state["engine"], _MEMORY_ALLOCATE if own else ctypes.c_void_p(None))
+              _state["engine"], ctypes.c_void_p(None))        # DNNL_MEMORY_NONE
 
     def bind(self, array):
         _call("dnnl_memory_set_data_handle", self.handle, ctypes.c_void_p(array.ctypes.data))
@@ -217,15 +218,18 @@ class _Primitive:
 
 class _Direction:
     """One primitive and, per argument, the caller's plain memory and, where the primitive
-    chose another layout, its own buffer with the reorder between the two."""
+    chose another layout, a memory in that layout with the reorder between the two. Those
+    copies live in the workspace cache (backend.workspace, one buffer per argument role for
+    all geometries): kept per primitive, they raised W2's step memory from 294 to 473 MiB."""
 
     def __init__(self, pd, plain, inputs, outputs):
         lib = _state["lib"]
         self.pd = pd                    # owned from here on: __del__ destroys it
         self.primitive = _Primitive(pd)
         self.user, self.args, self.before, self.after = {}, {}, [], []
+        self.scratch = []       # (memory, workspace role, float32 elements): blocked copies
         for name in inputs + outputs:
-            user = self.user[name] = _Memory(plain[name].value, own=False)
+            user = self.user[name] = _Memory(plain[name].value)
             chosen = lib.dnnl_primitive_desc_query_md(pd, _QUERY_MD[name], 0) \
                 if name in _QUERY_MD else plain[name].value
             if not chosen:
@@ -233,7 +237,9 @@ class _Direction:
             if lib.dnnl_memory_desc_equal(ctypes.c_void_p(chosen), plain[name]):
                 self.args[ARG[name]] = user
                 continue
-            inner = self.args[ARG[name]] = _Memory(chosen, own=True)
+            inner = self.args[ARG[name]] = _Memory(chosen)
+            self.scratch.append((inner, "oneDNN " + name,
+                                 lib.dnnl_memory_desc_get_size(ctypes.c_void_p(chosen)) // 4))
             if name in inputs:
                 self.before.append(_reorder(user, plain[name].value, inner, chosen))
             else:
@@ -242,6 +248,8 @@ class _Direction:
     def run(self, arrays, threads):
         for name, array in arrays.items():
             self.user[name].bind(array)
+        for memory, role, size in self.scratch:
+            memory.bind(workspace(np, role, size, np.float32))
         _set_threads(threads)
         for primitive, args in self.before:
             primitive.execute(args)
