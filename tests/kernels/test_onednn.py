@@ -156,3 +156,20 @@ def test_a_failed_direction_frees_its_descriptor_once(monkeypatch):
                            np.empty((1, 2, 5, 5), np.float32))
     gc.collect()
     assert len(calls) == len(set(calls)) == 1
+
+
+def test_blocked_copies_live_in_the_workspace_cache():
+    """The arguments' copies in oneDNN's blocked layouts are the workspace cache's buffers
+    (one per role for every geometry), not buffers kept by each primitive."""
+    import threading
+
+    from gradwork import backend
+    x = np.ones((2, 16, 8, 8), np.float32)
+    w = np.ones((16, 16, 3, 3), np.float32)
+    conv = onednn.convolution(x.shape, w.shape, (1, 1), ((1, 1), (1, 1)), (1, 1), 1, (8, 8),
+                              False, True, 1)
+    y = np.empty((2, 16, 8, 8), np.float32)
+    conv.forward(x, w, None, y)
+    np.testing.assert_allclose(y[:, :, 3, 3], 16 * 9)
+    roles = backend._workspaces[threading.get_ident()]
+    assert {"oneDNN src", "oneDNN weights", "oneDNN dst"} <= set(roles)
