@@ -30,8 +30,9 @@ from ..errors import GradworkError
 # Values of oneDNN v3.2's C API enums and macros, from include/oneapi/dnnl/dnnl_common_types.h
 # (dnnl_status_t, dnnl_data_type_t, dnnl_engine_kind_t) and include/oneapi/dnnl/dnnl_types.h
 # (dnnl_format_tag_t, dnnl_prop_kind_t, dnnl_alg_kind_t, dnnl_query_t, DNNL_ARG_*) of
-# oneapi-src/oneDNN (v3.x; these values are unchanged from v3.0 on). `_verify` checks the
-# enums against the loaded library's own names (dnnl_*2str: v3.2.0 here) before any use.
+# oneapi-src/oneDNN (read in a 2024 v3.x version of the headers). The enums are checked against
+# the loaded library's own names (`_verify`, dnnl_*2str) before any use; the query and argument
+# ids by the tests, which compare every direction with PyTorch (on v3.2.0).
 _STATUS = ("success", "out_of_memory", "invalid_arguments", "unimplemented",
            "last_impl_reached", "runtime_error", "not_required", "invalid_graph",
            "invalid_graph_op", "invalid_shape", "invalid_data_type")
