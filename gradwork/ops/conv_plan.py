@@ -16,11 +16,32 @@ forward is the plan's input gradient and its input gradient is the plan's forwar
 Depthwise convolutions (groups = C = K) take the GEMM path too: pooling's loop over kernel
 offsets (window.offset_slices), weighted, measured 2–4× slower than im2col + GEMM forward and
 backward (N=32, C=64, 32×32, 3×3 and N=8, C=128, 16×16, 5×5).
+
+oneDNN (kernels/onednn.py, optional; `gradwork.backends.mkldnn`) takes a float32 direction
+where this measured rule (`onednn_layout`) says it wins, on the calling thread for the whole
+batch, with gradwork's thread count as its OpenMP team where `split` is not None and one
+thread where it is (LeNet-5's step at 2 threads: 0.81× the NumPy path's time with one
+thread there, 1.1–1.3× with a 2-thread team). Measured at 1 thread, CPU time, against this
+file's NumPy path on W1/W2/W4's layers and a few grouped ones (`python -m benchmarks.onednn
+layers`; docs/ARCHITECTURE.md has the figures):
+    kernel > 1×1   oneDNN's blocked layouts (nChw16c: the arrays reordered in and out, its
+                   direct JIT kernels): 0.2–0.8× forward, input grad and weight grad; except
+                   the input grad of C < 8 channels (a network's stem, a conv-transpose to an
+                   image) in plain NCHW (0.67–0.85×; blocked 1.4–4× slower there), and the
+                   weight grad of a depthwise convolution larger than 3×3 on NumPy (oneDNN
+                   2.8–3× slower at 5×5; 0.6–1.05× at 3×3)
+    1×1            plain NCHW for the input grad (0.46–0.81×) and a stride-1 forward (0.65×);
+                   a strided forward (0.9–1.1×) and the weight grad (1.1–1.4×) stay NumPy;
+                   blocked layouts are slower in every direction
+Elsewhere, for float64 (the gradient checks), on a GPU, or where oneDNN is off or absent,
+the NumPy algorithms above run.
 """
 import math
 
 from ..backend import array_module, np
-from ..threads import get_num_threads, over_ranges, serial_blas
+from ..backends import mkldnn
+from ..kernels import onednn
+from ..threads import get_num_threads, over_ranges, serial_blas, sharing
 from . import conv_gemm
 
 # Below this many multiply-adds a convolution runs in the calling thread: handing its halves
@@ -86,11 +107,29 @@ def _row_slab(x, r0, r1, kh, s, pads, d):
     return x[:, :, max(lo, 0):min(hi, H)], ((max(-lo, 0), max(hi - H, 0)), pads[1])
 
 
+def onednn_layout(direction, x_shape, w_shape, groups, stride):
+    """The measured rule (module docstring): 'blocked' or 'plain' for oneDNN's layouts, or
+    None where the NumPy path is faster, for direction 'forward', 'input_grad' or
+    'weight_grad' of a float32 convolution."""
+    K, Cg, kh, kw = w_shape
+    if (kh, kw) == (1, 1):
+        if direction == "weight_grad" or (direction == "forward" and tuple(stride) != (1, 1)):
+            return None
+        return "plain"
+    if direction == "input_grad" and x_shape[1] < 8:
+        return "plain"
+    if direction == "weight_grad" and groups > 1 and Cg == 1 and kh * kw > 9:
+        return None
+    return "blocked"
+
+
 class ConvPlan:
     """The algorithms and layouts of y (N, K, oh, ow) = W (K, C/G, kh, kw) ⋆ x (N, C, H, W)."""
 
-    def __init__(self, x_shape, w_shape, stride, pads, dilation, groups, out_hw):
+    def __init__(self, x_shape, w_shape, stride, pads, dilation, groups, out_hw,
+                 accelerate=True):
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
+        self.accelerate = accelerate    # False: NumPy only (the gather path's inner plan)
         self.stride, self.pads, self.dilation = tuple(stride), tuple(pads), tuple(dilation)
         self.groups, self.out_hw = groups, tuple(out_hw)
         N, kernel = x_shape[0], w_shape[2:]
@@ -104,6 +143,25 @@ class ConvPlan:
     def __repr__(self):
         return (f"ConvPlan(forward={self.forward_algorithm!r}, input_grad="
                 f"{self.input_grad_algorithm!r}, split={self.split!r})")
+
+    def onednn(self, direction, like, bias=False):
+        """The oneDNN convolution that runs `direction` for arrays like `like`, or None for
+        the NumPy path (not float32 NumPy arrays, oneDNN off or absent, the measured rule)."""
+        if not (self.accelerate and mkldnn.enabled and like.dtype == np.float32
+                and array_module(like) is np and self.x_shape[0] > 0):
+            return None
+        layout = onednn_layout(direction, self.x_shape, self.w_shape, self.groups, self.stride)
+        if layout is None or not onednn.available():
+            return None
+        # One thread where the NumPy path would not split either (too small), or inside a
+        # pool split (its range is this thread's)
+        threads = 1 if self.split is None or sharing() > 1 else get_num_threads()
+        try:
+            return onednn.convolution(self.x_shape, self.w_shape, self.stride, self.pads,
+                                      self.dilation, self.groups, self.out_hw, bias,
+                                      layout == "blocked", threads)
+        except onednn.OneDNNError:      # a geometry it does not implement: NumPy's
+            return None
 
     def pitch(self, B, pads=None):
         """Over-width row pitch for a part of B samples (None: packed columns)."""
@@ -128,6 +186,12 @@ class ConvPlan:
     # ------------------------------------------------------------ forward
     def forward(self, x, w, b):
         """y = W ⋆ x + b."""
+        dnnl = self.onednn("forward", x, b is not None)
+        if dnnl is not None:
+            out = np.empty((x.shape[0], w.shape[0], *self.out_hw), np.float32)
+            c = np.ascontiguousarray
+            dnnl.forward(c(x), c(w), None if b is None else c(b), out)
+            return out
         out = array_module(x, w).empty((x.shape[0], w.shape[0], *self.out_hw), x.dtype)
         if self.split == "rows" and array_module(x) is np:   # one image: its output rows
             over_ranges(lambda r0, r1: self._rows(x, w, b, out, r0, r1), self.out_hw[0])
@@ -153,9 +217,16 @@ class ConvPlan:
     def input_grad(self, g, w, b=None):
         """dx = Wᵀ ⋆ᵀ dy (+ b: conv-transpose's forward), of x's shape."""
         xp = array_module(g, w)
+        dnnl = self.onednn("input_grad", g)
+        if dnnl is not None:
+            dx = np.empty((g.shape[0], *self.x_shape[1:]), np.float32)
+            dnnl.backward_data(np.ascontiguousarray(g), np.ascontiguousarray(w), dx)
+            if b is not None:
+                dx += b.reshape(-1, 1, 1)
+            return dx
         if self.full is not None:
             adjoint = ConvPlan(g.shape, (self.x_shape[1], *w.shape[1:]), (1, 1), self.full,
-                               self.dilation, self.groups, self.x_shape[2:])
+                               self.dilation, self.groups, self.x_shape[2:], accelerate=False)
             return adjoint.forward(g, _flipped(w, self.groups), b)
         g = xp.ascontiguousarray(g)
         dx = xp.empty((g.shape[0], *self.x_shape[1:]), g.dtype)
@@ -171,6 +242,11 @@ class ConvPlan:
     def weight_grad(self, x, g):
         """dW = Σₙ dy · cols(x)ᵀ, summed over the threads' ranges of the batch."""
         xp = array_module(x, g)
+        dnnl = self.onednn("weight_grad", x)
+        if dnnl is not None:
+            dw = np.empty(self.w_shape, np.float32)
+            dnnl.backward_weights(np.ascontiguousarray(x), np.ascontiguousarray(g), dw)
+            return dw
         parts = self._over_batch(lambda n0, n1: conv_gemm.weight_grad(
             x[n0:n1], g[n0:n1], self.w_shape, self.stride, self.pads, self.dilation,
             self.groups, self.pitch(n1 - n0)), x.shape[0], x)
@@ -180,7 +256,9 @@ class ConvPlan:
     def backward(self, g, x, w, need_input=True, need_weight=True):
         """(dx, dW), None for what is not needed. On the gather path with both needed, dW
         comes from dy's columns instead of a second gather of x (conv_gemm.gather_grads)."""
-        if self.full is None or not (need_input and need_weight):
+        if (self.full is None or not (need_input and need_weight)
+                or self.onednn("input_grad", g) is not None
+                or self.onednn("weight_grad", x) is not None):
             return (self.input_grad(g, w) if need_input else None,
                     self.weight_grad(x, g) if need_weight else None)
         xp = array_module(g, x, w)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import gradwork as gw
 import gradwork.nn.functional as F
+from gradwork.backends import mkldnn
 from gradwork.ops import conv_gemm, conv_plan
 from tests.helpers import check_op
 
@@ -85,8 +86,15 @@ def test_conv_transpose1d_random(seed):
     _run(F.conv_transpose1d, TF.conv_transpose1d, *_conv_case(seed, 1, transposed=True))
 
 
+@pytest.fixture
+def numpy_path(monkeypatch):
+    """The NumPy algorithms in float32 too (oneDNN, where installed, is tested in
+    test_conv_plan.py against them)."""
+    monkeypatch.setattr(mkldnn, "enabled", False)
+
+
 @pytest.mark.parametrize("block", [1, 40, 300])
-def test_blocked_paths(monkeypatch, block):
+def test_blocked_paths(monkeypatch, numpy_path, block):
     """Tiny blocks force both the batch-chunk and the row-band paths of im2col/col2im."""
     monkeypatch.setattr(conv_gemm, "_BLOCK", block)
     for seed in range(6):
@@ -107,7 +115,7 @@ def test_blocked_paths(monkeypatch, block):
     (4, "same", 1, 2, 2),        # even kernel: the odd pixel of padding right/bottom
     (2, (1, 0), (2, 1), 2, 4),   # padding on top only, dilated rows
 ])
-def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout):
+def test_stride1_column_layouts(monkeypatch, numpy_path, run_cost, block, k, p, d, cin, cout):
     """Stride-1 convolutions through packed and over-width columns (virtual or stored padding),
     whole-batch blocks and row bands: the output, the input gradient (gather or col2im) and the
     weight gradient, and conv-transpose (whose forward is the col2im path)."""
@@ -127,8 +135,8 @@ def test_stride1_column_layouts(monkeypatch, run_cost, block, k, p, d, cin, cout
 
 
 @pytest.fixture
-def two_threads(monkeypatch):
-    """Every convolution split over two pool threads, however small."""
+def two_threads(monkeypatch, numpy_path):
+    """Every convolution split over two pool threads, however small (NumPy's path)."""
     monkeypatch.setattr(conv_plan, "_PARALLEL_MACS", 0)
     before = gw.get_num_threads()
     gw.set_num_threads(2)
