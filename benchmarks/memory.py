@@ -6,8 +6,8 @@ framework, builds the model and the batch, reads its resident set size (VmRSS, t
 baseline), resets the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), runs 2 training
 steps and reads the peak (VmHWM). The figure compared is peak − baseline: the memory the
 step itself needs (activations saved for backward, gradients, momentum buffers,
-temporaries), without the imported libraries (Numba included, which gradwork imports
-lazily). (`ru_maxrss` would not do: Linux carries the parent's peak into a child across
+temporaries), without the imported libraries (Numba and libdnnl included, which gradwork
+loads lazily). (`ru_maxrss` would not do: Linux carries the parent's peak into a child across
 exec.) Linux only.
 """
 import importlib
@@ -45,6 +45,9 @@ def child(framework, module_name=DEFAULT_MODULE):
         # gradwork imports Numba at its first kernel call (gradwork/kernels/jit.py); import it
         # here so that, as PyTorch's libraries are, it is in the baseline (≈ 70 MiB).
         importlib.import_module("numba")
+        # and libdnnl (the oneDNN extra, loaded at the first float32 convolution), whose pages
+        # PyTorch's baseline holds too (its own oneDNN is linked in): ≈ 30 MiB
+        importlib.import_module("gradwork.backends.mkldnn").is_available()
     baseline = _status_mib("VmRSS")
     _reset_peak()
     for _ in range(STEPS):
