@@ -22,6 +22,7 @@ from .tensor import Tensor
 _GENERIC, _SCALAR_TO_ARRAY, _NDARRAY = _np.generic, _np.asarray, _np.ndarray
 _new, _make = object.__new__, Tensor._make
 _NO_GRAD = tuple((False,) * n for n in range(8))     # needs_input_grad of an unrecorded op
+_NO_GRAD1, _NO_GRAD2, _GRAD1 = _NO_GRAD[1], _NO_GRAD[2], (True,)
 _SEQ = itertools.count()
 
 
@@ -68,9 +69,55 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors (None allowed for absent optional inputs). The hot path of
-        every op: one pass over the inputs, no per-op dictionaries, the output Tensor built
-        inline, and nothing of the tape's bookkeeping when no input requires grad."""
-        fn = cls()
+        every op: one or two Tensors on NumPy arrays are read without a loop or a list, no
+        per-op dictionaries, the output Tensor built inline, and nothing of the tape's
+        bookkeeping when no input requires grad."""
+        fn = _new(cls)
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            if a is not None and b is not None and type(a._data) is _NDARRAY \
+                    and type(b._data) is _NDARRAY:
+                ra, rb = a.requires_grad, b.requires_grad
+                if (ra or rb) and _grad_state.enabled:
+                    fn.seq, fn.needs_input_grad, record = next(_SEQ), (ra, rb), True
+                else:
+                    fn.needs_input_grad, record = _NO_GRAD2, False
+                out = fn.forward(a._data, b._data, **params) if params else \
+                    fn.forward(a._data, b._data)
+            else:
+                out, record = fn._forward_any(inputs, params)
+        elif n == 1 and inputs[0] is not None and type(inputs[0]._data) is _NDARRAY:
+            a = inputs[0]
+            if a.requires_grad and _grad_state.enabled:
+                fn.seq, fn.needs_input_grad, record = next(_SEQ), _GRAD1, True
+            else:
+                fn.needs_input_grad, record = _NO_GRAD1, False
+            out = fn.forward(a._data, **params) if params else fn.forward(a._data)
+        else:
+            out, record = fn._forward_any(inputs, params)
+        if type(out) is not _NDARRAY:
+            if type(out) is tuple:
+                return fn._outputs(out, record, inputs)
+            if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
+                out = _SCALAR_TO_ARRAY(out)
+        res = _new(Tensor)                      # Tensor._make, inlined
+        res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
+        if record:
+            res.requires_grad, res._ctx = out.dtype.kind == "f", fn
+        else:
+            res.requires_grad, res._ctx = False, None
+        if cls.is_view:                         # a view shares its base's storage and counter
+            base = inputs[0]
+            res._vbox, res._base = base._version_box(), \
+                base if base._base is None else base._base
+        if record:
+            fn._record(inputs, (res,))
+        return res
+
+    def _forward_any(self, inputs, params):
+        """`forward` on any inputs: absent ones (None), more than two, arrays of another
+        device (a 0-d CPU constant joins a GPU op; any other mix is refused)."""
         arrays, needs, record, foreign = [], [], False, False
         for t in inputs:
             if t is None:
@@ -86,37 +133,28 @@ class Function:
         if foreign and len(arrays) > 1:
             arrays = _same_device(inputs, arrays)
         if record and _grad_state.enabled:
-            fn.seq = next(_SEQ)                 # creation order: the backward sweep's order
-            fn.needs_input_grad = tuple(needs)
+            self.seq = next(_SEQ)               # creation order: the backward sweep's order
+            self.needs_input_grad = tuple(needs)
         else:
             record = False
             n = len(inputs)
-            fn.needs_input_grad = _NO_GRAD[n] if n < 8 else (False,) * n
-        out = fn.forward(*arrays, **params)
-        if type(out) is tuple:
-            out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
-            if not record:
-                return tuple(_make(o, False, None, 0) for o in out)
-            fn.out_meta = tuple((o.shape, o.dtype) for o in out)
-            res = tuple(_make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(out))
-        else:
-            if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
-                out = _SCALAR_TO_ARRAY(out)
-            res = _new(Tensor)                  # Tensor._make, inlined
-            res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
-            if record:
-                res.requires_grad, res._ctx = out.dtype.kind == "f", fn
-            else:
-                res.requires_grad, res._ctx = False, None
-            if cls.is_view:                     # a view shares its base's storage and counter
-                base = inputs[0]
-                res._vbox, res._base = base._version_box(), \
-                    base if base._base is None else base._base
-            if not record:
-                return res
-        # Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
-        # and the version counters to check at backward time for what the op saved.
-        edges, versions, saves = [], [], cls.needs_inputs
+            self.needs_input_grad = _NO_GRAD[n] if n < 8 else (False,) * n
+        return self.forward(*arrays, **params), record
+
+    def _outputs(self, out, record, inputs):
+        """The Tensors of a multi-output op (`forward` returned a tuple of arrays)."""
+        out = tuple(_SCALAR_TO_ARRAY(o) if isinstance(o, _GENERIC) else o for o in out)
+        if not record:
+            return tuple(_make(o, False, None, 0) for o in out)
+        self.out_meta = tuple((o.shape, o.dtype) for o in out)
+        res = tuple(_make(o, o.dtype.kind == "f", self, i) for i, o in enumerate(out))
+        self._record(inputs, res)
+        return res
+
+    def _record(self, inputs, outputs):
+        """Where each input's gradient goes (its producing node, the leaf itself, or nowhere),
+        and the version counters to check at backward time for what the op saved."""
+        edges, versions, saves = [], [], self.needs_inputs
         for t in inputs:
             if t is None:
                 edges.append(None)
@@ -132,14 +170,13 @@ class Function:
                 edges.append(t)                 # leaf: accumulate into t.grad
             else:
                 edges.append((t._ctx, t._idx))
-        if cls.needs_output:        # backward reads the output: guard it against in-place changes
-            for o in (res if type(res) is tuple else (res,)):
+        if self.needs_output:       # backward reads the output: guard it against in-place changes
+            for o in outputs:
                 box = o._version_box()
-                versions.append((box, box[0], o._data.shape, o._data.dtype, fn, o._idx))
-        fn.edges = edges
+                versions.append((box, box[0], o._data.shape, o._data.dtype, self, o._idx))
+        self.edges = edges
         if versions:
-            fn.versions = versions
-        return res
+            self.versions = versions
 
     def release(self):
         """Drop everything saved for backward; a second backward then raises."""
