@@ -213,15 +213,19 @@ def run_backward(root_tensor, grad, retain_graph=False):
     pending = {root: gouts}
     heap = [(-root.seq, root)]
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
-    held = {}                       # leaves with hooks: summed over every use, then hooked once
+    # id(leaf) → [leaf, the sum of the gradients that reached it]: as PyTorch's AccumulateGrad
+    # with its input buffer, a leaf's .grad is added to once per pass (at the end; a leaf with
+    # hooks as soon as its last edge has been swept, see _release_uses).
+    leaves = {}
     uses = _hooked_leaf_uses(root) if _hooks.LEAF_HOOKS or _hooks.POST_ACCUMULATE_HOOKS else {}
     _hooks._RUNNING[0] += 1
     try:
         while heap:
             node = _heappop(heap)[1]
             gouts = pending.pop(node)
-            if node.versions:
-                _check_versions(node)
+            for v in node.versions:
+                if v[0][0] != v[1]:
+                    _check_versions(node)
             if node.out_meta is not None:
                 xp = array_module(*[g for g in gouts if g is not None])
                 gouts = [xp.zeros(s, d) if g is None else g
@@ -250,13 +254,15 @@ def run_backward(root_tensor, grad, retain_graph=False):
                             else _slots(ctx)
                         _heappush(heap, (-ctx.seq, ctx))
                     slots[idx] = g if slots[idx] is None else slots[idx] + g
-                elif id(e) in uses:
-                    held[id(e)] = (e, g if id(e) not in held else held[id(e)][1] + g)
                 else:
-                    e._accumulate_grad(g, handed_out)
+                    acc = leaves.get(id(e))
+                    if acc is None:
+                        leaves[id(e)] = [e, g]
+                    else:
+                        acc[1] = acc[1] + g
             if uses:
-                _release_uses(edges, held, uses, handed_out)
-        for t, g in held.values():          # leaves also reached through nodes that got no gradient
+                _release_uses(edges, leaves, uses, handed_out)
+        for t, g in leaves.values():    # every leaf without hooks, and hooked leaves still held
             _accumulate_leaf(t, g, handed_out)
     finally:
         _hooks._RUNNING[0] -= 1
