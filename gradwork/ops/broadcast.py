@@ -80,6 +80,12 @@ def apply_broadcasting(cls, name, a, b):
     try:
         return cls.apply(a, b)
     except ValueError as e:
-        if "broadcast" in str(e):
-            raise broadcast_error(name, a, b) from None
-        raise
+        raise_broadcast_error(e, name, a, b)
+
+
+def raise_broadcast_error(e, name, a, b):
+    """Re-raise NumPy's ValueError from op `name` on a and b; shapes that don't broadcast are
+    named in PyTorch's words. (Called from an `except` clause.)"""
+    if "broadcast" in str(e):
+        raise broadcast_error(name, a, b) from None
+    raise e
