@@ -103,16 +103,37 @@ class Function:
                 out = _SCALAR_TO_ARRAY(out)
         res = _new(Tensor)                      # Tensor._make, inlined
         res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
-        if record:
-            res.requires_grad, res._ctx = out.dtype.kind == "f", fn
-        else:
-            res.requires_grad, res._ctx = False, None
         if cls.is_view:                         # a view shares its base's storage and counter
             base = inputs[0]
             res._vbox, res._base = base._version_box(), \
                 base if base._base is None else base._base
-        if record:
-            fn._record(inputs, (res,))
+        if not record:
+            res.requires_grad, res._ctx = False, None
+            return res
+        res.requires_grad, res._ctx = out.dtype.kind == "f", fn
+        # The tape record (as _record, inlined for the one-output case): where each input's
+        # gradient goes and the version counters to check at backward time.
+        edges, versions = [], []
+        saves = cls.needs_inputs
+        for t in inputs:
+            if t is None:
+                edges.append(None)
+                continue
+            if saves:
+                box, d = t._vbox, t._data
+                if box is None:
+                    box = t._vbox = [0]
+                versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
+            edges.append(None if not t.requires_grad else t if t._ctx is None else
+                         (t._ctx, t._idx))
+        if cls.needs_output:
+            box = res._vbox
+            if box is None:
+                box = res._vbox = [0]
+            versions.append((box, box[0], out.shape, out.dtype, fn, 0))
+        fn.edges = edges
+        if versions:
+            fn.versions = versions
         return res
 
     def _forward_any(self, inputs, params):
