@@ -124,8 +124,9 @@ class Function:
                 if box is None:
                     box = t._vbox = [0]
                 versions.append((box, box[0], d.shape, d.dtype, t._ctx, t._idx))
-            edges.append(None if not t.requires_grad else t if t._ctx is None else
-                         (t._ctx, t._idx))
+            ctx = t._ctx        # an edge: None, the leaf, the node that made t, or (node, i)
+            edges.append(None if not t.requires_grad else t if ctx is None else
+                         ctx if ctx.out_meta is None else (ctx, t._idx))
         if cls.needs_output:
             box = res._vbox
             if box is None:
@@ -189,8 +190,10 @@ class Function:
                 edges.append(None)
             elif t._ctx is None:
                 edges.append(t)                 # leaf: accumulate into t.grad
+            elif t._ctx.out_meta is None:
+                edges.append(t._ctx)            # the node that made t (its only output)
             else:
-                edges.append((t._ctx, t._idx))
+                edges.append((t._ctx, t._idx))  # output t._idx of a multi-output node
         if self.needs_output:       # backward reads the output: guard it against in-place changes
             for o in outputs:
                 box = o._version_box()
@@ -229,9 +232,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
     from a heap of the nodes that have received a gradient (PyTorch's engine orders its ready
     queue the same way) instead of a traversal of the whole graph first."""
     root = root_tensor._ctx
-    gouts = _slots(root)
-    gouts[root_tensor._idx] = grad
-    pending = {root: gouts}
+    if root.out_meta is None:       # pending: a one-output node's gradient, or a list of them
+        _slots(root)                # (raises if the graph was freed)
+        pending = {root: grad}
+    else:
+        pending = {root: _slots(root)}
+        pending[root][root_tensor._idx] = grad
     heap = [(-root.seq, root)]
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     # id(leaf) → [leaf, the sum of the gradients that reached it]: as PyTorch's AccumulateGrad
@@ -247,17 +253,12 @@ def run_backward(root_tensor, grad, retain_graph=False):
             for v in node.versions:
                 if v[0][0] != v[1]:
                     _check_versions(node)
-            if node.out_meta is not None:
-                xp = array_module(*[g for g in gouts if g is not None])
-                gouts = [xp.zeros(s, d) if g is None else g
-                         for g, (s, d) in zip(gouts, node.out_meta)]
-            if node.hooks:
-                gouts = _hooks.apply_node_hooks(node, list(gouts))
-            for idx, t in node.retained:
-                if gouts[idx] is not None:
-                    t.grad = Tensor(gouts[idx].copy() if t.grad is None
-                                    else t.grad._data + gouts[idx])
-            gins = node.backward(*gouts)
+            if node.out_meta is None:
+                if node.hooks or node.retained:
+                    gouts = _output_grads(node, [gouts])[0]
+                gins = node.backward(gouts)
+            else:
+                gins = node.backward(*_output_grads(node, gouts))
             if type(gins) is not tuple:
                 gins = (gins,)
             edges = node.edges
@@ -267,15 +268,23 @@ def run_backward(root_tensor, grad, retain_graph=False):
             for e, g in zip(edges, gins):
                 if e is None or g is None:
                     continue
-                if type(e) is tuple:
+                if type(e) is tuple:                # (node, output index): several outputs
                     ctx, idx = e
                     slots = pending.get(ctx)
                     if slots is None:
-                        slots = pending[ctx] = [None] if ctx.out_meta is None and not ctx.freed \
-                            else _slots(ctx)
+                        slots = pending[ctx] = _slots(ctx)
                         _heappush(heap, (-ctx.seq, ctx))
                     slots[idx] = g if slots[idx] is None else slots[idx] + g
-                else:
+                elif isinstance(e, Function):       # the node that made the input (one output)
+                    acc = pending.get(e)
+                    if acc is None:
+                        if e.freed:
+                            _slots(e)
+                        pending[e] = g
+                        _heappush(heap, (-e.seq, e))
+                    else:
+                        pending[e] = acc + g
+                else:                               # a leaf
                     acc = leaves.get(id(e))
                     if acc is None:
                         leaves[id(e)] = [e, g]
@@ -291,6 +300,20 @@ def run_backward(root_tensor, grad, retain_graph=False):
         _hooks.run_callbacks()
 
 
+def _output_grads(node, gouts):
+    """The gradients of the node's outputs, as its backward takes them: zeros for the outputs
+    no gradient reached (several outputs), the tensor hooks applied, retained .grads stored."""
+    if node.out_meta is not None:
+        xp = array_module(*[g for g in gouts if g is not None])
+        gouts = [xp.zeros(s, d) if g is None else g for g, (s, d) in zip(gouts, node.out_meta)]
+    if node.hooks:
+        gouts = _hooks.apply_node_hooks(node, list(gouts))
+    for idx, t in node.retained:
+        if gouts[idx] is not None:
+            t.grad = Tensor(gouts[idx].copy() if t.grad is None else t.grad._data + gouts[idx])
+    return gouts
+
+
 def _hooked_leaf_uses(root):
     """id(leaf) → how many edges of the graph below `root` lead to it, for the leaves with
     hooks: a hooked leaf's gradient is complete (and its hooks run) once its last edge has been
@@ -300,12 +323,14 @@ def _hooked_leaf_uses(root):
         for e in stack.pop().edges:
             if e is None:
                 continue
-            if type(e) is tuple:
-                if e[0] not in seen:
-                    seen.add(e[0])
-                    stack.append(e[0])
-            elif _hooks.is_hooked_leaf(id(e)):
-                uses[id(e)] = uses.get(id(e), 0) + 1
+            if isinstance(e, Tensor):
+                if _hooks.is_hooked_leaf(id(e)):
+                    uses[id(e)] = uses.get(id(e), 0) + 1
+                continue
+            ctx = e[0] if type(e) is tuple else e
+            if ctx not in seen:
+                seen.add(ctx)
+                stack.append(ctx)
     return uses
 
 
@@ -313,7 +338,7 @@ def _release_uses(edges, held, uses, handed_out):
     """Count down the hooked leaves' uses; a leaf whose last use is done is hooked and
     accumulated now (so that DistributedDataParallel can start reducing it mid-backward)."""
     for e in edges:
-        if e is None or type(e) is tuple or id(e) not in uses:
+        if not isinstance(e, Tensor) or id(e) not in uses:
             continue
         uses[id(e)] -= 1
         if not uses[id(e)] and id(e) in held:
