@@ -23,6 +23,7 @@ _GENERIC, _SCALAR_TO_ARRAY, _NDARRAY = _np.generic, _np.asarray, _np.ndarray
 _new, _make = object.__new__, Tensor._make
 _NO_GRAD = tuple((False,) * n for n in range(8))     # needs_input_grad of an unrecorded op
 _NO_GRAD1, _NO_GRAD2, _GRAD1 = _NO_GRAD[1], _NO_GRAD[2], (True,)
+_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))  # shared, not made
 _SEQ = itertools.count()
 
 
@@ -80,7 +81,8 @@ class Function:
                     and type(b._data) is _NDARRAY:
                 ra, rb = a.requires_grad, b.requires_grad
                 if (ra or rb) and _grad_state.enabled:
-                    fn.seq, fn.needs_input_grad, record = next(_SEQ), (ra, rb), True
+                    fn.seq, fn.needs_input_grad, record = next(_SEQ), \
+                        _NEEDS2[ra][rb] if type(ra) is bool is type(rb) else (ra, rb), True
                 else:
                     fn.needs_input_grad, record = _NO_GRAD2, False
                 out = fn.forward(a._data, b._data, **params) if params else \

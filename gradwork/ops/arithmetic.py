@@ -41,12 +41,17 @@ class _Binary(Function):
 # d(a+b) = da + db
 class Add(_Binary):
     name, needs_inputs = "add", False
+    shapes = None
 
     def forward(self, a, b):
-        self.shapes = a.shape, b.shape
+        sa, sb = a.shape, b.shape
+        if sa != sb:                            # (equal shapes: the gradient passes through)
+            self.shapes = sa, sb
         return a + b
 
     def backward(self, g):
+        if self.shapes is None:
+            return g, g
         sa, sb = self.shapes
         return g if g.shape == sa else unbroadcast(g, sa), \
             g if g.shape == sb else unbroadcast(g, sb)
