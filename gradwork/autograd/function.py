@@ -206,8 +206,7 @@ class Function:
 
     def release(self):
         """Drop everything saved for backward; a second backward then raises."""
-        self.__dict__.clear()
-        self.freed = True
+        self.__dict__ = {"freed": True}
 
     def run_backward(self, root, grad, retain_graph=False):
         """The reverse sweep from `root`, an output of this node (see run_backward)."""
@@ -265,8 +264,7 @@ def run_backward(root_tensor, grad, retain_graph=False):
                 gins = (gins,)
             edges = node.edges
             if not retain_graph:
-                node.__dict__.clear()               # node.release(), inlined
-                node.freed = True
+                node.__dict__ = {"freed": True}     # node.release(), inlined
             for e, g in zip(edges, gins):
                 if e is None or g is None:
                     continue
