@@ -140,3 +140,19 @@ def test_relu_cut_over_threads_gives_the_bits_of_one_thread():
     for y, gx in results:
         np.testing.assert_array_equal(y, np.maximum(xs, 0))
         np.testing.assert_array_equal(gx, gs * (xs > 0))
+
+
+def test_tanh_backward_in_one_array_equals_the_formula_bit_for_bit():
+    """Tanh's backward writes g(1 − y²) into one fresh array; the same bits as the formula
+    (and the out-of-place path for a gradient of another dtype)."""
+    from gradwork.ops.activation import Tanh
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 5)).astype(np.float32)
+    g = rng.standard_normal((7, 5)).astype(np.float32)
+    fn = Tanh()
+    y = fn.forward(x)
+    np.testing.assert_array_equal(fn.backward(g), g * (1 - y * y))
+    g64 = g.astype(np.float64)
+    got = fn.backward(g64)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, g64 * (1 - y * y))
