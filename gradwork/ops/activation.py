@@ -11,10 +11,14 @@ from ..threads import over_ranges
 
 _NDARRAY = _np.ndarray
 
-# relu's backward is one compiled pass (gradwork.kernels) from this many elements up: there it
-# saves a ResNet-20 step ≈ 5 ms; below, NumPy's mask-and-multiply costs no more, and a small
-# model never loads Numba.
-_COMPILED_FROM = 1 << 20
+# relu's backward is one compiled pass (gradwork.kernels) from _KERNEL_FROM elements up: it
+# beats NumPy's mask-and-multiply at every size measured (LeNet-5's four ReLUs: 2.0 vs 3.1 µs
+# at 64×84, 41 vs 86 µs at 64×6×28×28), and below it a tiny model never loads Numba. From
+# _COMPILED_FROM elements both passes are also cut over the thread pool (≈ 5 ms on a ResNet-20
+# step). NumPy's maximum against the scalar 0 takes a slow strided loop (113 µs at 64×6×28×28)
+# where against an array of zeros it takes the vector one (40 µs + 25 for the zeros): the
+# forward compares with zeros, the same bits.
+_KERNEL_FROM, _COMPILED_FROM = 1 << 12, 1 << 20
 
 
 # relu(x) = max(0, x);  relu'(x) = [x > 0]
@@ -24,26 +28,33 @@ class ReLU(Function):
     needs_inputs, needs_output = False, True
 
     def forward(self, x):
-        xp = array_module(x)
-        if x.size < _COMPILED_FROM or xp is not _np or not x.flags.c_contiguous:
+        xp = _np if type(x) is _NDARRAY else array_module(x)
+        if x.dtype.kind != "f":
             self.out = xp.maximum(x, 0)
             return self.out
-        out = xp.empty(x.shape, _np.result_type(x.dtype, 0))
+        if x.size < _COMPILED_FROM or xp is not _np or not x.flags.c_contiguous:
+            self.out = xp.maximum(x, xp.zeros(x.shape, x.dtype))
+            return self.out
+        out = xp.empty(x.shape, x.dtype)
         xf, of = x.reshape(-1), out.reshape(-1)
-        over_ranges(lambda i, j: xp.maximum(xf[i:j], 0, out=of[i:j]), x.size)
+        over_ranges(lambda i, j: xp.maximum(xf[i:j], xp.zeros(j - i, x.dtype), out=of[i:j]),
+                    x.size)
         self.out = out
         return out
 
     def backward(self, g):
         xp, out = array_module(g), self.out
-        if (g.size < _COMPILED_FROM or g.dtype != out.dtype or g.dtype.kind != "f"
+        if (g.size < _KERNEL_FROM or g.dtype != out.dtype or g.dtype.kind != "f"
                 or g.dtype.itemsize < 4):
             return g * (out > 0)
         gx = xp.empty(g.shape, g.dtype)
         gf, of, xf = xp.ascontiguousarray(g).reshape(-1), xp.ascontiguousarray(out).reshape(-1), \
             gx.reshape(-1)
         run = kernel("relu_backward", g)                       # one pass, no mask
-        over_ranges(lambda i, j: run(gf[i:j], of[i:j], xf[i:j]), g.size)
+        if g.size < _COMPILED_FROM:
+            run(gf, of, xf)
+        else:
+            over_ranges(lambda i, j: run(gf[i:j], of[i:j], xf[i:j]), g.size)
         return gx
 
 
