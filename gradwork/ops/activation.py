@@ -16,9 +16,22 @@ _NDARRAY = _np.ndarray
 # at 64×84, 41 vs 86 µs at 64×6×28×28), and below it a tiny model never loads Numba. From
 # _COMPILED_FROM elements both passes are also cut over the thread pool (≈ 5 ms on a ResNet-20
 # step). NumPy's maximum against the scalar 0 takes a slow strided loop (113 µs at 64×6×28×28)
-# where against an array of zeros it takes the vector one (40 µs + 25 for the zeros): the
-# forward compares with zeros, the same bits.
+# where against an array of zeros it takes the vector one (40 µs): the forward compares with
+# zeros, the same bits. The zeros are one read-only buffer per dtype, grown to the largest
+# input below _COMPILED_FROM elements (≤ 4 MiB in float32) and viewed in each shape: a fresh
+# np.zeros per call would cost its page faults every step.
 _KERNEL_FROM, _COMPILED_FROM = 1 << 12, 1 << 20
+_ZEROS = {}
+
+
+def _zeros_view(shape, dtype, n):
+    """A read-only array of zeros of `shape` (n elements), viewed from the shared buffer."""
+    buf = _ZEROS.get(dtype)
+    if buf is None or buf.size < n:
+        buf = _np.zeros(n, dtype)
+        buf.setflags(write=False)
+        _ZEROS[dtype] = buf
+    return buf[:n].reshape(shape)
 
 
 # relu(x) = max(0, x);  relu'(x) = [x > 0]
@@ -29,16 +42,15 @@ class ReLU(Function):
 
     def forward(self, x):
         xp = _np if type(x) is _NDARRAY else array_module(x)
-        if x.dtype.kind != "f":
-            self.out = xp.maximum(x, 0)
+        if x.size < _COMPILED_FROM and xp is _np and x.dtype.kind == "f":
+            self.out = _np.maximum(x, _zeros_view(x.shape, x.dtype, x.size))
             return self.out
         if x.size < _COMPILED_FROM or xp is not _np or not x.flags.c_contiguous:
-            self.out = xp.maximum(x, xp.zeros(x.shape, x.dtype))
+            self.out = xp.maximum(x, 0)
             return self.out
-        out = xp.empty(x.shape, x.dtype)
+        out = xp.empty(x.shape, _np.result_type(x.dtype, 0))
         xf, of = x.reshape(-1), out.reshape(-1)
-        over_ranges(lambda i, j: xp.maximum(xf[i:j], xp.zeros(j - i, x.dtype), out=of[i:j]),
-                    x.size)
+        over_ranges(lambda i, j: xp.maximum(xf[i:j], 0, out=of[i:j]), x.size)
         self.out = out
         return out
 
