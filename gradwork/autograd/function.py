@@ -80,21 +80,25 @@ class Function:
             if a is not None and b is not None and type(a._data) is _NDARRAY \
                     and type(b._data) is _NDARRAY:
                 ra, rb = a.requires_grad, b.requires_grad
-                if (ra or rb) and _grad_state.enabled:
-                    fn.seq, fn.needs_input_grad, record = next(_SEQ), \
-                        _NEEDS2[ra][rb] if type(ra) is bool is type(rb) else (ra, rb), True
+                record = (ra or rb) and _grad_state.enabled
+                if record:
+                    fn.seq = next(_SEQ)         # creation order: the backward sweep's order
+                    fn.needs_input_grad = \
+                        _NEEDS2[ra][rb] if type(ra) is bool is type(rb) else (ra, rb)
                 else:
-                    fn.needs_input_grad, record = _NO_GRAD2, False
+                    fn.needs_input_grad = _NO_GRAD2
                 out = fn.forward(a._data, b._data, **params) if params else \
                     fn.forward(a._data, b._data)
             else:
                 out, record = fn._forward_any(inputs, params)
         elif n == 1 and inputs[0] is not None and type(inputs[0]._data) is _NDARRAY:
             a = inputs[0]
-            if a.requires_grad and _grad_state.enabled:
-                fn.seq, fn.needs_input_grad, record = next(_SEQ), _GRAD1, True
+            record = a.requires_grad and _grad_state.enabled
+            if record:
+                fn.seq = next(_SEQ)
+                fn.needs_input_grad = _GRAD1
             else:
-                fn.needs_input_grad, record = _NO_GRAD1, False
+                fn.needs_input_grad = _NO_GRAD1
             out = fn.forward(a._data, **params) if params else fn.forward(a._data)
         else:
             out, record = fn._forward_any(inputs, params)
@@ -103,16 +107,22 @@ class Function:
                 return fn._outputs(out, record, inputs)
             if isinstance(out, _GENERIC):       # NumPy reductions and 0-d ufuncs give scalars
                 out = _SCALAR_TO_ARRAY(out)
-        res = _new(Tensor)                      # Tensor._make, inlined
-        res._data, res.grad, res._idx, res._vbox, res._base = out, None, 0, None, None
+        res = _new(Tensor)          # Tensor._make, inlined (one store a statement: no tuple)
+        res._data = out
+        res.grad = None
+        res._idx = 0
+        res._vbox = None
+        res._base = None
         if cls.is_view:                         # a view shares its base's storage and counter
             base = inputs[0]
             res._vbox, res._base = base._version_box(), \
                 base if base._base is None else base._base
         if not record:
-            res.requires_grad, res._ctx = False, None
+            res.requires_grad = False
+            res._ctx = None
             return res
-        res.requires_grad, res._ctx = out.dtype.kind == "f", fn
+        res.requires_grad = out.dtype.kind == "f"
+        res._ctx = fn
         # The tape record (as _record, inlined for the one-output case): where each input's
         # gradient goes and the version counters to check at backward time.
         edges, versions = [], []
