@@ -249,7 +249,9 @@ def run_backward(root_tensor, grad, retain_graph=False):
     else:
         pending = {root: _slots(root)}
         pending[root][root_tensor._idx] = grad
-    heap = [(-root.seq, root)]
+    # The nodes waiting for their backward: a heap of (−seq, node), except that while the heap
+    # is empty the one waiting node is held in `nxt` instead (a chain never touches the heap).
+    heap, nxt = [], root
     handed_out = {id(grad)}         # the seed may be the caller's array: never store it as .grad
     # id(leaf) → [leaf, the sum of the gradients that reached it]: as PyTorch's AccumulateGrad
     # with its input buffer, a leaf's .grad is added to once per pass (at the end; a leaf with
@@ -258,8 +260,14 @@ def run_backward(root_tensor, grad, retain_graph=False):
     uses = _hooked_leaf_uses(root) if _hooks.LEAF_HOOKS or _hooks.POST_ACCUMULATE_HOOKS else {}
     _hooks._RUNNING[0] += 1
     try:
-        while heap:
-            node = _heappop(heap)[1]
+        while True:
+            if nxt is not None:
+                node = nxt
+                nxt = None
+            elif heap:
+                node = _heappop(heap)[1]
+            else:
+                break
             gouts = pending.pop(node)
             for v in node.versions:
                 if v[0][0] != v[1]:
@@ -283,6 +291,9 @@ def run_backward(root_tensor, grad, retain_graph=False):
                     slots = pending.get(ctx)
                     if slots is None:
                         slots = pending[ctx] = _slots(ctx)
+                        if nxt is not None:
+                            _heappush(heap, (-nxt.seq, nxt))
+                            nxt = None
                         _heappush(heap, (-ctx.seq, ctx))
                     slots[idx] = g if slots[idx] is None else slots[idx] + g
                 elif isinstance(e, Function):       # the node that made the input (one output)
@@ -291,7 +302,13 @@ def run_backward(root_tensor, grad, retain_graph=False):
                         if e.freed:
                             _slots(e)
                         pending[e] = g
-                        _heappush(heap, (-e.seq, e))
+                        if nxt is None and not heap:
+                            nxt = e
+                        else:
+                            if nxt is not None:
+                                _heappush(heap, (-nxt.seq, nxt))
+                                nxt = None
+                            _heappush(heap, (-e.seq, e))
                     else:
                         pending[e] = acc + g
                 else:                               # a leaf
