@@ -25,6 +25,10 @@ _NO_GRAD = tuple((False,) * n for n in range(8))     # needs_input_grad of an un
 _NO_GRAD1, _NO_GRAD2, _GRAD1 = _NO_GRAD[1], _NO_GRAD[2], (True,)
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))  # shared, not made
 _SEQ = itertools.count()
+# The maker recorded for a node's own output in its version checks: not the node itself, which
+# would make a reference cycle (node → versions → node) and keep an unused graph, and what it
+# saved, alive until the cyclic GC runs.
+_OWN = object()
 
 
 def _same_device(inputs, arrays):
@@ -143,7 +147,7 @@ class Function:
             box = res._vbox
             if box is None:
                 box = res._vbox = [0]
-            versions.append((box, box[0], out.shape, out.dtype, fn, 0))
+            versions.append((box, box[0], out.shape, out.dtype, _OWN, 0))
         fn.edges = edges
         if versions:
             fn.versions = versions
@@ -209,7 +213,7 @@ class Function:
         if self.needs_output:       # backward reads the output: guard it against in-place changes
             for o in outputs:
                 box = o._version_box()
-                versions.append((box, box[0], o._data.shape, o._data.dtype, self, o._idx))
+                versions.append((box, box[0], o._data.shape, o._data.dtype, _OWN, o._idx))
         self.edges = edges
         if versions:
             self.versions = versions
@@ -226,6 +230,7 @@ class Function:
 def _check_versions(node):
     for box, seen, shape, dtype, maker, idx in node.versions:
         if box[0] != seen:
+            maker = node if maker is _OWN else maker
             who = "a leaf" if maker is None else f"output {idx} of {type(maker).__name__}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "

@@ -293,3 +293,25 @@ def test_gradients_reaching_a_node_from_several_consumers_are_summed_before_its_
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
     with pytest.raises(RuntimeError, match="second time"):
         (b * 2.0).sum().backward()                   # b's node (several outputs) was freed
+
+
+def test_a_graph_never_differentiated_is_freed_without_the_cyclic_gc():
+    """An op that guards its own output (tanh, relu, exp…) records its version check without
+    pointing back to itself: dropping the result frees the node and what it saved at once
+    (it used to wait for the cyclic GC, so a loop of such forwards kept every output alive)."""
+    x = gw.randn(4, 3, requires_grad=True)
+    gc.disable()
+    try:
+        for op in (lambda t: t.tanh(), lambda t: t.exp(), lambda t: gw.relu(t),
+                   lambda t: gw.split(t * 2.0, 2)[0].exp()):
+            y = op(x)
+            node, out = weakref.ref(y.grad_fn), weakref.ref(y)
+            del y
+            assert node() is None and out() is None
+    finally:
+        gc.enable()
+    h = x.tanh()                         # the error still names the node as the maker
+    h2 = h * 1.0
+    h.detach().add_(1)                   # the output Tanh saved is changed
+    with pytest.raises(RuntimeError, match=r"output 0 of Tanh.*Hint: the backward of Tanh"):
+        (h2 + h).sum().backward()
