@@ -50,8 +50,13 @@ class Tensor:
         """A Tensor sharing this one's storage, outside the graph, with its own version
         counter (PyTorch's `.data`: changes through it are not seen by autograd)."""
         t = _new(Tensor)
-        t._data, t.grad, t.requires_grad, t._ctx, t._idx, t._vbox, t._base = \
-            self._data, None, False, None, 0, None, None
+        t._data = self._data
+        t.grad = None
+        t.requires_grad = False
+        t._ctx = None
+        t._idx = 0
+        t._vbox = None
+        t._base = None
         return t
 
     @data.setter

@@ -5,7 +5,7 @@ import numbers
 
 from ..autograd import Function, Tensor
 from ..backend import DEFAULT_FLOAT, array_module, errstate
-from .broadcast import apply_broadcasting, as_tensor_like, unbroadcast
+from .broadcast import apply_broadcasting, as_tensor_like, raise_broadcast_error, unbroadcast
 
 
 def _is_scalar(x):
@@ -41,13 +41,20 @@ class _Binary(Function):
 # d(a+b) = da + db
 class Add(_Binary):
     name, needs_inputs = "add", False
+    shapes = None
 
     def forward(self, a, b):
-        self.shapes = a.shape, b.shape
+        sa, sb = a.shape, b.shape
+        if sa != sb:                            # (equal shapes: the gradient passes through)
+            self.shapes = sa, sb
         return a + b
 
     def backward(self, g):
-        return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
+        if self.shapes is None:
+            return g, g
+        sa, sb = self.shapes
+        return g if g.shape == sa else unbroadcast(g, sa), \
+            g if g.shape == sb else unbroadcast(g, sb)
 
 
 class Sub(_Binary):
@@ -71,8 +78,16 @@ class Mul(_Binary):
         return a * b
 
     def backward(self, g):
-        ga = unbroadcast(g * self.b, self.a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = g * b
+            if ga.shape != a.shape:
+                ga = unbroadcast(ga, a.shape)
+        if self.needs_input_grad[1]:
+            gb = g * a
+            if gb.shape != b.shape:
+                gb = unbroadcast(gb, b.shape)
         return ga, gb
 
 
@@ -207,9 +222,16 @@ class Neg(Function):
 
 
 def add(a, b, alpha=1):
+    if type(b) is Tensor and alpha == 1:        # the common case first: no scalar tests
+        if a._data.dtype is b._data.dtype:
+            try:
+                return Add.apply(a, b)
+            except ValueError as e:
+                raise_broadcast_error(e, "add", a, b)
+        return apply_broadcasting(Add, "add", a, b)
     if alpha != 1:
         b = mul(b, alpha)
-    if type(b) is Tensor:                       # the common case first: no scalar tests
+    if type(b) is Tensor:
         return apply_broadcasting(Add, "add", a, b)
     if _is_scalar(b):
         b = _scalar(b)
@@ -237,6 +259,11 @@ def rsub(a, b):
 
 def mul(a, b):
     if type(b) is Tensor:
+        if a._data.dtype is b._data.dtype:
+            try:
+                return Mul.apply(a, b)
+            except ValueError as e:
+                raise_broadcast_error(e, "mul", a, b)
         return apply_broadcasting(Mul, "mul", a, b)
     if _is_scalar(b):
         b = _scalar(b)

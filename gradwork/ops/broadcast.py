@@ -2,17 +2,23 @@
 from .. import backend
 from ..autograd import Tensor
 
+_NDARRAY, _add_reduce = backend.np.ndarray, backend.np.add.reduce
+
 
 def unbroadcast(grad, shape):
     """Sum `grad` down to `shape`: the adjoint of broadcasting `shape` up to grad.shape."""
-    if grad.shape == shape:
+    gshape = grad.shape
+    if gshape == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    extra = len(gshape) - len(shape)
+    axes = list(range(extra))
+    for i, n in enumerate(shape):
+        if n == 1 and gshape[i + extra] != 1:
+            axes.append(i + extra)
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+        grad = _add_reduce(grad, tuple(axes), None, None, True) if type(grad) is _NDARRAY \
+            else grad.sum(axis=tuple(axes), keepdims=True)
+    return grad.reshape(shape) if extra else grad
 
 
 def broadcast_error(op, a, b):
@@ -80,6 +86,12 @@ def apply_broadcasting(cls, name, a, b):
     try:
         return cls.apply(a, b)
     except ValueError as e:
-        if "broadcast" in str(e):
-            raise broadcast_error(name, a, b) from None
-        raise
+        raise_broadcast_error(e, name, a, b)
+
+
+def raise_broadcast_error(e, name, a, b):
+    """Re-raise NumPy's ValueError from op `name` on a and b; shapes that don't broadcast are
+    named in PyTorch's words. (Called from an `except` clause.)"""
+    if "broadcast" in str(e):
+        raise broadcast_error(name, a, b) from None
+    raise e

@@ -6,7 +6,10 @@ from collections import namedtuple
 
 from ..autograd import Function, Tensor
 from ..backend import array_module, errstate
+from ..backend import np as _np
 from .unary import abs as _abs
+
+_NDARRAY, _add_reduce = _np.ndarray, _np.add.reduce
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -28,7 +31,7 @@ def normalize_dims(dim, ndim, op="reduce"):
 
 def _expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
-    xp = array_module(g)
+    xp = _np if type(g) is _NDARRAY else array_module(g)
     if not keepdim and dims:
         g = g.reshape([1 if i in dims else n for i, n in enumerate(shape)])
     if math.prod(shape) <= 4096:
@@ -45,7 +48,10 @@ class Sum(Function):
 
     def forward(self, a, dims, keepdim):
         self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
-        out = a.sum(axis=dims, keepdims=keepdim)
+        if type(a) is _NDARRAY:     # ndarray.sum's own Python wrapper, skipped: the same reduce
+            out = _add_reduce(a, dims, None, None, keepdim)
+        else:
+            out = a.sum(axis=dims, keepdims=keepdim)
         return out if a.dtype.kind != "b" else out.astype("int64")
 
     def backward(self, g):
@@ -164,7 +170,7 @@ class LogSumExp(Function):
 
 
 def sum(a, dim=None, keepdim=False, dtype=None):
-    out = Sum.apply(a, dims=normalize_dims(dim, a.ndim, "sum"), keepdim=keepdim)
+    out = Sum.apply(a, dims=normalize_dims(dim, a._data.ndim, "sum"), keepdim=keepdim)
     return out if dtype is None else out.to(dtype)
 
 

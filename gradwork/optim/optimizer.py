@@ -120,14 +120,16 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        state, update = self.state, self._update
         for group in self.param_groups:
+            maximize = group.get("maximize", False)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 g = p.grad._data
-                if group.get("maximize", False):
+                if maximize:
                     g = -g
-                self._update(group, p._data, g, self.state.setdefault(p, {}))
+                update(group, p._data, g, state.setdefault(p, {}))
                 p._bump_version()
         return loss
 

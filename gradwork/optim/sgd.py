@@ -35,17 +35,32 @@ class SGD(Optimizer):
                                 f"(nesterov=True), got momentum={group['momentum']!r}, "
                                 f"dampening={group['dampening']!r}")
 
-    # θ ← θ − lr (g + μ b) or θ − lr b, with b ← μ b + (1 − τ)(∇θ + λθ) (PyTorch's SGD)
+    # θ ← θ − lr (g + μ b) or θ − lr b, with b ← μ b + (1 − τ)(∇θ + λθ) (PyTorch's SGD).
+    # In place where the result is ours, one array made per term (the bits of the formula:
+    # x·1 = x and a + b = b + a exactly, so τ = 0 adds g itself and λθ + g is g + λθ).
     def _update(self, group, p, g, state):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd != 0:
-            g = g + wd * p
+            if g.dtype != p.dtype:
+                g = g + wd * p
+            else:
+                g2 = p * wd
+                g2 += g
+                g = g2
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor(g.copy())
             else:
-                buf._data *= mu
-                buf._data += (1 - group["dampening"]) * g
-            g = g + mu * buf._data if group["nesterov"] else buf._data
-        p -= lr * g
+                b = buf._data
+                b *= mu
+                tau = group["dampening"]
+                b += g if tau == 0 else (1 - tau) * g
+            if group["nesterov"]:
+                g2 = buf._data * mu
+                g2 += g
+                g = g2
+            else:
+                g = buf._data
+        step = g * lr
+        p -= step

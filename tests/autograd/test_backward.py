@@ -250,3 +250,68 @@ def test_version_counter_made_on_first_need_still_fires_and_data_keeps_its_own()
     v.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+def test_a_leaf_used_many_times_gets_the_sum_once_as_pytorch():
+    """A leaf's gradients are summed over the pass and added to an existing .grad once
+    (PyTorch's AccumulateGrad with its input buffer): old + (g1 + g2 + …), float32."""
+    import torch
+    rng = np.random.default_rng(3)
+    ws = rng.standard_normal((2, 4), dtype=np.float32)
+    old = rng.standard_normal(4, dtype=np.float32)
+    cs = rng.standard_normal((40, 4), dtype=np.float32)
+
+    def run(lib, w):
+        h = w
+        for c in cs:                     # w reaches the sum through every step
+            h = h * (lib.tensor(c) if lib is gw else torch.tensor(c)) + w
+        return (h * h).sum()
+
+    w = gw.tensor(ws[0], requires_grad=True)
+    w.grad = gw.tensor(old)
+    run(gw, w).backward()
+    tw = torch.tensor(ws[0], requires_grad=True)
+    tw.grad = torch.tensor(old)
+    run(torch, tw).backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5)
+    assert w.grad._data is not old       # the summed gradient is a fresh array (no aliasing)
+
+
+def test_gradients_reaching_a_node_from_several_consumers_are_summed_before_its_backward():
+    """The one-output node's gradient is held alone (no slot list) and summed in arrival
+    order; a multi-output node keeps one slot per output (its unused output gets zeros)."""
+    x = gw.tensor([0.5, -2.0, 3.0], dtype=gw.float64, requires_grad=True)
+    t = x.tanh()                                     # one output, four consumers
+    a, b = gw.split(x * 3.0, 2)                      # several outputs; a used twice, b once
+    y = (t * 2.0).sum() + (t * t).sum() + t.sum() + (t * x).sum() + (a * a).sum() + a.sum()
+    y.backward()
+    xv = x.detach().numpy()
+    tv, dt = np.tanh(xv), 1 - np.tanh(xv) ** 2
+    av = 3 * xv[:2]
+    expected = (2 + 2 * tv + 1 + xv) * dt + tv
+    expected[:2] += (2 * av + 1) * 3
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="second time"):
+        (b * 2.0).sum().backward()                   # b's node (several outputs) was freed
+
+
+def test_a_graph_never_differentiated_is_freed_without_the_cyclic_gc():
+    """An op that guards its own output (tanh, relu, exp…) records its version check without
+    pointing back to itself: dropping the result frees the node and what it saved at once
+    (it used to wait for the cyclic GC, so a loop of such forwards kept every output alive)."""
+    x = gw.randn(4, 3, requires_grad=True)
+    gc.disable()
+    try:
+        for op in (lambda t: t.tanh(), lambda t: t.exp(), lambda t: gw.relu(t),
+                   lambda t: gw.split(t * 2.0, 2)[0].exp()):
+            y = op(x)
+            node, out = weakref.ref(y.grad_fn), weakref.ref(y)
+            del y
+            assert node() is None and out() is None
+    finally:
+        gc.enable()
+    h = x.tanh()                         # the error still names the node as the maker
+    h2 = h * 1.0
+    h.detach().add_(1)                   # the output Tanh saved is changed
+    with pytest.raises(RuntimeError, match=r"output 0 of Tanh.*Hint: the backward of Tanh"):
+        (h2 + h).sum().backward()

@@ -140,3 +140,40 @@ def test_relu_cut_over_threads_gives_the_bits_of_one_thread():
     for y, gx in results:
         np.testing.assert_array_equal(y, np.maximum(xs, 0))
         np.testing.assert_array_equal(gx, gs * (xs > 0))
+
+
+def test_tanh_backward_in_one_array_equals_the_formula_bit_for_bit():
+    """Tanh's backward writes g(1 − y²) into one fresh array; the same bits as the formula
+    (and the out-of-place path for a gradient of another dtype)."""
+    from gradwork.ops.activation import Tanh
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 5)).astype(np.float32)
+    g = rng.standard_normal((7, 5)).astype(np.float32)
+    fn = Tanh()
+    y = fn.forward(x)
+    np.testing.assert_array_equal(fn.backward(g), g * (1 - y * y))
+    g64 = g.astype(np.float64)
+    got = fn.backward(g64)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, g64 * (1 - y * y))
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (64, 84), (4, 6, 28, 28)])
+def test_relu_forward_against_zeros_and_compiled_backward_equal_the_reference(shape):
+    """Below _KERNEL_FROM NumPy's g·[y > 0]; from it (LeNet-5's sizes) the compiled one-pass
+    backward; the forward compares with an array of zeros: the bits of np.maximum(x, 0),
+    −0.0 and NaN included, and the gradient [x > 0]·g (PyTorch's)."""
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal(shape, dtype=np.float32)
+    xs.flat[::11], xs.flat[3] = -0.0, np.nan
+    gs = rng.standard_normal(shape, dtype=np.float32)
+    x = gw.tensor(xs, requires_grad=True)
+    y = F.relu(x)
+    y.backward(gw.tensor(gs))
+    np.testing.assert_array_equal(y.detach().numpy().view(np.int32),
+                                  np.maximum(xs, 0).view(np.int32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(xs > 0, gs, 0))
+    tx = torch.tensor(xs, requires_grad=True)
+    TF.relu(tx).backward(torch.tensor(gs))
+    finite = ~np.isnan(xs)
+    np.testing.assert_array_equal(x.grad.numpy()[finite], tx.grad.numpy()[finite])

@@ -62,3 +62,34 @@ def test_bad_option_in_a_param_group_is_rejected():
     with pytest.raises(ValueError, match=r"SGD: Invalid learning rate: -1 \(lr must be a finite "
                                          r"number >= 0, got -1\)"):
         SGD([{"params": [a]}, {"params": [b], "lr": -1}], lr=0.1)
+
+
+def _sgd_formula(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    """The update as written before the in-place form (PyTorch's equations, one array each)."""
+    p, buf = p.copy(), None
+    for g in grads:
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            if buf is None:
+                buf = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+    return p
+
+
+@pytest.mark.parametrize("kwargs", [c for c in CASES if "maximize" not in c])
+def test_in_place_update_has_the_bits_of_the_formula(kwargs):
+    rng = np.random.default_rng(7)
+    p0 = rng.standard_normal((5, 4)).astype(np.float32)
+    grads = rng.standard_normal((6, 5, 4)).astype(np.float32)
+    p = gw.nn.Parameter(p0.copy())
+    opt = SGD([p], **kwargs)
+    for g in grads:
+        p.grad = gw.tensor(g)
+        opt.step()
+    np.testing.assert_array_equal(p.detach().numpy().view(np.int32),
+                                  _sgd_formula(p0, grads, **kwargs).view(np.int32))
