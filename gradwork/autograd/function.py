@@ -320,6 +320,9 @@ def run_backward(root_tensor, grad, retain_graph=False):
                     acc = leaves.get(id(e))
                     if acc is None:
                         leaves[id(e)] = [e, g]
+                    elif g.shape != acc[1].shape:
+                        raise RuntimeError(f"internal error: gradient of shape {g.shape} for a "
+                                           f"leaf of shape {e._data.shape}")
                     else:
                         acc[1] = acc[1] + g
             if uses:

@@ -315,3 +315,20 @@ def test_a_graph_never_differentiated_is_freed_without_the_cyclic_gc():
     h.detach().add_(1)                   # the output Tanh saved is changed
     with pytest.raises(RuntimeError, match=r"output 0 of Tanh.*Hint: the backward of Tanh"):
         (h2 + h).sum().backward()
+
+
+def test_a_wrongly_shaped_leaf_gradient_is_refused_even_when_it_broadcasts():
+    """A leaf's gradients are summed over the pass before they reach .grad; a (buggy) backward
+    whose gradient would broadcast into the others' shape is still an internal error."""
+
+    class Shrink(Function):                     # returns a (1, 3) gradient for a (2, 3) input
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, g):
+            return g[:1]
+
+    x = gw.ones(2, 3, requires_grad=True)
+    y = (x * 2.0) + Shrink.apply(x)
+    with pytest.raises(RuntimeError, match="internal error: gradient of shape"):
+        y.sum().backward()
