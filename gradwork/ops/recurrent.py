@@ -110,10 +110,11 @@ class _Schedule:
         return (xp.empty if self.lengths is None else xp.zeros)(shape, dtype)
 
 
-def _input_grads(need, sched, xl, w_ih, h_prev, grads):
+def _input_grads(need, sched, xl, w_ih, h_prev, grads, split=False):
     """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (dx and dW_hh
     unless the cell formed them) and the biases, from the cell's δ of the input and hidden
-    pre-activations."""
+    pre-activations. With `split` (the loop ran split over the threads), the weight gradients
+    too: a band of rows per thread (_transposed_product)."""
     T, N, IN = xl.shape
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     dx2 = grads.d_x.reshape(T * N, -1)                                   # (T·N, G·H)
@@ -122,14 +123,27 @@ def _input_grads(need, sched, xl, w_ih, h_prev, grads):
     if need["x"]:
         gx = sched.from_loop(grads.x if grads.x is not None else (dx2 @ w_ih).reshape(T, N, IN))
     if need["w_ih"]:
-        gw_ih = dx2.T @ xl.reshape(T * N, IN)
+        gw_ih = _transposed_product(dx2, xl.reshape(T * N, IN), split)
     if need["w_hh"]:
-        gw_hh = grads.w_hh if grads.w_hh is not None else dh2.T @ h_prev.reshape(T * N, -1)
+        gw_hh = grads.w_hh if grads.w_hh is not None else \
+            _transposed_product(dh2, h_prev.reshape(T * N, -1), split)
     if need["b_ih"]:
         gb_ih = dx2.sum(axis=0)
     if need["b_hh"]:
         gb_hh = gb_ih if same and gb_ih is not None else dh2.sum(axis=0)
     return gx, gw_ih, gw_hh, gb_ih, gb_hh
+
+
+def _transposed_product(a, b, split):
+    """aᵀ·b for a (M, R), b (M, K). With `split`, rows [r0, r1) of the result per pool thread,
+    each GEMM single-threaded: a 2-thread OpenBLAS GEMM here leaves OpenBLAS's own worker
+    spinning (threads.serial_blas) on the core the next step's split loop needs — W3's LSTM
+    step at 2 threads measured slower split than unsplit until this (RESULTS.md)."""
+    if not split or array_module(a) is not _np:
+        return a.T @ b
+    out = _np.empty((a.shape[1], b.shape[1]), _np.result_type(a, b))
+    over_ranges(lambda r0, r1: _np.matmul(a[:, r0:r1].T, b, out=out[r0:r1]), a.shape[1])
+    return out
 
 
 # The time loop of every recurrent cell: states_t+1 = cell(a_t, states_t) forward, BPTT back.
@@ -166,7 +180,8 @@ class _SequenceOp(Function):
         _over_rows(lambda lo, hi: cell.run_back(sched.sizes, lo, hi, dout, ds), sched.N,
                    self.split, cell.compiled)
         grads = cell.gradients(need)
-        weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads)
+        weights = _input_grads(need, sched, self.xl, self.w_ih, self.S["h"][:-1], grads,
+                               self.split)
         states = (sched.state_from_loop(d) if need[s] else None for s, d in zip(cell.states, ds))
         return (*weights, *states, *(grads.params.get(p) for p in cell.params))
 

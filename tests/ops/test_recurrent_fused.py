@@ -331,3 +331,18 @@ def test_fused_path_needs_less_memory_than_the_reference(monkeypatch):
     reference = _peak_bytes(monkeypatch, False)
     ours = _peak_bytes(monkeypatch, True)
     assert ours < reference - 200 * 8 * 5 * 32 * 4 * 0.9, (ours, reference)
+
+
+def test_weight_gradient_product_split_over_threads_equals_one_gemm():
+    """δᵀ·x with the rows of the result split over two pool threads (what the split loop's
+    weight gradients use) = the one GEMM."""
+    before = threads.get_num_threads()
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((70, 24)), rng.standard_normal((70, 5))
+    try:
+        threads.set_num_threads(2)
+        split = recurrent._transposed_product(a, b, True)
+    finally:
+        threads.set_num_threads(before)
+    np.testing.assert_allclose(split, a.T @ b, rtol=1e-12, atol=1e-12)
+    assert split.shape == (24, 5) and split.flags.c_contiguous
