@@ -107,6 +107,11 @@ def _row_slab(x, r0, r1, kh, s, pads, d):
     return x[:, :, max(lo, 0):min(hi, H)], ((max(-lo, 0), max(hi - H, 0)), pads[1])
 
 
+# Elements (float32) of one blocked copy beyond which oneDNN's forward runs in slices of the
+# batch (16 MiB: W2's largest activation at batch 128 is 2 M elements, one VGG-16 image's 3.2 M).
+_ONEDNN_SLICE = 1 << 22
+
+
 def onednn_layout(direction, x_shape, w_shape, groups, stride):
     """The measured rule (module docstring): 'blocked' or 'plain' for oneDNN's layouts, or
     None where the NumPy path is faster, for direction 'forward', 'input_grad' or
@@ -163,6 +168,22 @@ class ConvPlan:
         except onednn.OneDNNError:      # a geometry it does not implement: NumPy's
             return None
 
+    def _onednn_slice(self):
+        """Samples per oneDNN forward call: all of them unless the blocked copies of one
+        call's input or output (workspace buffers, beside x and y) would pass _ONEDNN_SLICE
+        elements; then as many as fit, at least one. Bounds the extra memory of a large
+        batch of large images (VGG-16 inference at batch 8–32 needed 49.6 MiB per image
+        instead of PyTorch's 37.3 with the whole batch in one call; W2 and batch 1 are one
+        call)."""
+        K, (oh, ow) = self.w_shape[0], self.out_hw
+        per_sample = max(math.prod(self.x_shape[1:]), K * oh * ow)
+        return max(1, _ONEDNN_SLICE // per_sample)
+
+    def _part(self, n):
+        """The plan of the same convolution on n samples."""
+        return ConvPlan((n, *self.x_shape[1:]), self.w_shape, self.stride, self.pads,
+                        self.dilation, self.groups, self.out_hw, self.accelerate)
+
     def pitch(self, B, pads=None):
         """Over-width row pitch for a part of B samples (None: packed columns)."""
         K, Cg, *kernel = self.w_shape
@@ -187,10 +208,18 @@ class ConvPlan:
     def forward(self, x, w, b):
         """y = W ⋆ x + b."""
         dnnl = self.onednn("forward", x, b is not None)
+        N, step = x.shape[0], self._onednn_slice()
+        if dnnl is not None and step < N:       # slices of the batch, one primitive per size
+            dnnl = {n: self._part(n).onednn("forward", x, b is not None)
+                    for n in {step, N % step or step}}
+            dnnl = None if None in dnnl.values() else dnnl
         if dnnl is not None:
-            out = np.empty((x.shape[0], w.shape[0], *self.out_hw), np.float32)
+            out = np.empty((N, w.shape[0], *self.out_hw), np.float32)
             c = np.ascontiguousarray
-            dnnl.forward(c(x), c(w), None if b is None else c(b), out)
+            x, w, b = c(x), c(w), None if b is None else c(b)
+            for n0 in range(0, N, step):
+                n1 = min(N, n0 + step)
+                (dnnl if step >= N else dnnl[n1 - n0]).forward(x[n0:n1], w, b, out[n0:n1])
             return out
         out = array_module(x, w).empty((x.shape[0], w.shape[0], *self.out_hw), x.dtype)
         if self.split == "rows" and array_module(x) is np:   # one image: its output rows

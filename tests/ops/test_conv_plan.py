@@ -188,3 +188,30 @@ def test_onednn_threads_follow_the_plans_split():
         assert small.onednn("forward", x).threads == 1
     finally:
         gw.set_num_threads(before)
+
+
+@needs_onednn
+@pytest.mark.parametrize("N", [5, 6])
+def test_onednn_forward_in_slices_of_the_batch_equals_one_call(monkeypatch, N):
+    """Where a batch's blocked copies would pass _ONEDNN_SLICE elements, the forward runs in
+    slices (2 samples here, and a remainder of 1 for N = 5): the same output as one call, and
+    as the NumPy path; the calls really are slices."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, 8, 6, 6), dtype=np.float32)
+    w = rng.standard_normal((16, 8, 3, 3), dtype=np.float32)
+    b = rng.standard_normal(16, dtype=np.float32)
+    whole = F.conv2d(gw.tensor(x), gw.tensor(w), gw.tensor(b), padding=1).numpy()
+    sizes = []
+    real = onednn.Convolution.forward
+
+    def spy(self, x, *rest):
+        sizes.append(x.shape[0])
+        return real(self, x, *rest)
+    monkeypatch.setattr(onednn.Convolution, "forward", spy)
+    monkeypatch.setattr(conv_plan, "_ONEDNN_SLICE", 2 * 16 * 6 * 6)
+    sliced = F.conv2d(gw.tensor(x), gw.tensor(w), gw.tensor(b), padding=1).numpy()
+    with mkldnn.flags(enabled=False):
+        ref = F.conv2d(gw.tensor(x), gw.tensor(w), gw.tensor(b), padding=1).numpy()
+    assert sizes == [2, 2, 1] if N == 5 else sizes == [2, 2, 2]
+    np.testing.assert_allclose(sliced, whole, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(sliced, ref, rtol=1e-4, atol=1e-4)
