@@ -326,6 +326,31 @@ def build_model_and_data(config):
     return (model, *loaders)
 
 
+def trainer_options(config, optimizer):
+    """The keyword arguments every task's Trainer takes from a run's config: the schedule,
+    clipping, penalty, run folder, progress, checkpoint cadence, data parallelism, device."""
+    return dict(scheduler=build_scheduler(config, optimizer), clip_grad=config.clip_grad,
+                penalty=config.penalty, penalty_strength=config.penalty_strength,
+                run_dir=run_dir(config), config=config, progress=config.progress,
+                checkpoint_steps=config.checkpoint_steps,
+                checkpoint_minutes=config.checkpoint_minutes, data_parallel=data_parallel(),
+                device=config.device)
+
+
+def task_model(config, **task_args):
+    """(model, optimizer) of a task trainer (language model, tagger): the zoo model
+    `config.model` built from `config.seed` with the task's arguments and --model-args,
+    prepared for the run, and its optimizer."""
+    from ..models import get_model
+    backend.manual_seed(config.seed)
+    try:
+        model = get_model(config.model, **task_args, **config.model_args)
+    except TypeError as e:
+        raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
+    model = prepare_model(model, config)
+    return model, build_optimizer(config, model)
+
+
 def build_trainer(config):
     """(trainer, test_loader) of a run: model, data, optimizer and schedule from `config`; the
     model is checked against one sample of the data before anything is written. A model whose
@@ -341,12 +366,6 @@ def build_trainer(config):
     backend.set_rng_state(state)                 # the check draws nothing the run would see
     model = prepare_model(model, config)
     optimizer = build_optimizer(config, model)
-    scheduler = build_scheduler(config, optimizer)
     trainer = Trainer(model, optimizer, train_loader, val_loader, loss_fn=AuxiliaryLoss(),
-                      scheduler=scheduler, clip_grad=config.clip_grad, penalty=config.penalty,
-                      penalty_strength=config.penalty_strength, run_dir=run_dir(config),
-                      config=config, progress=config.progress,
-                      checkpoint_steps=config.checkpoint_steps,
-                      checkpoint_minutes=config.checkpoint_minutes,
-                      data_parallel=data_parallel(), device=config.device)
+                      **trainer_options(config, optimizer))
     return trainer, test_loader

@@ -20,7 +20,6 @@ import json
 import math
 import os
 
-from .. import backend
 from ..autograd import Tensor
 from ..backend import np
 from ..data.text import BPTTBatches, CharVocabulary, read_text, split_text
@@ -243,8 +242,7 @@ def build_language_model_trainer(config):
     """(trainer, None): a language model on the text file `config.data_dir` (None: the
     bundled text), its last `config.val_split` held out; the vocabulary is the file's."""
     from ..distributed import process_group as pg
-    from ..models import get_model
-    from .build import build_optimizer, build_scheduler, data_parallel, prepare_model, run_dir
+    from .build import data_parallel, task_model, trainer_options
     if config.data not in ("mnist", "text"):            # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a language model: it trains on a text file "
                             f"(--data-dir FILE.txt, or the bundled text), not --data "
@@ -265,20 +263,9 @@ def build_language_model_trainer(config):
                                 f"of bptt + 1 = {config.bptt + 1}; use a larger --val-split, "
                                 "a smaller --bptt, or --val-split 0")
         val = BPTTBatches(val_ids, streams, config.bptt)
-    backend.manual_seed(config.seed)
-    try:
-        model = get_model(config.model, vocab_size=len(vocabulary), **config.model_args)
-    except TypeError as e:
-        raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
-    model = prepare_model(model, config)
-    optimizer = build_optimizer(config, model)
-    trainer = LanguageModelTrainer(
-        model, optimizer, train, val, vocabulary, scheduler=build_scheduler(config, optimizer),
-        clip_grad=config.clip_grad, penalty=config.penalty,
-        penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
-        progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes, data_parallel=data_parallel(),
-        device=config.device)
+    model, optimizer = task_model(config, vocab_size=len(vocabulary))
+    trainer = LanguageModelTrainer(model, optimizer, train, val, vocabulary,
+                                   **trainer_options(config, optimizer))
     return trainer, None
 
 

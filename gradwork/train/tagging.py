@@ -53,16 +53,7 @@ def build_tagging_trainer(config):
     """(trainer, test_loader): the zoo tagger `config.model` on the context-tagging task
     (data/tagging.py), `config.limit_train` / `limit_test` sequences (default 4,000 / 1,000)
     generated from `config.seed`, `config.val_split` of the training ones held out."""
-    from ..models import get_model
-    from .build import (
-        build_optimizer,
-        build_scheduler,
-        data_parallel,
-        prepare_model,
-        run_dir,
-        split_validation,
-        train_loader,
-    )
+    from .build import split_validation, task_model, train_loader, trainer_options
     if config.data not in ("mnist", "context-tagging"):  # mnist: the option left to its default
         raise ArgumentError(f"{config.model} is a tagger: it trains on its generated "
                             f"context-tagging task, not --data {config.data}")
@@ -77,19 +68,8 @@ def build_tagging_trainer(config):
         val_loader = DataLoader(Subset(train, held), batch, seed=config.seed)
         train = Subset(train, keep)
     train_batches = train_loader(train, config)       # this rank's share of a global batch
-    backend.manual_seed(config.seed)
-    try:
-        model = get_model(config.model, num_classes=len(ContextTagging.classes),
-                          vocab_size=test.num_symbols + 1, **config.model_args)
-    except TypeError as e:
-        raise ArgumentError(f"--model-args {config.model_args}: {e}") from None
-    model = prepare_model(model, config)
-    optimizer = build_optimizer(config, model)
-    trainer = TaggingTrainer(
-        model, optimizer, train_batches, val_loader, scheduler=build_scheduler(config, optimizer),
-        clip_grad=config.clip_grad, penalty=config.penalty,
-        penalty_strength=config.penalty_strength, run_dir=run_dir(config), config=config,
-        progress=config.progress, checkpoint_steps=config.checkpoint_steps,
-        checkpoint_minutes=config.checkpoint_minutes, data_parallel=data_parallel(),
-        device=config.device)
+    model, optimizer = task_model(config, num_classes=len(ContextTagging.classes),
+                                  vocab_size=test.num_symbols + 1)
+    trainer = TaggingTrainer(model, optimizer, train_batches, val_loader,
+                             **trainer_options(config, optimizer))
     return trainer, test_loader
