@@ -15,17 +15,22 @@ from .dataset import ArrayDataset
 from .folder import ImageFolder
 from .fsdd import FSDD, MFCCFeatures, fit_length
 from .image_folder import InMemoryImageFolder
-from .image_transforms import (
+from .mnist import MNIST, FashionMNIST
+from .transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     CenterCrop,
     ColorJitter,
+    Compose,
     Lighting,
+    Normalize,
+    Pad,
+    RandomCrop,
+    RandomHorizontalFlip,
     RandomResizedCrop,
     Resize,
+    ToTensor,
 )
-from .mnist import MNIST, FashionMNIST
-from .transforms import Compose, Normalize, Pad, RandomCrop, RandomHorizontalFlip, ToTensor
 
 
 @dataclass(frozen=True)
