@@ -14,8 +14,13 @@ import argparse
 import sys
 
 from . import w2_resnet20, w4_vgg16
-from .harness import emit, record, synthetic_batch, time_steps
-from .steps import LR, MOMENTUM
+from .harness import emit, record, time_steps
+from .steps import (
+    gradwork_inference_step,
+    gradwork_training_step,
+    torch_inference_step,
+    torch_training_step,
+)
 
 WORKLOADS = {"W2": w2_resnet20, "W4": w4_vgg16}
 
@@ -34,27 +39,11 @@ def gpu_missing():
 
 
 def gradwork_step(module):
-    import gradwork as gw
     import gradwork.nn as nn
-    x, y = synthetic_batch(module.X_SHAPE)
-    x, y = gw.tensor(x, device="cuda"), gw.tensor(y, device="cuda")
     if module is w4_vgg16:
-        model = w4_vgg16.vgg16(nn).cuda().eval()
-
-        def infer():
-            with gw.no_grad():
-                return model(x).cpu().numpy()
-        return infer
-    model = w2_resnet20.resnet20(nn, nn.functional).cuda().train()
-    opt = gw.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def train():
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return train
+        return gradwork_inference_step(w4_vgg16.vgg16(nn), module.X_SHAPE, "cuda")
+    return gradwork_training_step(w2_resnet20.resnet20(nn, nn.functional), module.X_SHAPE,
+                                  device="cuda")
 
 
 def torch_step(module, tf32):
@@ -63,25 +52,10 @@ def torch_step(module, tf32):
         raise RuntimeError(f"PyTorch {torch.__version__} sees no CUDA device")
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    x, y = synthetic_batch(module.X_SHAPE)
-    x, y = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
     if module is w4_vgg16:
-        model = w4_vgg16.vgg16(torch.nn).cuda().eval()
-
-        def infer():
-            with torch.inference_mode():
-                return model(x).cpu().numpy()
-        return infer
-    model = w2_resnet20.resnet20(torch.nn, torch.nn.functional).cuda().train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def train():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return train
+        return torch_inference_step(w4_vgg16.vgg16(torch.nn), module.X_SHAPE, "cuda")
+    return torch_training_step(w2_resnet20.resnet20(torch.nn, torch.nn.functional),
+                               module.X_SHAPE, device="cuda")
 
 
 def _measure(framework, module, build, quick):

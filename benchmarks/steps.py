@@ -21,11 +21,14 @@ def gradwork_sgd(params):
     return SGD(params, lr=LR, momentum=MOMENTUM)
 
 
-def gradwork_training_step(model, x_shape, batch=None):
+def gradwork_training_step(model, x_shape, batch=None, device=None):
+    """`device` (e.g. "cuda"): the model and the batch moved there first (benchmarks/gpu.py)."""
     import gradwork as gw
     import gradwork.nn.functional as F
     x, y = synthetic_batch(x_shape, batch)
-    x, y = gw.tensor(x), gw.tensor(y)
+    x, y = gw.tensor(x, device=device), gw.tensor(y, device=device)
+    if device is not None:
+        model = model.to(device)
     model.train()
     opt = gradwork_sgd(model.parameters())
 
@@ -38,10 +41,12 @@ def gradwork_training_step(model, x_shape, batch=None):
     return step
 
 
-def torch_training_step(model, x_shape, batch=None):
+def torch_training_step(model, x_shape, batch=None, device=None):
     torch = import_torch()
     x, y = synthetic_batch(x_shape, batch)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
+    if device is not None:
+        x, y, model = x.to(device), y.to(device), model.to(device)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
@@ -54,23 +59,33 @@ def torch_training_step(model, x_shape, batch=None):
     return step
 
 
-def gradwork_inference_step(model, x_shape):
+def gradwork_inference_step(model, x_shape, device=None):
     import gradwork as gw
-    x = gw.tensor(synthetic_batch(x_shape)[0])
+    x = gw.tensor(synthetic_batch(x_shape)[0], device=device)
+    if device is not None:
+        model = model.to(device)
     model.eval()
 
     def step():
         with gw.no_grad():
-            return np.array(model(x).numpy(), copy=True)
+            out = model(x)
+            if device is not None:
+                return out.cpu().numpy()            # the copy to the host ends the step
+            return np.array(out.numpy(), copy=True)
     return step
 
 
-def torch_inference_step(model, x_shape):
+def torch_inference_step(model, x_shape, device=None):
     torch = import_torch()
     x = torch.from_numpy(synthetic_batch(x_shape)[0])
+    if device is not None:
+        x, model = x.to(device), model.to(device)
     model.eval()
 
     def step():
         with torch.inference_mode():
-            return model(x).numpy().copy()
+            out = model(x)
+            if device is not None:
+                return out.cpu().numpy()
+            return out.numpy().copy()
     return step
