@@ -25,9 +25,12 @@ n_t rows (PyTorch's packed `batch_sizes`); a finished row's state stays at its l
 its padded outputs are 0 and it receives no gradient there. The reverse direction reverses each
 sequence within its own length, runs forward, and reverses back.
 """
+import operator
+
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from ..backend import np as _np
+from ..threads import matmul as gemm
 from ..threads import over_ranges, serial_blas
 from .recurrent_cells import ElmanCell, GRUCellEq, GRUResetBeforeCell, LSTMCellEq
 from .recurrent_fused import FusedGRUCell, FusedLSTMCell
@@ -114,7 +117,10 @@ def _input_grads(need, sched, xl, w_ih, h_prev, grads, split=False):
     """After the loop: one matmul each for dx, dW_ih = Σ δᵀx, dW_hh = Σ δᵀh_{t−1} (dx and dW_hh
     unless the cell formed them) and the biases, from the cell's δ of the input and hidden
     pre-activations. With `split` (the loop ran split over the threads), the weight gradients
-    too: a band of rows per thread (_transposed_product)."""
+    go through threads.matmul (cut over the pool, single-threaded GEMMs): one 2-thread
+    OpenBLAS GEMM here left its worker spinning (threads.serial_blas) on the core the next
+    step's split loop needed — W3's LSTM step at 2 threads was slower split than unsplit."""
+    product = gemm if split else operator.matmul
     T, N, IN = xl.shape
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     dx2 = grads.d_x.reshape(T * N, -1)                                   # (T·N, G·H)
@@ -123,27 +129,15 @@ def _input_grads(need, sched, xl, w_ih, h_prev, grads, split=False):
     if need["x"]:
         gx = sched.from_loop(grads.x if grads.x is not None else (dx2 @ w_ih).reshape(T, N, IN))
     if need["w_ih"]:
-        gw_ih = _transposed_product(dx2, xl.reshape(T * N, IN), split)
+        gw_ih = product(dx2.T, xl.reshape(T * N, IN))
     if need["w_hh"]:
         gw_hh = grads.w_hh if grads.w_hh is not None else \
-            _transposed_product(dh2, h_prev.reshape(T * N, -1), split)
+            product(dh2.T, h_prev.reshape(T * N, -1))
     if need["b_ih"]:
         gb_ih = dx2.sum(axis=0)
     if need["b_hh"]:
         gb_hh = gb_ih if same and gb_ih is not None else dh2.sum(axis=0)
     return gx, gw_ih, gw_hh, gb_ih, gb_hh
-
-
-def _transposed_product(a, b, split):
-    """aᵀ·b for a (M, R), b (M, K). With `split`, rows [r0, r1) of the result per pool thread,
-    each GEMM single-threaded: a 2-thread OpenBLAS GEMM here leaves OpenBLAS's own worker
-    spinning (threads.serial_blas) on the core the next step's split loop needs — W3's LSTM
-    step at 2 threads measured slower split than unsplit until this (RESULTS.md)."""
-    if not split or array_module(a) is not _np:
-        return a.T @ b
-    out = _np.empty((a.shape[1], b.shape[1]), _np.result_type(a, b))
-    over_ranges(lambda r0, r1: _np.matmul(a[:, r0:r1].T, b, out=out[r0:r1]), a.shape[1])
-    return out
 
 
 # The time loop of every recurrent cell: states_t+1 = cell(a_t, states_t) forward, BPTT back.

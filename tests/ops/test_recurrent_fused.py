@@ -333,16 +333,26 @@ def test_fused_path_needs_less_memory_than_the_reference(monkeypatch):
     assert ours < reference - 200 * 8 * 5 * 32 * 4 * 0.9, (ours, reference)
 
 
-def test_weight_gradient_product_split_over_threads_equals_one_gemm():
-    """δᵀ·x with the rows of the result split over two pool threads (what the split loop's
-    weight gradients use) = the one GEMM."""
+def test_split_loop_weight_gradients_go_through_the_pools_gemm(monkeypatch):
+    """With the rows split, dW_ih and dW_hh are threads.matmul's products (cut over the pool,
+    single-threaded GEMMs), equal to the unsplit ones; unsplit, it is not called."""
     before = threads.get_num_threads()
     rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((70, 24)), rng.standard_normal((70, 5))
+    args, peep = _lstm_args(rng, 12, 16, 3, 6, np.float64, False, False)
+    calls = []
+    real = recurrent.gemm
+
+    def spy(a, b):
+        calls.append((a.shape, b.shape))
+        return real(a, b)
+    monkeypatch.setattr(recurrent, "gemm", spy)
     try:
-        threads.set_num_threads(2)
-        split = recurrent._transposed_product(a, b, True)
+        results = []
+        for on in (False, True):
+            _split_and_cut(monkeypatch, on)
+            results.append(_run(args, peep, False, None, False))
+            assert len(calls) == (2 if on else 0)
     finally:
         threads.set_num_threads(before)
-    np.testing.assert_allclose(split, a.T @ b, rtol=1e-12, atol=1e-12)
-    assert split.shape == (24, 5) and split.flags.c_contiguous
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
